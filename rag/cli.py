@@ -1,0 +1,278 @@
+"""`sovrag` command line: index, search, ask, serve, eval, models, log.
+
+Settings flags are generated from the settings model, so every setting can be given as a flag
+(`--top-k 8`), an environment variable (`SOVRAG_TOP_K=8`) or a key in sovrag.toml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Literal, get_args, get_origin
+
+from .config import Settings, load_settings
+from .errors import SovragError
+
+_FLAG_ALIASES = {"index_dir": ["--index"], "corpus_dir": ["--corpus"], "models_dir": ["--models"]}
+_SECRET_FIELDS = {"api_key", "generator_api_key"}
+
+
+def _settings_parent() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("settings (override sovrag.toml and SOVRAG_* variables)")
+    for name, info in Settings.model_fields.items():
+        flags = [*_FLAG_ALIASES.get(name, []), "--" + name.replace("_", "-")]
+        annotation = info.annotation
+        kwargs: dict[str, Any] = {"dest": f"setting_{name}", "default": None,
+                                  "help": info.description or argparse.SUPPRESS}
+        if annotation is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif get_origin(annotation) is Literal:
+            kwargs["choices"] = list(get_args(annotation))
+        elif annotation in (int, float):
+            kwargs["type"] = annotation
+        elif annotation is Path:
+            kwargs["type"] = Path
+            kwargs["metavar"] = "DIR"
+        if name in _SECRET_FIELDS:
+            kwargs["help"] = argparse.SUPPRESS
+        group.add_argument(*flags, **kwargs)
+    return parent
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides = {k.removeprefix("setting_"): v for k, v in vars(args).items() if k.startswith("setting_")}
+    return load_settings(**overrides)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _settings_parent()
+    parser = argparse.ArgumentParser(prog="sovrag", description="Local, cited answers over EU legislation.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = sub.add_parser("index", help="build, update, inspect the index")
+    isub = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+    p = isub.add_parser("build", parents=[common], help="(re)build the index from a folder")
+    p.set_defaults(func=cmd_index_build)
+    p = isub.add_parser("update", parents=[common], help="index new/changed files, drop deleted ones")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus folder)")
+    p.set_defaults(func=cmd_index_update)
+    p = isub.add_parser("remove", parents=[common], help="remove documents from the index")
+    p.add_argument("docs", nargs="+", help="document ids as shown by `index status`")
+    p.set_defaults(func=cmd_index_remove)
+    p = isub.add_parser("status", parents=[common], help="what the index holds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_index_status)
+
+    p = sub.add_parser("search", parents=[common], help="retrieve passages for a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--doc", action="append", default=[], help="only this document (repeatable)")
+    p.add_argument("--lang", action="append", default=[], help="only documents in this language")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, help="passages given to the model")
+    p.add_argument("--doc", action="append", default=[])
+    p.add_argument("--lang", action="append", default=[])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", parents=[common], help="start the HTTP API and the web UI")
+    p.set_defaults(func=cmd_serve)
+
+    _register_optional_commands(sub, common)
+    return parser
+
+
+def _register_optional_commands(sub, common) -> None:
+    """Commands living in their own modules register here (eval, models, log)."""
+    for module_name in ("rag.evaluation", "rag.model_cli", "rag.provenance"):
+        try:
+            module = __import__(module_name, fromlist=["register_cli"])
+        except ImportError:
+            continue
+        register = getattr(module, "register_cli", None)
+        if register:
+            register(sub, common)
+
+
+def _runtime(args):
+    from .runtime import Runtime
+
+    return Runtime(settings_from_args(args))
+
+
+def _filters(args):
+    from .retrieval import SearchFilters
+
+    if not args.doc and not args.lang:
+        return None
+    return SearchFilters(docs=args.doc, langs=args.lang)
+
+
+def _print_report(report) -> None:
+    for doc_id, reason in report.skipped:
+        print(f"skipped: {doc_id} — {reason}", file=sys.stderr)
+    print(report.summary())
+
+
+def cmd_index_build(args) -> int:
+    from .ingest import run_ingest
+
+    rt = _runtime(args)
+    corpus = rt.settings.corpus_dir
+    if not corpus.is_dir():
+        raise SovragError(f"Corpus folder not found: {corpus} (set --corpus DIR or SOVRAG_CORPUS_DIR).")
+    report = run_ingest(rt.store, rt.embedder, [corpus], max_bytes=int(rt.settings.max_file_mb * 1e6),
+                        full_rebuild=True)
+    _print_report(report)
+    return 1 if report.skipped else 0
+
+
+def cmd_index_update(args) -> int:
+    from .ingest import run_ingest
+
+    rt = _runtime(args)
+    paths = args.paths or [rt.settings.corpus_dir]
+    report = run_ingest(rt.store, rt.embedder, paths, max_bytes=int(rt.settings.max_file_mb * 1e6),
+                        full_rebuild=not rt.store.exists())
+    _print_report(report)
+    return 1 if report.skipped else 0
+
+
+def cmd_index_remove(args) -> int:
+    from .ingest import run_ingest
+
+    rt = _runtime(args)
+    report = run_ingest(rt.store, rt.embedder, [], max_bytes=int(rt.settings.max_file_mb * 1e6),
+                        full_rebuild=False, remove_ids=args.docs)
+    _print_report(report)
+    return 0
+
+
+def index_status(rt) -> dict:
+    generation = rt.generation()
+    docs = generation.documents()
+    return {
+        "index_dir": str(rt.store.root),
+        "generation": generation.name,
+        "created_at": generation.manifest.get("created_at"),
+        "embedder": generation.manifest.get("embedder"),
+        "dimension": generation.manifest.get("dimension"),
+        "documents": len(docs),
+        "passages": generation.size,
+        "size_bytes": rt.store.size_bytes(),
+        "document_list": [vars(d) | {"source_path": None} for d in docs.values()],
+    }
+
+
+def cmd_index_status(args) -> int:
+    rt = _runtime(args)
+    status = index_status(rt)
+    if args.json:
+        print(json.dumps(status, indent=2, ensure_ascii=False))
+        return 0
+    print(f"index:      {status['index_dir']}")
+    print(f"generation: {status['generation']} (built {status['created_at']})")
+    print(f"embedder:   {status['embedder']} ({status['dimension']} dimensions)")
+    print(f"documents:  {status['documents']}    passages: {status['passages']}    "
+          f"size: {status['size_bytes'] / 1e6:.1f} MB")
+    for d in status["document_list"]:
+        print(f"  {d['id']:<45} {d['lang']}  {d['passages']:>5} passages  {d['title'][:60]}")
+    return 0
+
+
+def cmd_search(args) -> int:
+    rt = _runtime(args)
+    hits = rt.retriever().search(args.question, k=args.k, filters=_filters(args))
+    if args.json:
+        print(json.dumps([{"doc": h.chunk.doc, "locator": h.chunk.locator, "text": h.chunk.text,
+                           "score": round(h.score, 6)} for h in hits], indent=2, ensure_ascii=False))
+        return 0
+    if not hits:
+        print("No passages found.")
+    for rank, hit in enumerate(hits, start=1):
+        text = " ".join(hit.chunk.text.split())
+        print(f"{rank:>2}. [{hit.score:.4f}] {hit.doc_title} — {hit.chunk.locator}  ({hit.chunk.doc})")
+        print(f"    {text[:300]}{'…' if len(text) > 300 else ''}")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from .assistant import Assistant, Delta
+
+    rt = _runtime(args)
+    assistant = Assistant(rt)
+    if args.json:
+        answer = assistant.answer(args.question, k=args.k, filters=_filters(args))
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    answer = None
+    streamed = False
+    for event in assistant.stream(args.question, k=args.k, filters=_filters(args)):
+        if isinstance(event, Delta):
+            print(event.text, end="", flush=True)
+            streamed = True
+        else:
+            answer = event
+    if streamed:
+        print("\n")
+    print_answer(answer, show_text=not streamed or answer.abstained)
+    return 0
+
+
+def print_answer(answer, show_text: bool = True) -> None:
+    if show_text:
+        print(answer.text)
+        print()
+    unsupported = [s for s in answer.sentences if s.supported is False]
+    for sentence in unsupported:
+        print(f"! not supported by its sources: {sentence.text}")
+    if answer.abstained:
+        if answer.passages:
+            print("Possibly related:")
+            for hit in answer.passages[:3]:
+                print(f"  - {hit.doc_title} — {hit.chunk.locator} ({hit.chunk.doc})")
+        return
+    print("Sources:")
+    for c in answer.citations:
+        quote = f' — "{c.quote}"' if c.quote else ""
+        print(f"  [{c.n}] {c.title} — {c.locator} ({c.doc}){quote}")
+
+
+def cmd_serve(args) -> int:
+    from .server import serve
+
+    explicit_host = args.setting_host is not None
+    return serve(settings_from_args(args), explicit_host=explicit_host)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    from pydantic import ValidationError
+
+    try:
+        return func(args)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"error: invalid setting — {problems}", file=sys.stderr)
+        return 2
+    except SovragError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

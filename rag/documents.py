@@ -1,0 +1,229 @@
+"""Loading files into a neutral block structure: headings and text blocks, with page numbers.
+
+Every loader returns a `LoadedDocument`; the chunker never sees file formats. Loaders for
+formats beyond Markdown and plain text register themselves in `LOADERS` by suffix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import SovragError
+
+
+class SkipFile(SovragError):
+    """This file cannot be indexed; the message is the one-line reason shown to the user."""
+
+
+@dataclass
+class Block:
+    """A heading or a text block; `indent` is the list nesting depth (-1 when not a list item)."""
+
+    text: str
+    heading_level: int = 0  # 0 = body text
+    indent: int = -1
+    page: int | None = None
+
+
+@dataclass
+class LoadedDocument:
+    path: str  # file name relative to the indexed folder: the document's id
+    title: str
+    lang: str
+    sha256: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_LIST = re.compile(r"^(\s*)(?:[-*+])\s+(.*)$")
+
+
+def parse_markdown(text: str) -> list[Block]:
+    """Headings, paragraphs and list items (one block each, with nesting depth)."""
+    blocks: list[Block] = []
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            joined = " ".join(s.strip() for s in para).strip()
+            if joined:
+                blocks.append(Block(joined))
+            para.clear()
+
+    for line in text.splitlines():
+        if not line.strip():
+            flush()
+            continue
+        heading = _MD_HEADING.match(line)
+        if heading:
+            flush()
+            blocks.append(Block(heading.group(2).strip(), heading_level=len(heading.group(1))))
+            continue
+        item = _MD_LIST.match(line)
+        if item:
+            flush()
+            indent = len(item.group(1).expandtabs(4)) // 2
+            blocks.append(Block(item.group(2).strip(), indent=indent))
+            continue
+        if line.startswith(">"):
+            flush()
+            blocks.append(Block(line.lstrip("> ").strip(), heading_level=0, indent=-2))
+            continue
+        if blocks and blocks[-1].indent >= 0 and not para and line.startswith((" ", "\t")):
+            blocks[-1].text += " " + line.strip()  # continuation line of a list item
+            continue
+        para.append(line)
+    flush()
+    return blocks
+
+
+def parse_plain_text(text: str) -> list[Block]:
+    """Paragraphs separated by blank lines; single lines that look like headings stay separate."""
+    blocks: list[Block] = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in para.splitlines() if ln.strip()]
+        if lines:
+            blocks.extend(split_structural_lines(lines))
+    return blocks
+
+
+_STRUCTURAL_LINE = re.compile(
+    r"^(?:\(\d+\)|\d+\.|\([a-z]{1,2}\)|\([ivx]+\)|Article\s+\d|Artikel\s+\d|Artykuł\s+\d|ANNEX|BILAG|"
+    r"ZAŁĄCZNIK|ANHANG|ANNEXE|CHAPTER|KAPITEL|ROZDZIAŁ|SECTION|AFDELING|SEKCJA|TITLE)",
+)
+
+
+def split_structural_lines(lines: list[str], page: int | None = None) -> list[Block]:
+    """Join wrapped lines into blocks, starting a new block at lines that open a legal unit."""
+    blocks: list[Block] = []
+    current: list[str] = []
+    for line in lines:
+        if current and _STRUCTURAL_LINE.match(line):
+            blocks.append(Block(" ".join(current), page=page))
+            current = []
+        current.append(line)
+    if current:
+        blocks.append(Block(" ".join(current), page=page))
+    return blocks
+
+
+def decode_text(raw: bytes) -> str:
+    """Decode bytes of unknown encoding: BOMs, then UTF-8, then a detector; refuse binary data."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = _detect_and_decode(raw)
+    if "\x00" in text[:4096]:
+        # UTF-16 without BOM shows up as NULs between ASCII characters.
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                candidate = raw.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if _printable_ratio(candidate) > 0.95:
+                return candidate
+        raise SkipFile("binary data (NUL bytes), not text")
+    if _printable_ratio(text) < 0.85:
+        raise SkipFile("binary data, not text")
+    return text
+
+
+def _detect_and_decode(raw: bytes) -> str:
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw).best()
+        if best is not None:
+            return str(best)
+    except ImportError:
+        pass
+    return raw.decode("cp1252", errors="replace")
+
+
+def _printable_ratio(text: str) -> float:
+    sample = text[:20000]
+    if not sample:
+        return 1.0
+    good = sum(ch.isprintable() or ch in "\n\r\t" for ch in sample)
+    return good / len(sample)
+
+
+def title_from_blocks(blocks: list[Block], fallback: str) -> str:
+    for block in blocks:
+        if block.heading_level == 1:
+            return block.text
+    for block in blocks:
+        if block.text.strip() and block.indent == -1:
+            return block.text[:120]
+    return fallback
+
+
+Loader = Callable[[bytes, str], tuple[list[Block], str | None]]
+"""(raw bytes, file name) -> (blocks, title or None)."""
+
+
+def _load_markdown(raw: bytes, name: str) -> tuple[list[Block], str | None]:
+    return parse_markdown(decode_text(raw)), None
+
+
+def _load_text(raw: bytes, name: str) -> tuple[list[Block], str | None]:
+    return parse_plain_text(decode_text(raw)), None
+
+
+LOADERS: dict[str, Loader] = {
+    ".md": _load_markdown,
+    ".markdown": _load_markdown,
+    ".txt": _load_text,
+    ".text": _load_text,
+}
+
+
+def supported_suffixes() -> list[str]:
+    return sorted(LOADERS)
+
+
+def load_document(path: Path, rel_name: str, max_bytes: int) -> LoadedDocument:
+    """Read and parse one file; raises SkipFile with a one-line reason when it cannot be indexed."""
+    from .language import detect_language
+
+    suffix = path.suffix.lower()
+    loader = LOADERS.get(suffix)
+    if loader is None:
+        raise SkipFile(f"unsupported file type '{suffix or path.name}'")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SkipFile(f"unreadable: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise SkipFile("empty file")
+    if size > max_bytes:
+        raise SkipFile(f"too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.1f} MB)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SkipFile(f"unreadable: {exc.strerror or exc}") from exc
+    try:
+        blocks, title = loader(raw, rel_name)
+    except SkipFile:
+        raise
+    except Exception as exc:  # a parser library failing on a hostile file must not stop the batch
+        raise SkipFile(f"cannot parse {suffix[1:].upper()}: {type(exc).__name__}: {exc}"[:300]) from exc
+    blocks = [b for b in blocks if b.text.strip()]
+    if not any(b.heading_level == 0 and len(b.text.split()) >= 1 for b in blocks):
+        raise SkipFile("no extractable text")
+    sample = " ".join(b.text for b in blocks[:400] if b.heading_level == 0)[:20000]
+    return LoadedDocument(
+        path=rel_name,
+        title=title or title_from_blocks(blocks, Path(rel_name).stem),
+        lang=detect_language(sample),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        blocks=blocks,
+    )

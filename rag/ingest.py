@@ -1,0 +1,245 @@
+"""Documents → chunks → vectors → a new index generation, incrementally by content hash.
+
+`build` re-embeds everything from one folder; `update` embeds only new or changed documents
+(and, within them, only passages whose text changed), drops deleted ones, and keeps the rest;
+`remove` drops documents. Every run writes a new generation atomically (see `store`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .chunking import Chunk, chunk_document
+from .documents import LoadedDocument, SkipFile, load_document, supported_suffixes
+from .embedder import Embedder
+from .errors import SovragError
+from .store import DocumentRecord, IndexStore, check_embedder, embed_text
+
+IGNORED_NAMES = {"SOURCES.md", "README.md", ".DS_Store", "Thumbs.db"}
+"""Corpus bookkeeping files, not documents."""
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    passages: int = 0
+    documents: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    generation: str = ""
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; "
+            f"{self.documents} documents, {self.passages} passages ({self.embedded} embedded) "
+            f"in {self.seconds:.1f} s; generation {self.generation or '-'}"
+        )
+
+
+Reporter = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def collect_files(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(file, document id) pairs; the id is the path relative to the folder given, or the file name."""
+    out: list[tuple[Path, str]] = []
+    for root in paths:
+        root = Path(root)
+        if root.is_file():
+            out.append((root, root.name))
+        elif root.is_dir():
+            for path in sorted(root.rglob("*")):
+                rel = path.relative_to(root)
+                if path.is_file() and not any(part.startswith(".") for part in rel.parts) \
+                        and path.name not in IGNORED_NAMES:
+                    out.append((path, rel.as_posix()))
+        else:
+            raise SovragError(f"No such file or folder: {root}")
+    return out
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def _embed_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _load_all(files: list[tuple[Path, str]], max_bytes: int, report: IngestReport, say: Reporter,
+              show_progress: bool) -> list[tuple[LoadedDocument, Path]]:
+    from tqdm import tqdm
+
+    loaded: list[tuple[LoadedDocument, Path]] = []
+    for path, doc_id in tqdm(files, desc="Reading", unit="file", disable=not show_progress or not files,
+                             file=sys.stderr):
+        if path.suffix.lower() not in supported_suffixes():
+            report.skipped.append((doc_id, f"unsupported file type '{path.suffix or path.name}'"))
+            say(f"skipped {doc_id}: unsupported file type '{path.suffix or path.name}'")
+            continue
+        try:
+            loaded.append((load_document(path, doc_id, max_bytes), path))
+        except SkipFile as exc:
+            report.skipped.append((doc_id, str(exc)))
+            say(f"skipped {doc_id}: {exc}")
+    return loaded
+
+
+def run_ingest(
+    store: IndexStore,
+    embedder: Embedder,
+    paths: list[Path],
+    *,
+    max_bytes: int,
+    full_rebuild: bool,
+    remove_ids: list[str] | None = None,
+    say: Reporter = _stderr,
+    show_progress: bool = True,
+    progress_hook: Callable[[str, float], None] | None = None,
+) -> IngestReport:
+    """The one ingestion routine behind build, update, remove and uploads."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    report = IngestReport()
+    hook = progress_hook or (lambda stage, fraction: None)
+    with store.writer_lock():
+        previous = None
+        if store.exists():
+            previous = store.open()
+            if not full_rebuild:
+                check_embedder(previous.manifest, embedder.model_id)
+        old_docs = previous.documents() if previous and not full_rebuild else {}
+
+        files = collect_files(paths) if paths else []
+        hook("reading", 0.0)
+        # Unchanged documents are recognised by file hash before any parsing.
+        to_load: list[tuple[Path, str]] = []
+        for path, doc_id in files:
+            old = old_docs.get(doc_id)
+            if old is not None and path.suffix.lower() in supported_suffixes() and _sha256(path) == old.sha256:
+                report.unchanged.append(doc_id)
+            else:
+                to_load.append((path, doc_id))
+        loaded = _load_all(to_load, max_bytes, report, say, show_progress)
+        hook("chunking", 0.1)
+
+        seen_ids = {doc_id for _, doc_id in files}
+        scanned_roots = [Path(p).resolve() for p in paths if Path(p).is_dir()]
+        removed = set(remove_ids or [])
+        for doc_id in remove_ids or []:
+            if doc_id not in old_docs:
+                raise SovragError(f"No document '{doc_id}' in the index (see `sovrag index status`).")
+        for doc_id, record in old_docs.items():
+            source = Path(record.source_path)
+            if doc_id not in seen_ids and any(_is_under(source, r) for r in scanned_roots) and not source.exists():
+                removed.add(doc_id)
+        new_ids = {doc.path for doc, _ in loaded}
+        keep_ids = {d for d in old_docs if d not in removed and d not in new_ids}
+        # A file that became unreadable keeps its previous (last good) version in the index.
+        report.removed = sorted(removed - new_ids)
+
+        kept = previous.stored_chunks(keep_ids) if previous and keep_ids else []
+        reusable: dict[str, int] = {}
+        if previous is not None and not full_rebuild:
+            for sc in previous.stored_chunks({d for d in old_docs if d in new_ids}):
+                reusable[sc.embed_hash] = sc.row
+        old_vectors = previous.all_vectors() if previous is not None and not full_rebuild else None
+
+        documents: list[DocumentRecord] = [old_docs[d] for d in sorted(keep_ids)]
+        chunks: list[Chunk] = [sc.chunk for sc in kept]
+        hashes: list[str] = [sc.embed_hash for sc in kept]
+        titles = {d.id: d.title for d in documents}
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        for doc, path in loaded:
+            doc_chunks = chunk_document(doc)
+            if not doc_chunks:
+                report.skipped.append((doc.path, "no passages after chunking"))
+                continue
+            (report.changed if doc.path in old_docs else report.added).append(doc.path)
+            documents.append(DocumentRecord(doc.path, doc.title, doc.lang, doc.sha256, len(doc_chunks),
+                                            old_docs[doc.path].added_at if doc.path in old_docs else now,
+                                            str(path.resolve())))
+            titles[doc.path] = doc.title
+            for chunk in doc_chunks:
+                chunks.append(chunk)
+                hashes.append(_embed_hash(embed_text(chunk, doc.title)))
+        report.unchanged = [d for d in report.unchanged if d in keep_ids]
+
+        if not chunks:
+            raise SovragError(
+                "Nothing to index: no readable documents "
+                f"({len(report.skipped)} skipped). Supported types: {', '.join(supported_suffixes())}."
+            )
+        texts = [embed_text(c, titles[c.doc]) for c in chunks]
+        dimension = embedder.dimension
+        vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
+        kept_rows = np.array([sc.row for sc in kept], dtype=np.int64)
+        if len(kept_rows) and old_vectors is not None:
+            vectors[: len(kept)] = old_vectors[kept_rows]
+        todo: list[int] = []
+        for i in range(len(kept), len(chunks)):
+            row = reusable.get(hashes[i])
+            if row is not None and old_vectors is not None:
+                vectors[i] = old_vectors[row]
+            else:
+                todo.append(i)
+        if todo:
+            hook("embedding", 0.2)
+            with tqdm(total=len(todo), desc="Embedding", unit="passage", disable=not show_progress,
+                      file=sys.stderr) as bar:
+                done = [0]
+
+                def advance(n: int) -> None:
+                    bar.update(n)
+                    done[0] += n
+                    hook("embedding", 0.2 + 0.75 * done[0] / len(todo))
+
+                vectors[todo] = embedder.encode([texts[i] for i in todo], progress=advance)
+        report.embedded = len(todo)
+        hook("writing", 0.95)
+        if not report.added and not report.changed and not report.removed and previous is not None \
+                and not full_rebuild:
+            report.generation = previous.name
+        else:
+            generation = store.write_generation(documents, chunks, hashes, vectors, texts,
+                                                embedder.model_id, dimension)
+            report.generation = generation.name
+            generation.close()
+        report.passages = len(chunks)
+        report.documents = len(documents)
+        if previous is not None:
+            previous.close()
+    report.seconds = time.perf_counter() - started
+    hook("done", 1.0)
+    return report
+
+
+def _is_under(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,80 @@
+"""The process-wide runtime: settings plus lazily loaded, shared models and the current index.
+
+CLI, HTTP API and UI each create one `Runtime` and call the library through it; models load once,
+on first use, and the index generation is re-opened when another process made a new one current.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from .config import Settings
+from .embedder import Embedder
+from .errors import SovragError
+from .generator import Generator
+from .models import file_sha256_cached, resolve_embedder, resolve_generator
+from .retrieval import Retriever
+from .store import IndexGeneration, IndexStore
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = IndexStore(settings.index_dir)
+        self._embedder: Embedder | None = None
+        self._generator: Generator | None = None
+        self._generation: IndexGeneration | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                path = resolve_embedder(self.settings.embedder, self.settings.models_dir)
+                self._embedder = Embedder(self.settings.embedder, path, self.settings.threads,
+                                          self.settings.embed_batch_size)
+            return self._embedder
+
+    @property
+    def generator(self) -> Generator:
+        with self._lock:
+            if self._generator is None:
+                self._generator = make_generator(self.settings)
+            return self._generator
+
+    @property
+    def generator_loaded(self) -> bool:
+        gen = self._generator
+        return gen is not None and getattr(gen, "loaded", True)
+
+    def generation(self) -> IndexGeneration:
+        """The current index generation (re-opened if a newer one became current)."""
+        with self._lock:
+            name = self.store.current_name()
+            if self._generation is None or self._generation.name != name:
+                self._generation = self.store.open(self.settings.embedder)
+            return self._generation
+
+    def retriever(self) -> Retriever:
+        return Retriever(self.generation(), self.embedder)
+
+
+def make_generator(settings: Settings) -> Generator:
+    """The one switch point between generator backends."""
+    match settings.generator_backend:
+        case "llamacpp":
+            from .generator import LlamaCppGenerator
+
+            path = resolve_generator(settings.generator, settings.models_dir)
+            sha = file_sha256_cached(Path(path), settings.models_dir)
+            return LlamaCppGenerator(path, settings.context_size, settings.threads, sha256=sha)
+        case "openai":
+            from .remote import OpenAICompatibleGenerator
+
+            return OpenAICompatibleGenerator(
+                base_url=settings.generator_base_url,
+                model=settings.generator_model or settings.generator,
+                api_key=settings.generator_api_key,
+            )
+    raise SovragError(f"Unknown generator backend '{settings.generator_backend}'")

@@ -1,0 +1,81 @@
+"""`sovrag serve`: one process serving the HTTP API and the Gradio UI on loopback by default."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+import threading
+
+from .config import Settings
+from .errors import SovragError
+from .runtime import Runtime
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_app(runtime: Runtime, with_ui: bool = True):
+    from .api import create_app
+
+    app = create_app(runtime)
+    if with_ui:
+        import gradio as gr
+
+        from ui.app import build_ui
+
+        app = gr.mount_gradio_app(app, build_ui(runtime), path="/")
+    return app
+
+
+def ensure_index(runtime: Runtime) -> None:
+    """Build the index from the configured corpus when none exists yet (first start)."""
+    if runtime.store.exists():
+        return
+    from .ingest import run_ingest
+
+    corpus = runtime.settings.corpus_dir
+    if not corpus.is_dir():
+        raise SovragError(f"No index in {runtime.store.root} and no corpus folder at {corpus} to build one from.")
+    print(f"No index yet: building it from {corpus} (first start only)…", file=sys.stderr, flush=True)
+    report = run_ingest(runtime.store, runtime.embedder, [corpus],
+                        max_bytes=int(runtime.settings.max_file_mb * 1e6), full_rebuild=True)
+    print(report.summary(), file=sys.stderr, flush=True)
+
+
+def serve(settings: Settings, explicit_host: bool = False) -> int:
+    import uvicorn
+
+    if not is_loopback(settings.host):
+        if not explicit_host:
+            raise SovragError(
+                f"Refusing to listen on non-loopback address {settings.host} from configuration alone; "
+                "pass --host explicitly to expose the server."
+            )
+        if not settings.api_key:
+            print(f"warning: listening on {settings.host} without an API key; anyone on the network "
+                  "can use this server. Set SOVRAG_API_KEY.", file=sys.stderr)
+    runtime = Runtime(settings)
+    ensure_index(runtime)
+    runtime.generation()
+    app = build_app(runtime)
+
+    def warm_up() -> None:
+        try:
+            runtime.embedder.encode_query("warm-up")
+            runtime.generator.load()
+        except SovragError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+        except Exception as exc:  # keep serving retrieval even when the generator cannot load
+            print(f"error: generator failed to load: {exc}", file=sys.stderr)
+
+    threading.Thread(target=warm_up, name="model-warm-up", daemon=True).start()
+    print(f"sovrag: serving on http://{settings.host}:{settings.port}/ (UI at /, API at /v1, docs at /docs)",
+          file=sys.stderr, flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0

@@ -1,0 +1,299 @@
+"""On-disk index generations: FAISS vectors + BM25 + SQLite metadata + manifest.
+
+Each build or update writes a complete new generation into a temporary directory, renames it into
+place and then atomically replaces the `CURRENT` pointer. A process killed at any moment leaves
+the previous generation current and loadable; leftover temporary directories are removed by the
+next writer. Readers keep using the generation they opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import Chunk
+from .errors import IndexMismatchError, IndexMissingError, SovragError
+from .lexical import LexicalIndex
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+_TMP_PREFIX = ".tmp-"
+_KEEP_GENERATIONS = 2
+
+_SCHEMA = """
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, lang TEXT NOT NULL, sha256 TEXT NOT NULL,
+    passages INTEGER NOT NULL, added_at TEXT NOT NULL, source_path TEXT NOT NULL
+);
+CREATE TABLE chunks (
+    row INTEGER PRIMARY KEY, id TEXT NOT NULL, doc TEXT NOT NULL, locator TEXT NOT NULL,
+    heading TEXT NOT NULL, context TEXT NOT NULL, text TEXT NOT NULL, page INTEGER,
+    ordinal INTEGER NOT NULL, embed_hash TEXT NOT NULL
+);
+CREATE INDEX chunks_doc ON chunks(doc);
+"""
+
+
+@dataclass
+class DocumentRecord:
+    id: str
+    title: str
+    lang: str
+    sha256: str
+    passages: int
+    added_at: str
+    source_path: str
+
+
+@dataclass
+class StoredChunk:
+    """A chunk as stored, with its row in the vector and BM25 indexes."""
+
+    row: int
+    chunk: Chunk
+    embed_hash: str
+
+
+def embed_text(chunk: Chunk, doc_title: str) -> str:
+    """What the embedder and BM25 see: document title, unit heading, locator, context, text."""
+    parts = [f"{doc_title} — {chunk.locator}", chunk.heading, chunk.context, chunk.text]
+    return "\n".join(p for p in parts if p)
+
+
+class IndexGeneration:
+    """A read-only, loaded index generation."""
+
+    def __init__(self, path: Path) -> None:
+        import faiss
+
+        self.path = path
+        try:
+            self.manifest = json.loads((path / "manifest.json").read_text("utf-8"))
+            self.vectors = faiss.read_index(str(path / "vectors.faiss"))
+            self.lexical = LexicalIndex.load(path / "bm25")
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise SovragError(f"Index generation {path} is damaged ({exc}); run `sovrag index build`.") from exc
+        self._db = sqlite3.connect(f"file:{path / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._documents: dict[str, DocumentRecord] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def size(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        if self._documents is None:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT id, title, lang, sha256, passages, added_at, source_path FROM documents ORDER BY id"
+                ).fetchall()
+            self._documents = {r[0]: DocumentRecord(*r) for r in rows}
+        return self._documents
+
+    def chunks(self, rows: list[int]) -> list[Chunk]:
+        """Chunks for the given rows, in the same order."""
+        if not rows:
+            return []
+        marks = ",".join("?" * len(rows))
+        with self._lock:
+            found = self._db.execute(
+                f"SELECT row, id, doc, locator, heading, context, text, page, ordinal FROM chunks WHERE row IN ({marks})",
+                [int(r) for r in rows],
+            ).fetchall()
+        by_row = {r[0]: Chunk(id=r[1], doc=r[2], locator=r[3], heading=r[4], context=r[5], text=r[6],
+                              page=r[7], ordinal=r[8]) for r in found}
+        return [by_row[int(r)] for r in rows if int(r) in by_row]
+
+    def chunk_by_id(self, chunk_id: str) -> Chunk | None:
+        with self._lock:
+            row = self._db.execute("SELECT row FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+        return self.chunks([row[0]])[0] if row else None
+
+    def stored_chunks(self, doc_ids: set[str] | None = None) -> list[StoredChunk]:
+        query = "SELECT row, id, doc, locator, heading, context, text, page, ordinal, embed_hash FROM chunks ORDER BY row"
+        with self._lock:
+            rows = self._db.execute(query).fetchall()
+        return [
+            StoredChunk(r[0], Chunk(id=r[1], doc=r[2], locator=r[3], heading=r[4], context=r[5], text=r[6],
+                                    page=r[7], ordinal=r[8]), r[9])
+            for r in rows
+            if doc_ids is None or r[2] in doc_ids
+        ]
+
+    def rows_of_documents(self, doc_ids: list[str]) -> np.ndarray:
+        marks = ",".join("?" * len(doc_ids))
+        with self._lock:
+            rows = self._db.execute(f"SELECT row FROM chunks WHERE doc IN ({marks})", doc_ids).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def rows_of_language(self, langs: list[str]) -> np.ndarray:
+        docs = [d.id for d in self.documents().values() if d.lang in langs]
+        return self.rows_of_documents(docs) if docs else np.zeros(0, dtype=np.int64)
+
+    def all_vectors(self) -> np.ndarray:
+        return self.vectors.reconstruct_n(0, self.size) if self.size else np.zeros((0, self.manifest["dimension"]), np.float32)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class IndexStore:
+    """The index directory: which generation is current, and writing new ones safely."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def current_name(self) -> str | None:
+        try:
+            name = (self.root / CURRENT_FILE).read_text("utf-8").strip()
+        except OSError:
+            return None
+        return name if name and (self.root / name / "manifest.json").exists() else None
+
+    def exists(self) -> bool:
+        return self.current_name() is not None
+
+    def open(self, embedder_id: str | None = None) -> IndexGeneration:
+        name = self.current_name()
+        if name is None:
+            raise IndexMissingError(
+                f"No index found in {self.root}. Build one with `sovrag index build` "
+                "(or pass --index DIR to use another location)."
+            )
+        generation = IndexGeneration(self.root / name)
+        if embedder_id is not None:
+            check_embedder(generation.manifest, embedder_id)
+        return generation
+
+    @contextlib.contextmanager
+    def writer_lock(self):
+        """One writer at a time (across processes); readers are never blocked."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise SovragError(
+                    f"Another process is already writing the index in {self.root}; wait for it to finish."
+                ) from exc
+            self._remove_stale_temporaries()
+            yield
+
+    def _remove_stale_temporaries(self) -> None:
+        for entry in self.root.glob(f"{_TMP_PREFIX}*"):
+            shutil.rmtree(entry, ignore_errors=True)
+
+    def write_generation(
+        self,
+        documents: list[DocumentRecord],
+        chunks: list[Chunk],
+        embed_hashes: list[str],
+        vectors: np.ndarray,
+        lexical_texts: list[str],
+        embedder_id: str,
+        dimension: int,
+        extra_manifest: dict | None = None,
+    ) -> IndexGeneration:
+        """Write a complete generation and make it current. Call inside `writer_lock()`."""
+        import faiss
+
+        if len(chunks) != len(vectors) or len(chunks) != len(embed_hashes):
+            raise ValueError("chunks, vectors and hashes must align")
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        name = f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
+        tmp = self.root / f"{_TMP_PREFIX}{name}"
+        tmp.mkdir(parents=True)
+
+        db = sqlite3.connect(tmp / "chunks.sqlite")
+        db.executescript(_SCHEMA)
+        db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [tuple(asdict(d).values()) for d in documents])
+        db.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(row, c.id, c.doc, c.locator, c.heading, c.context, c.text, c.page, c.ordinal, h)
+             for row, (c, h) in enumerate(zip(chunks, embed_hashes))],
+        )
+        db.commit()
+        db.close()
+
+        index = faiss.IndexFlatIP(dimension)
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(index, str(tmp / "vectors.faiss"))
+        LexicalIndex.build(lexical_texts).save(tmp / "bm25")
+
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "generation": name,
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "embedder": embedder_id,
+            "dimension": dimension,
+            "passages": len(chunks),
+            "documents": len(documents),
+            **(extra_manifest or {}),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+        _fsync_tree(tmp)
+        final = self.root / name
+        os.rename(tmp, final)
+        pointer = self.root / f"{CURRENT_FILE}.tmp"
+        pointer.write_text(name + "\n", "utf-8")
+        with open(pointer, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(pointer, self.root / CURRENT_FILE)
+        _fsync_dir(self.root)
+        self._prune(keep=name)
+        return IndexGeneration(final)
+
+    def _prune(self, keep: str) -> None:
+        gens = sorted((p for p in self.root.glob("gen-*") if p.is_dir()), key=lambda p: p.name)
+        old = [g for g in gens if g.name != keep][: max(0, len(gens) - _KEEP_GENERATIONS)]
+        for gen in old:
+            shutil.rmtree(gen, ignore_errors=True)
+
+    def size_bytes(self) -> int:
+        name = self.current_name()
+        if not name:
+            return 0
+        return sum(f.stat().st_size for f in (self.root / name).rglob("*") if f.is_file())
+
+
+def check_embedder(manifest: dict, embedder_id: str) -> None:
+    built_with = manifest.get("embedder")
+    if built_with != embedder_id:
+        raise IndexMismatchError(
+            f"The index was built with embedder '{built_with}' but '{embedder_id}' is configured. "
+            "Rebuild it with `sovrag index build`, or set the embedder back."
+        )
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+    for path in [root, *[p for p in root.rglob("*") if p.is_dir()]]:
+        _fsync_dir(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,91 @@
+"""Chunker on real corpus text: unit boundaries, locators, sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.chunking import MAX_WORDS, chunk_document
+from rag.documents import LoadedDocument, load_document, parse_markdown
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="module")
+def ai_act():
+    doc = load_document(CORPUS / "eu-ai-act-2024-1689.md", "eu-ai-act-2024-1689.md", 10**9)
+    return doc, chunk_document(doc)
+
+
+def _find(chunks, needle):
+    matches = [c for c in chunks if needle in " ".join(c.text.split())]
+    assert matches, f"no chunk contains {needle!r}"
+    return matches[0]
+
+
+def test_fine_paragraph_has_precise_locator(ai_act):
+    _, chunks = ai_act
+    chunk = _find(chunks, "administrative fines of up to EUR 35 000 000")
+    assert chunk.locator == "Article 99(3)"
+    assert "Article 99 — Penalties" in chunk.heading
+
+
+def test_recital_locator(ai_act):
+    _, chunks = ai_act
+    chunk = _find(chunks, "The notion of ‘AI system’ in this Regulation should be clearly defined")
+    assert chunk.locator == "Recital 12"
+
+
+def test_point_locator_and_lead_in_context(ai_act):
+    _, chunks = ai_act
+    chunk = _find(chunks, "to infer emotions of a natural person in the areas of workplace")
+    assert chunk.locator.startswith("Article 5(1)(")
+    assert "prohibited" in chunk.context
+
+
+def test_definition_point_locator(ai_act):
+    _, chunks = ai_act
+    chunk = _find(chunks, "‘AI system’ means a machine-based system")
+    assert chunk.locator.startswith("Article 3(1)")
+
+
+def test_annex_point_locator(ai_act):
+    _, chunks = ai_act
+    chunk = _find(chunks, "evaluate the creditworthiness of natural persons")
+    assert chunk.locator == "Annex III, point 5"
+
+
+def test_no_passage_crosses_an_article(ai_act):
+    doc, chunks = ai_act
+    for chunk in chunks:
+        assert "### Article" not in chunk.text
+        assert len(chunk.text.split()) <= MAX_WORDS
+    # Article 98 ends right before Article 99; no chunk holds text of both.
+    art98 = [c for c in chunks if c.locator.startswith("Article 98")]
+    assert art98 and all("Article 99" not in c.heading for c in art98)
+
+
+def test_every_passage_has_a_locator(ai_act):
+    _, chunks = ai_act
+    assert all(c.locator for c in chunks)
+    assert len({c.id for c in chunks}) == len(chunks)
+
+
+@pytest.mark.parametrize("name,needle,locator", [
+    ("data-act-2023-2854-da.md", "Denne forordning træder i kraft", "Artikel 50"),
+    ("eu-ai-act-2024-1689-pl.md", "Nieprzestrzeganie zakazu praktyk w zakresie AI", "Artykuł 99(3)"),
+])
+def test_other_languages(name, needle, locator):
+    doc = load_document(CORPUS / name, name, 10**9)
+    chunk = _find(chunk_document(doc), needle)
+    assert chunk.locator.startswith(locator)
+
+
+def test_plain_document_falls_back_to_headings():
+    blocks = parse_markdown("# Notes\n\n## Background\n\nSome text here.\n\n## Plan\n\n" + "word " * 400)
+    doc = LoadedDocument(path="notes.md", title="Notes", lang="en", sha256="x", blocks=blocks)
+    chunks = chunk_document(doc)
+    assert chunks[0].locator == "Background"
+    assert all(len(c.text.split()) <= MAX_WORDS for c in chunks)
+    assert [c.locator for c in chunks[1:]] == ["Plan"] * (len(chunks) - 1)

@@ -1,0 +1,42 @@
+"""End to end with the real models: bundled embedder, fast generator, and the default generator."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.assistant import Assistant
+
+pytestmark = pytest.mark.slow
+
+
+def test_search_finds_ai_act_article_99(small_index):
+    hits = small_index.retriever().search("maximum fine for prohibited AI practices", k=5)
+    assert any(h.chunk.doc == "eu-ai-act-2024-1689.md" and h.chunk.locator.startswith("Article 99")
+               for h in hits)
+    top = hits[0]
+    assert top.chunk.text and top.chunk.locator and top.score > 0
+
+
+def test_ask_with_fast_model_cites_only_retrieved_passages(small_index):
+    answer = Assistant(small_index).answer("What is the maximum fine for prohibited AI practices under the AI Act?")
+    assert answer.text.strip()
+    assert answer.passages, "retrieval returned nothing"
+    retrieved = {h.chunk.id for h in answer.passages}
+    for citation in answer.citations:
+        assert citation.chunk_id in retrieved
+        assert answer.passages[citation.n - 1].chunk.id == citation.chunk_id
+    data = answer.to_dict()
+    assert set(data) >= {"answer", "abstained", "citations", "passages"}
+
+
+def test_default_model_answers_the_fine_question(small_index):
+    """The product's promise on its default generator: the right number, cited to Article 99."""
+    from rag.config import load_settings
+    from rag.runtime import Runtime
+
+    settings = small_index.settings.model_copy(update={"generator": load_settings().generator})
+    runtime = Runtime(settings)
+    answer = Assistant(runtime).answer("What is the maximum fine for prohibited AI practices under the AI Act?")
+    assert not answer.abstained, answer.raw_text
+    assert "35 000 000" in answer.text.replace(",", " ").replace(".", " ")
+    assert any(c.doc == "eu-ai-act-2024-1689.md" and c.locator.startswith("Article 99") for c in answer.citations)

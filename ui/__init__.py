@@ -1,0 +1,1 @@
+"""The Gradio UI: a thin layer over the `rag` library."""
