@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Settings
 from .embedder import Embedder
@@ -17,6 +18,9 @@ from .models import file_sha256_cached, resolve_embedder, resolve_generator
 from .retrieval import Retriever
 from .store import IndexGeneration, IndexStore
 
+if TYPE_CHECKING:
+    from .provenance import ProvenanceLog
+
 
 class Runtime:
     def __init__(self, settings: Settings) -> None:
@@ -25,6 +29,7 @@ class Runtime:
         self._embedder: Embedder | None = None
         self._generator: Generator | None = None
         self._generation: IndexGeneration | None = None
+        self._provenance = None
         self._lock = threading.RLock()
 
     @property
@@ -56,8 +61,24 @@ class Runtime:
                 self._generation = self.store.open(self.settings.embedder)
             return self._generation
 
-    def retriever(self) -> Retriever:
-        return Retriever(self.generation(), self.embedder)
+    def retriever(self, generation: IndexGeneration | None = None) -> Retriever:
+        return Retriever(generation or self.generation(), self.embedder)
+
+    def generation_named(self, name: str) -> IndexGeneration:
+        """A specific (possibly older) generation, for replaying logged answers."""
+        path = self.store.root / name
+        if not (path / "manifest.json").exists():
+            raise SovragError(f"Index generation {name} no longer exists in {self.store.root}.")
+        return IndexGeneration(path)
+
+    @property
+    def provenance(self) -> "ProvenanceLog":
+        with self._lock:
+            if self._provenance is None:
+                from .provenance import LOG_FILE, ProvenanceLog
+
+                self._provenance = ProvenanceLog(self.settings.index_dir / LOG_FILE)
+            return self._provenance
 
 
 def make_generator(settings: Settings) -> Generator:
