@@ -1,0 +1,116 @@
+"""Do the passages holding the dev set's evidence carry the locator the question cites?
+
+For every dev question with evidence, the corpus file is chunked (no embeddings needed), the
+passage(s) containing each evidence string (whitespace-normalised) are found, and their locator
+is compared with the question's `source_locator` by unit kind and number: article, recital or
+annex (Danish `Artikel` and Polish `Artykuł` count as Article). Prints the hit rate and the misses.
+
+    python bench/check_locators.py [--dev ../shared/eval/dev.jsonl] [--corpus corpus]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.chunking import Chunk, chunk_document  # noqa: E402
+from rag.documents import load_document  # noqa: E402
+
+_UNIT_PATTERNS = [
+    ("article", re.compile(r"\b(?:Article|Artikel|Artykuł)\s+(\d+[a-z]?)", re.IGNORECASE)),
+    ("recital", re.compile(r"\b(?:Recital|Betragtning|Motyw|Erwägungsgrund|Considérant)\s+(\d+)",
+                           re.IGNORECASE)),
+    ("annex", re.compile(r"\b(?:Annex|Bilag|Załącznik|Anhang|Annexe)\s+([IVXLC]+|\d+)\b",
+                         re.IGNORECASE)),
+]
+
+
+def unit_of(locator: str) -> tuple[str, str] | None:
+    """('article', '99') for 'Article 99(3), p. 4'; None when the locator names no legal unit."""
+    for kind, pattern in _UNIT_PATTERNS:
+        match = pattern.search(locator)
+        if match:
+            return kind, match.group(1).upper() if kind == "annex" else match.group(1)
+    return None
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=None)
+def chunks_of(corpus: Path, name: str) -> tuple[Chunk, ...]:
+    doc = load_document(corpus / name, name, 10**9)
+    return tuple(chunk_document(doc))
+
+
+def passages_with(chunks: tuple[Chunk, ...], evidence: str) -> tuple[list[Chunk], bool]:
+    """Passages containing the evidence, and whether one holds all of it (else where it starts)."""
+    needle = normalise(evidence)
+    found = [c for c in chunks if needle in normalise(c.text)]
+    if found:
+        return found, True
+    words = needle.split()
+    for n in (24, 12, 8):
+        head = " ".join(words[:n])
+        found = [c for c in chunks if head in normalise(c.text)]
+        if found:
+            return found, False
+    return [], False
+
+
+def cases(dev_path: Path):
+    """(question id, file, expected locator, evidence) for every evidence string of the dev set."""
+    for line in dev_path.read_text("utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        evidence = row.get("evidence") or []
+        files = row.get("source_file")
+        locators = row.get("source_locator")
+        if not evidence or not files or not locators:
+            continue
+        files = files if isinstance(files, list) else [files]
+        locators = locators if isinstance(locators, list) else [locators]
+        for i, ev in enumerate(evidence):
+            j = i if len(files) == len(evidence) else 0
+            yield row["id"], files[min(j, len(files) - 1)], locators[min(j, len(locators) - 1)], ev
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    args = parser.parse_args(argv)
+
+    total = hits = split = 0
+    misses: list[str] = []
+    for qid, name, expected, evidence in cases(args.dev):
+        total += 1
+        want = unit_of(expected)
+        found, whole = passages_with(chunks_of(args.corpus, name), evidence)
+        split += bool(found) and not whole
+        got = [c.locator for c in found]
+        if found and want is not None and any(unit_of(loc) == want for loc in got):
+            hits += 1
+        else:
+            reason = "evidence not found in any passage" if not found else f"got {', '.join(got)}"
+            misses.append(f"  {qid} {name}: expected {expected}; {reason} — {normalise(evidence)[:70]!r}")
+    rate = 100.0 * hits / total if total else 0.0
+    print(f"locator check: {hits}/{total} evidence strings in a passage with the expected "
+          f"article/recital/annex ({rate:.1f} %); {split} spread over several passages")
+    if misses:
+        print(f"misses ({len(misses)}):")
+        print("\n".join(misses))
+    return 0 if rate >= 95.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
