@@ -118,3 +118,7 @@ def fuse_rrf(
     while len(ranks) < 2:
         ranks.append({})
     return fused, ranks[0], ranks[1]
+
+
+def build_retriever(runtime) -> Retriever:
+    return Retriever(runtime.generation(), runtime.embedder)
