@@ -19,6 +19,7 @@ from .retrieval import Retriever
 from .store import IndexGeneration, IndexStore
 
 if TYPE_CHECKING:
+    from .admission import Admission
     from .provenance import ProvenanceLog
 
 
@@ -70,6 +71,16 @@ class Runtime:
         if not (path / "manifest.json").exists():
             raise SovragError(f"Index generation {name} no longer exists in {self.store.root}.")
         return IndexGeneration(path)
+
+    @property
+    def admission(self) -> "Admission":
+        """The one queue in front of the in-process model, shared by the API and the UI."""
+        with self._lock:
+            if getattr(self, "_admission", None) is None:
+                from .admission import Admission
+
+                self._admission = Admission()
+            return self._admission
 
     @property
     def provenance(self) -> "ProvenanceLog":
