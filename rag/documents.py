@@ -1,7 +1,8 @@
 """Loading files into a neutral block structure: headings and text blocks, with page numbers.
 
-Every loader returns a `LoadedDocument`; the chunker never sees file formats. Loaders for
-formats beyond Markdown and plain text register themselves in `LOADERS` by suffix.
+Every loader returns a `LoadedDocument`; the chunker never sees file formats. Loaders are
+registered in `LOADERS` by suffix; those for PDF, HTML and DOCX live in `rag.loaders` and are
+imported on first use.
 """
 
 from __future__ import annotations
@@ -82,33 +83,16 @@ def parse_markdown(text: str) -> list[Block]:
 
 
 def parse_plain_text(text: str) -> list[Block]:
-    """Paragraphs separated by blank lines; single lines that look like headings stay separate."""
+    """Paragraphs separated by blank lines; lines that open a legal unit start a new block and
+    bare `Article N` + title lines become headings, so a .txt act chunks like the Markdown one."""
+    from .loaders.structure import blocks_from_lines, mark_legal_headings
+
     blocks: list[Block] = []
     for para in re.split(r"\n\s*\n", text):
         lines = [ln.strip() for ln in para.splitlines() if ln.strip()]
         if lines:
-            blocks.extend(split_structural_lines(lines))
-    return blocks
-
-
-_STRUCTURAL_LINE = re.compile(
-    r"^(?:\(\d+\)|\d+\.|\([a-z]{1,2}\)|\([ivx]+\)|Article\s+\d|Artikel\s+\d|Artykuł\s+\d|ANNEX|BILAG|"
-    r"ZAŁĄCZNIK|ANHANG|ANNEXE|CHAPTER|KAPITEL|ROZDZIAŁ|SECTION|AFDELING|SEKCJA|TITLE)",
-)
-
-
-def split_structural_lines(lines: list[str], page: int | None = None) -> list[Block]:
-    """Join wrapped lines into blocks, starting a new block at lines that open a legal unit."""
-    blocks: list[Block] = []
-    current: list[str] = []
-    for line in lines:
-        if current and _STRUCTURAL_LINE.match(line):
-            blocks.append(Block(" ".join(current), page=page))
-            current = []
-        current.append(line)
-    if current:
-        blocks.append(Block(" ".join(current), page=page))
-    return blocks
+            blocks.extend(blocks_from_lines(lines))
+    return mark_legal_headings(blocks)
 
 
 def decode_text(raw: bytes) -> str:
@@ -178,11 +162,34 @@ def _load_text(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     return parse_plain_text(decode_text(raw)), None
 
 
+def _load_pdf(raw: bytes, name: str) -> tuple[list[Block], str | None]:
+    from .loaders.pdf import load_pdf
+
+    return load_pdf(raw, name)
+
+
+def _load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
+    from .loaders.html import load_html
+
+    return load_html(raw, name)
+
+
+def _load_docx(raw: bytes, name: str) -> tuple[list[Block], str | None]:
+    from .loaders.docx import load_docx
+
+    return load_docx(raw, name)
+
+
 LOADERS: dict[str, Loader] = {
     ".md": _load_markdown,
     ".markdown": _load_markdown,
     ".txt": _load_text,
     ".text": _load_text,
+    ".pdf": _load_pdf,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".xhtml": _load_html,
+    ".docx": _load_docx,
 }
 
 

@@ -1,0 +1,153 @@
+"""HTML → blocks via selectolax (Lexbor parser): boilerplate dropped, headings and lists kept.
+
+Boilerplate is removed by what the page says about itself (nav/header/footer/aside, ARIA roles,
+menu/breadcrumb/cookie class names) and by link density, rather than by a statistical text
+classifier: such classifiers tend to drop the short numbered points (`(a) …;`) that legal
+citations depend on. EUR-Lex's `Article 99` + title paragraphs and `(a) | text` tables are
+turned into the same structure the Markdown corpus has.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..documents import Block, SkipFile, decode_text
+from .structure import FOOTNOTE, mark_legal_headings
+
+_DROP_TAGS = ("script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "nav",
+              "header", "footer", "aside", "form", "button", "select", "input", "textarea", "dialog",
+              "menu")
+_DROP_ROLES = ("navigation", "banner", "contentinfo", "search", "complementary", "menu", "menubar",
+               "dialog", "alert")
+_BOILERPLATE_TOKENS = {"nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer",
+                       "header", "masthead", "sidebar", "cookie", "cookies", "consent", "banner",
+                       "skip", "share", "social", "toolbar", "pagination", "pager", "subscribe",
+                       "newsletter", "related", "topbar", "site-header", "site-footer"}
+_BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table",
+               "thead", "tbody", "tfoot", "tr", "td", "th", "blockquote", "pre", "figure",
+               "figcaption", "caption", "center", "address", "body", "details", "summary", "hr",
+               "h1", "h2", "h3", "h4", "h5", "h6", "html"}
+_LIST_TAGS = {"ul", "ol"}
+_HEADING = re.compile(r"^h([1-6])$")
+_LABEL = re.compile(r"^(?:\(?[a-z0-9ivxlc]{1,4}[.)]|[—–•▪●-])$", re.IGNORECASE)
+
+
+def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
+    from selectolax.lexbor import LexborHTMLParser
+
+    text = decode_text(raw)
+    if "<" not in text[:65536]:
+        raise SkipFile("not HTML (no markup found)")
+    tree = LexborHTMLParser(text)
+    title_node = tree.css_first("title")
+    title = _clean(title_node.text()) if title_node is not None else ""
+    _drop_boilerplate(tree)
+    root = _content_root(tree)
+    if root is None:
+        raise SkipFile("HTML page has no body text")
+    blocks: list[Block] = []
+    _walk(root, blocks, indent=-1)
+    blocks = [b for b in blocks if b.text and not FOOTNOTE.match(b.text)]
+    if not title:
+        title = next((b.text for b in blocks if b.heading_level == 1), "")
+    return mark_legal_headings(blocks), title or None
+
+
+def _drop_boilerplate(tree) -> None:
+    selectors = list(_DROP_TAGS) + [f'[role="{r}"]' for r in _DROP_ROLES] + ["[hidden]",
+                                                                            '[aria-hidden="true"]']
+    for node in tree.css(", ".join(selectors)):
+        node.decompose()
+    for node in tree.css("[class], [id]"):
+        attrs = node.attributes
+        tokens = set(re.split(r"[\s_]+", f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()))
+        tokens |= {part for token in tokens for part in token.split("-")}
+        if tokens & _BOILERPLATE_TOKENS and node.tag not in ("html", "body", "main", "article"):
+            node.decompose()
+    for node in tree.css("ul, ol, div, table, section"):
+        if _link_dense(node):
+            node.decompose()
+
+
+def _link_dense(node) -> bool:
+    """Lists of links (menus, 'related pages') carry little text of their own."""
+    text = _clean(node.text(deep=True))
+    if not text:
+        return False
+    links = node.css("a")
+    link_text = sum(len(_clean(a.text(deep=True))) for a in links)
+    return len(links) >= 3 and link_text / len(text) > 0.6
+
+
+def _content_root(tree):
+    """`<main>` or the single `<article>` when the page marks its content, else the body."""
+    for selector in ("main", '[role="main"]'):
+        node = tree.css_first(selector)
+        if node is not None and _clean(node.text(deep=True)):
+            return node
+    articles = tree.css("article")
+    if len(articles) == 1 and _clean(articles[0].text(deep=True)):
+        return articles[0]
+    return tree.body
+
+
+def _walk(node, out: list[Block], indent: int) -> None:
+    """Emit one block per run of inline content; headings, list items and table rows are blocks."""
+    inline: list[str] = []
+
+    def flush() -> None:
+        text = _clean(" ".join(inline))
+        inline.clear()
+        if text:
+            out.append(Block(text, indent=indent))
+
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            inline.append(child.text(deep=False))
+        elif tag in ("br",):
+            inline.append(" ")
+        elif tag not in _BLOCK_TAGS:
+            inline.append(child.text(deep=True, separator=""))
+        else:
+            flush()
+            heading = _HEADING.match(tag)
+            if heading:
+                text = _clean(child.text(deep=True))
+                if text:
+                    out.append(Block(text, heading_level=int(heading.group(1))))
+            elif tag in _LIST_TAGS:
+                for item in child.iter():
+                    if item.tag == "li":
+                        _walk(item, out, indent=indent + 1)
+                    else:
+                        _walk(item, out, indent=indent)
+            elif tag == "tr":
+                _table_row(child, out)
+            elif tag != "hr":
+                _walk(child, out, indent=indent)
+    flush()
+
+
+def _table_row(row, out: list[Block]) -> None:
+    """`(a) | text` rows (EUR-Lex points and recitals): the label cells prefix the text cell."""
+    cells = [c for c in row.iter() if c.tag in ("td", "th")]
+    texts = [_clean(c.text(deep=True)) for c in cells]
+    nested = any(c.css_first("table, p, ul, ol, div") is not None for c in cells)
+    if not nested:
+        joined = _clean(" ".join(t for t in texts if t))
+        if joined:
+            out.append(Block(joined))
+        return
+    labels = [t for c, t in zip(cells[:-1], texts[:-1]) if t]
+    inner: list[Block] = []
+    _walk(cells[-1], inner, indent=-1)
+    if labels and inner and all(_LABEL.match(t) for t in labels):
+        inner[0].text = f"{' '.join(labels)} {inner[0].text}"
+    elif labels:
+        out.append(Block(" ".join(labels)))
+    out.extend(inner)
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").replace("\xa0", " ").split())
