@@ -120,11 +120,17 @@ def decode_text(raw: bytes) -> str:
     return text
 
 
+_EU_ENCODINGS = ["cp1252", "iso8859_15", "cp1250", "iso8859_2", "cp1257", "iso8859_13", "cp1253",
+                 "iso8859_7", "cp1251", "iso8859_5"]
+"""Legacy code pages of the EU's languages: limiting the detector to them stops short Polish or
+Czech text from being read as Maltese or Celtic (ISO-8859-3/-14), which fit the bytes as well."""
+
+
 def _detect_and_decode(raw: bytes) -> str:
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(raw).best()
+        best = from_bytes(raw, cp_isolation=_EU_ENCODINGS).best() or from_bytes(raw).best()
         if best is not None:
             return str(best)
     except ImportError:

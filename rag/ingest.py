@@ -23,7 +23,7 @@ from .errors import SovragError
 from .store import DocumentRecord, IndexStore, check_embedder, embed_text
 
 IGNORED_NAMES = {"SOURCES.md", "README.md", ".DS_Store", "Thumbs.db"}
-"""Corpus bookkeeping files, not documents."""
+"""Corpus bookkeeping files, not documents (nor are Office lock files `~$…`)."""
 
 
 @dataclass
@@ -66,7 +66,7 @@ def collect_files(paths: list[Path]) -> list[tuple[Path, str]]:
             for path in sorted(root.rglob("*")):
                 rel = path.relative_to(root)
                 if path.is_file() and not any(part.startswith(".") for part in rel.parts) \
-                        and path.name not in IGNORED_NAMES:
+                        and path.name not in IGNORED_NAMES and not path.name.startswith("~$"):
                     out.append((path, rel.as_posix()))
         else:
             raise SovragError(f"No such file or folder: {root}")

@@ -29,7 +29,6 @@ from .lexical import LexicalIndex
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
 _TMP_PREFIX = ".tmp-"
-_KEEP_GENERATIONS = 2
 
 _SCHEMA = """
 CREATE TABLE documents (
@@ -250,6 +249,7 @@ class IndexStore:
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
         _fsync_tree(tmp)
         final = self.root / name
+        replaced = self.current_name()
         os.rename(tmp, final)
         pointer = self.root / f"{CURRENT_FILE}.tmp"
         pointer.write_text(name + "\n", "utf-8")
@@ -257,14 +257,15 @@ class IndexStore:
             os.fsync(fh.fileno())
         os.replace(pointer, self.root / CURRENT_FILE)
         _fsync_dir(self.root)
-        self._prune(keep=name)
+        self._prune(keep={name, replaced})
         return IndexGeneration(final)
 
-    def _prune(self, keep: str) -> None:
-        gens = sorted((p for p in self.root.glob("gen-*") if p.is_dir()), key=lambda p: p.name)
-        old = [g for g in gens if g.name != keep][: max(0, len(gens) - _KEEP_GENERATIONS)]
-        for gen in old:
-            shutil.rmtree(gen, ignore_errors=True)
+    def _prune(self, keep: set[str | None]) -> None:
+        """Keep the new generation and the one it replaced (readers may still have it open);
+        anything else is older, or was orphaned by a writer killed before the pointer swap."""
+        for gen in self.root.glob("gen-*"):
+            if gen.is_dir() and gen.name not in keep:
+                shutil.rmtree(gen, ignore_errors=True)
 
     def size_bytes(self) -> int:
         name = self.current_name()

@@ -14,6 +14,8 @@ from ..documents import Block, SkipFile
 from .structure import mark_legal_headings
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MAX_EXPANDED_BYTES = 300_000_000
+"""A small DOCX that inflates beyond this is a decompression bomb, not a document."""
 _HEADING_STYLE = re.compile(r"^(?:Heading|Überschrift|Titre|Overskrift|Nagłówek)\s*(\d)$", re.IGNORECASE)
 
 
@@ -22,6 +24,12 @@ def load_docx(raw: bytes, name: str) -> tuple[list[Block], str | None]:
         raise SkipFile("encrypted DOCX or legacy Word 97-2003 file; save it as an unprotected .docx")
     if not zipfile.is_zipfile(io.BytesIO(raw)):
         raise SkipFile("not a DOCX file (not a ZIP package; corrupt or mislabelled)")
+    with zipfile.ZipFile(io.BytesIO(raw)) as package:
+        expanded = sum(info.file_size for info in package.infolist())
+        if "word/document.xml" not in package.namelist():
+            raise SkipFile("not a DOCX file (ZIP package without word/document.xml)")
+    if expanded > MAX_EXPANDED_BYTES:
+        raise SkipFile(f"DOCX expands to {expanded / 1e6:.0f} MB (limit {MAX_EXPANDED_BYTES / 1e6:.0f} MB)")
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
