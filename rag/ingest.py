@@ -160,6 +160,14 @@ def run_ingest(
         keep_ids = {d for d in old_docs if d not in removed and d not in new_ids}
         # A file that became unreadable keeps its previous (last good) version in the index.
         report.removed = sorted(removed - new_ids)
+        if previous is not None and not full_rebuild and not loaded and not report.removed:
+            # Nothing new, changed or removed: keep the current generation, load no model.
+            report.unchanged = [d for d in report.unchanged if d in keep_ids]
+            report.generation, report.passages, report.documents = previous.name, previous.size, len(old_docs)
+            previous.close()
+            report.seconds = time.perf_counter() - started
+            hook("done", 1.0)
+            return report
 
         kept = previous.stored_chunks(keep_ids) if previous and keep_ids else []
         reusable: dict[str, int] = {}
@@ -194,7 +202,10 @@ def run_ingest(
                 f"({len(report.skipped)} skipped). Supported types: {', '.join(supported_suffixes())}."
             )
         texts = [embed_text(c, titles[c.doc]) for c in chunks]
-        dimension = embedder.dimension
+        # An update keeps the index's dimension (the embedder id was checked above); reading it
+        # from the manifest avoids loading the model when only removals are written.
+        dimension = int(previous.manifest["dimension"]) if previous is not None and not full_rebuild \
+            else embedder.dimension
         vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
         kept_rows = np.array([sc.row for sc in kept], dtype=np.int64)
         if len(kept_rows) and old_vectors is not None:
