@@ -51,7 +51,7 @@ _DIVISION = re.compile(
 )
 _PREAMBLE = re.compile(
     r"^(Preamble|Præambel|Preambuła|Präambel|Préambule|Whereas|Considérant|Ud fra følgende|"
-    r"Erwägungsgr|w sprawie|Motywy)",
+    r"Erwägungsgr|w sprawie|Motywy|a także mając na uwadze|mając na uwadze|in Erwägung)",
     re.IGNORECASE,
 )
 _NOTES = re.compile(r"^(Notes|Noter|Przypisy|Fußnoten|Notes de bas)\b", re.IGNORECASE)

@@ -166,3 +166,17 @@ def test_each_bad_file_is_skipped_with_a_one_line_reason(tmp_path):
         message = str(info.value)
         assert reason in message, (name, message)
         assert "\n" not in message and len(message) < 300
+
+
+@pytest.mark.parametrize("marker,lang,recital", [
+    ("Whereas:", "en", "Recital 2"),
+    ("ud fra følgende betragtninger:", "da", "Betragtning 2"),
+    ("a także mając na uwadze, co następuje:", "pl", "Motyw 2"),
+    ("in Erwägung nachstehender Gründe:", "de", "Erwägungsgrund 2"),
+])
+def test_recitals_after_the_preamble_marker_in_each_language(marker, lang, recital):
+    from rag.documents import LoadedDocument, parse_plain_text
+
+    text = f"{marker}\n\n(1) First recital.\n\n(2) Second recital text.\n\nArticle 1\nSubject matter\n\n1. Text.\n"
+    chunks = chunk_document(LoadedDocument("act.txt", "Act", lang, "x", parse_plain_text(text)))
+    assert [c.locator for c in chunks] == [recital.replace("2", "1"), recital, "Article 1(1)"]
