@@ -14,14 +14,14 @@ import argparse
 import json
 import re
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.chunking import Chunk, chunk_document  # noqa: E402
-from rag.documents import load_document  # noqa: E402
+from rag.chunking import Chunk, chunk_document
+from rag.documents import load_document
 
 _UNIT_PATTERNS = [
     ("article", re.compile(r"\b(?:Article|Artikel|Artykuł)\s+(\d+[a-z]?)", re.IGNORECASE)),
@@ -45,7 +45,7 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def chunks_of(corpus: Path, name: str) -> tuple[Chunk, ...]:
     doc = load_document(corpus / name, name, 10**9)
     return tuple(chunk_document(doc))

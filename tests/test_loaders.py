@@ -70,7 +70,7 @@ def test_other_formats_give_the_same_locators(printed, name):
 
 
 def test_html_drops_navigation_and_boilerplate(printed):
-    doc, chunks = _chunks(printed / "ai-act.html")
+    doc, _ = _chunks(printed / "ai-act.html")
     text = " ".join(b.text for b in doc.blocks)
     for junk in ["Advanced search", "Accept all cookies", "Official Journal >", "Legal notice",
                  "Corrigendum", "tracking", "Access to European Union law"]:

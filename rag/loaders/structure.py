@@ -89,7 +89,7 @@ def _attach_lone_labels(lines: list[str]) -> list[str]:
 def _join_wrapped(lines: list[str]) -> str:
     text = lines[0]
     for line in lines[1:]:
-        if text.endswith("\xad") or text.endswith("\x02"):  # soft hyphen marks a broken word
+        if text.endswith(("\xad", "\x02")):  # a soft hyphen marks a broken word
             text = text[:-1] + line
         else:
             text = f"{text} {line}"
