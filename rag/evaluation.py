@@ -26,35 +26,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from .query import normalise_spaces, normalise_text
+
 SPLIT_COVERAGE = 0.6
 """Share of an evidence string's words that top-k passages must hold when a boundary split it."""
 MIN_RUN = 8
 """Shortest run of consecutive words that counts as overlap (shorter runs are common phrases)."""
 RECALL_KS = (1, 5, 10)
 
-_WS = re.compile(r"\s+")
-
-
 def normalise_ws(text: str) -> str:
     """Case-folded text with every whitespace run (incl. non-breaking spaces) as one space."""
-    return _WS.sub(" ", text.replace("\u00a0", " ").replace("\u202f", " ")).strip().casefold()
-
-
-_THOUSANDS = re.compile(r"(?<=\d)[ ,.](?=\d{3}(?!\d))")
-_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
-_SPACE_PERCENT = re.compile(r"\s+%")
+    return normalise_spaces(text)
 
 
 def normalise_answer(text: str) -> str:
-    """Whitespace/case normalisation plus number formats: `35 000 000` = `35,000,000`, `2,5 %` = `2.5%`.
-
-    Thousands separators (space, comma or dot before a group of exactly three digits) are dropped,
-    then a remaining decimal comma becomes a dot, so Official-Journal and English styles compare equal.
-    """
-    text = normalise_ws(text)
-    text = _THOUSANDS.sub("", text)
-    text = _DECIMAL_COMMA.sub(".", text)
-    return _SPACE_PERCENT.sub("%", text)
+    """Whitespace/case normalisation plus number formats: `35 000 000` = `35,000,000`, `2,5 %` = `2.5%`."""
+    return normalise_text(text)
 
 
 # --------------------------------------------------------------------------- retrieval scoring

@@ -1,13 +1,28 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 rankings fused by reciprocal rank, with filters."""
+"""Hybrid retrieval: dense (FAISS vectors) and BM25 rankings fused by weighted reciprocal rank,
+scoped by what the question says about itself.
+
+Besides its words, a question about EU law usually names its act ("under the GDPR", "DSGVO") and
+sometimes cites a unit ("Art. 5(1)(c)") or relies on an exact string ("72 hours", a quoted defined
+term). `rag.query` recognises those; here they become (1) a scope — passages of the named acts, in
+the question's language where the act exists in it, are ranked before all others — and (2) extra
+ranked lists fused with the dense and BM25 rankings. Questions in a language the scoped documents
+lack are translated (optional callable) and both forms are searched.
+"""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from .chunking import Chunk
 from .embedder import Embedder
+from .lexical import LexicalIndex, tokenize_truncated
+from .query import (ActCatalog, DocumentInfo, QueryAnalysis, analyse, locator_span, normalise_text,
+                    parse_locator)
 from .store import IndexGeneration
 
 RRF_K = 60
@@ -15,11 +30,42 @@ RRF_K = 60
 CANDIDATES = 100
 """Candidates taken from each ranking before fusion."""
 
+Translator = Callable[[str, str, str], "str | None"]
+
 
 @dataclass
 class SearchFilters:
     docs: list[str] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RetrievalOptions:
+    """Switches and fusion weights; the defaults are the product's, the bench flips them."""
+
+    dense: bool = True
+    lexical: bool = True
+    act_scope: bool = True
+    language_scope: bool = True
+    references: bool = True
+    exact: bool = True
+    translate: bool = True
+    cover_acts: bool = True
+    strip_act_names: bool = True
+    rrf_k: int = 3
+    """Inside a scope of a few hundred passages the first ranks must count: a small k sharpens RRF."""
+    mmr_lambda: float | None = None
+    """MMR trade-off (1 = relevance only); None disables diversification."""
+    weight_dense: float = 1.0
+    weight_lexical: float = 1.0
+    weight_reference: float = 1.0
+    weight_exact: float = 1.0
+    headings: bool = True
+    weight_heading: float = 0.5
+    recital_prior: float = 0.5
+    """Multiplier on recitals' fused scores: answers are expected in the operative provisions."""
+    weight_original_when_translated: float = 0.5
+    """Weight of the untranslated question's lists once a translation exists (English-only models)."""
 
 
 @dataclass
@@ -43,51 +89,247 @@ class Hit:
         }
 
 
+class _PassageTable:
+    """Per-generation arrays that query-time signals need; built once, shared by all retrievers."""
+
+    def __init__(self, generation: IndexGeneration) -> None:
+        docs = generation.documents()
+        self.catalog = ActCatalog(DocumentInfo(d.id, d.title, d.lang) for d in docs.values())
+        self.doc_lang = {d.id: d.lang for d in docs.values()}
+        self.titles = {d.id: d.title for d in docs.values()}
+        stored = generation.stored_chunks()
+        n = generation.size
+        self.doc_of_row = np.empty(n, dtype=object)
+        self.rows_of_doc: dict[str, np.ndarray] = {}
+        self.units: dict[tuple[str, str, str], list[int]] = {}
+        """(doc, kind, number) → rows of that article/annex/recital, in document order."""
+        self.spans: list[list[str]] = [[] for _ in range(n)]
+        self.texts: list[str] = [""] * n
+        by_doc: dict[str, list[int]] = {}
+        for s in stored:
+            self.doc_of_row[s.row] = s.chunk.doc
+            by_doc.setdefault(s.chunk.doc, []).append(s.row)
+            self.texts[s.row] = normalise_text(s.chunk.text)
+            parsed = parse_locator(s.chunk.locator)
+            if parsed:
+                self.units.setdefault((s.chunk.doc, parsed[0], parsed[1]), []).append(s.row)
+                self.spans[s.row] = locator_span(s.chunk.locator)
+        self.rows_of_doc = {d: np.array(rows, dtype=np.int64) for d, rows in by_doc.items()}
+        self.is_recital = np.zeros(n, dtype=bool)
+        unit_titles = [""] * n
+        for s in stored:
+            parsed = parse_locator(s.chunk.locator)
+            self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
+            unit_titles[s.row] = unit_title(s.chunk.heading)
+        self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
+        """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
+        precise fields that the passage-level BM25 dilutes."""
+        self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
+
+    def mask_of_docs(self, doc_ids) -> np.ndarray:
+        mask = np.zeros(len(self.texts), dtype=bool)
+        for d in doc_ids:
+            rows = self.rows_of_doc.get(d)
+            if rows is not None:
+                mask[rows] = True
+        return mask
+
+
+_TABLES: "weakref.WeakKeyDictionary[IndexGeneration, _PassageTable]" = weakref.WeakKeyDictionary()
+_TABLES_LOCK = threading.Lock()
+
+
+def passage_table(generation: IndexGeneration) -> _PassageTable:
+    with _TABLES_LOCK:
+        table = _TABLES.get(generation)
+        if table is None:
+            table = _TABLES[generation] = _PassageTable(generation)
+        return table
+
+
+@dataclass
+class _Plan:
+    """What one search will do: scope, query forms, analysis; kept for inspection and tests."""
+
+    analysis: QueryAnalysis
+    scope_docs: list[str] | None
+    forms: list[tuple[str, float]]
+    act_docs: dict[str, list[str]]
+
+
 class Retriever:
-    def __init__(self, generation: IndexGeneration, embedder: Embedder) -> None:
+    def __init__(self, generation: IndexGeneration, embedder: Embedder,
+                 translator: Translator | None = None, options: RetrievalOptions | None = None) -> None:
         self.generation = generation
         self.embedder = embedder
+        self.translator = translator
+        self.options = options or RetrievalOptions()
+        self._table: _PassageTable | None = None
+
+    @property
+    def table(self) -> _PassageTable:
+        if self._table is None:
+            self._table = passage_table(self.generation)
+        return self._table
+
+    # ------------------------------------------------------------------ filters and scope
 
     def _allowed_rows(self, filters: SearchFilters | None) -> np.ndarray | None:
         if not filters or (not filters.docs and not filters.langs):
             return None
         mask = np.ones(self.generation.size, dtype=bool)
         if filters.docs:
-            allowed = np.zeros_like(mask)
-            allowed[self.generation.rows_of_documents(filters.docs)] = True
-            mask &= allowed
+            mask &= self.table.mask_of_docs(filters.docs)
         if filters.langs:
-            allowed = np.zeros_like(mask)
-            allowed[self.generation.rows_of_language(filters.langs)] = True
-            mask &= allowed
+            mask &= self.table.mask_of_docs([d for d, lang in self.table.doc_lang.items() if lang in filters.langs])
         return mask
 
-    def dense_scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
-        """Cosine similarity (vectors are normalised) for the best candidates; -inf elsewhere."""
-        vector = self.embedder.encode_query(query).reshape(1, -1).astype(np.float32)
-        n = self.generation.size
-        depth = n if mask is not None else min(n, CANDIDATES)
-        scores, rows = self.generation.vectors.search(vector, depth)
-        out = np.full(n, -np.inf, dtype=np.float32)
-        valid = rows[0] >= 0
-        out[rows[0][valid]] = scores[0][valid]
-        return out
+    def plan(self, query: str, translate: bool = True) -> _Plan:
+        """Analyse the question and decide the scope and the query forms to search."""
+        opts, table = self.options, self.table
+        analysis = analyse(query, table.catalog)
+        act_docs: dict[str, list[str]] = {}
+        if opts.act_scope:
+            for key in analysis.acts:
+                act_docs[key] = _preferred_versions(table.catalog.acts[key], analysis.lang)
+        scope: list[str] | None = None
+        if act_docs:
+            scope = [d for docs in act_docs.values() for d in docs]
+        elif opts.language_scope:
+            same_lang = [d for d, lang in table.doc_lang.items() if lang == analysis.lang]
+            scope = same_lang or None
+        forms = [(analysis.without_acts if act_docs and opts.strip_act_names else query, 1.0)]
+        scope_langs = {table.doc_lang[d] for d in (scope or table.doc_lang)}
+        if translate and opts.translate and self.translator and analysis.lang not in scope_langs:
+            target = "en" if "en" in scope_langs else sorted(scope_langs)[0]
+            translated = self.translator(query, analysis.lang, target)
+            if translated:
+                if act_docs and opts.strip_act_names:
+                    translated = analyse(translated, table.catalog).without_acts or translated
+                forms = [(forms[0][0], opts.weight_original_when_translated), (translated, 1.0)]
+        return _Plan(analysis, scope, forms, act_docs)
 
-    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[Hit]:
+    # ------------------------------------------------------------------ search
+
+    def dense_scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
+        """Cosine similarity of every passage (vectors are normalised); -inf outside the mask."""
+        vector = self.embedder.encode_query(query).astype(np.float32)
+        scores = self.table.vectors @ vector
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+        return scores.astype(np.float32, copy=False)
+
+    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
+               translate: bool = True) -> list[Hit]:
+        """Top-k passages; `translate=False` never calls the generator."""
         n = self.generation.size
         if n == 0 or not query.strip():
             return []
-        mask = self._allowed_rows(filters)
-        dense = self.dense_scores(query, mask)
-        lexical = self.generation.lexical.scores(query)
-        lexical = np.where(lexical > 0, lexical, -np.inf)  # only passages sharing a term
-        fused, dense_rank, bm25_rank = fuse_rrf([dense, lexical], mask, CANDIDATES)
-        order = [int(r) for r in np.argsort(-fused, kind="stable")[:k] if fused[r] > 0]
-        return self._hits(order, fused, dense, dense_rank, bm25_rank)
+        opts, table = self.options, self.table
+        plan = self.plan(query, translate)
+        allowed = self._allowed_rows(filters)
+        base = np.ones(n, dtype=bool) if allowed is None else allowed
+
+        lists: list[np.ndarray] = []
+        weights: list[float] = []
+        first_dense = first_lexical = None
+        for text, weight in plan.forms:
+            if opts.dense:
+                lists.append(self.dense_scores(text))
+                weights.append(weight * opts.weight_dense)
+                first_dense = len(lists) - 1 if first_dense is None else first_dense
+            if opts.lexical:
+                lexical = self.generation.lexical.scores(text)
+                lists.append(np.where(lexical > 0, lexical, -np.inf).astype(np.float32))
+                weights.append(weight * opts.weight_lexical)
+                first_lexical = len(lists) - 1 if first_lexical is None else first_lexical
+        scope = base
+        if plan.scope_docs is not None:
+            scope = base & table.mask_of_docs(plan.scope_docs)
+            if not scope.any():
+                scope = base
+        if opts.headings and table.headings is not None:
+            for text, weight in plan.forms:
+                heading = table.headings.scores(text)
+                lists.append(np.where(heading > 0, heading, -np.inf).astype(np.float32))
+                weights.append(weight * opts.weight_heading)
+        base_fused, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
+        if opts.references and plan.analysis.references:
+            lists.append(self._reference_scores(plan, base_fused))
+            weights.append(opts.weight_reference)
+        if opts.exact and plan.analysis.exact:
+            lists.append(self._exact_scores(plan.analysis.exact, base_fused, scope))
+            weights.append(opts.weight_exact)
+        order, fused = self._ranked(lists, weights, scope, k)
+        if len(order) < k and scope is not base:
+            rest, rest_fused = self._ranked(lists, weights, base & ~scope, k - len(order))
+            fused = np.where(scope, fused, rest_fused * 0.5)  # scoped passages stay ahead
+            order += rest
+        if opts.cover_acts and len(plan.act_docs) > 1:
+            order = _cover(order, plan.act_docs, table, fused, scope)[:k]
+        if opts.mmr_lambda is not None:
+            order = self._mmr(order, fused, opts.mmr_lambda, k)
+        dense_ranks = _ranks(lists[first_dense], base) if first_dense is not None else {}
+        lexical_ranks = _ranks(lists[first_lexical], base) if first_lexical is not None else {}
+        dense = lists[first_dense] if first_dense is not None else np.zeros(n, dtype=np.float32)
+        return self._hits(order[:k], fused, dense, dense_ranks, lexical_ranks)
+
+    def _ranked(self, lists, weights, mask, k) -> tuple[list[int], np.ndarray]:
+        fused, _ = weighted_rrf(lists, mask, CANDIDATES, weights, self.options.rrf_k)
+        if self.options.recital_prior != 1.0:
+            fused = np.where(self.table.is_recital, fused * self.options.recital_prior, fused)
+        depth = max(k, 50)
+        top = np.argpartition(-fused, min(depth, len(fused) - 1))[:depth] if len(fused) > depth else np.arange(len(fused))
+        top = sorted((int(r) for r in top if fused[r] > 0), key=lambda r: (-fused[r], r))
+        return top, fused
+
+    def _reference_scores(self, plan: _Plan, base_fused: np.ndarray) -> np.ndarray:
+        """Passages of cited units: the cited paragraph/point first, then the rest of the unit."""
+        table = self.table
+        scores = np.full(self.generation.size, -np.inf, dtype=np.float32)
+        scoped_docs = plan.scope_docs or list(table.doc_lang)
+        for ref, act in plan.analysis.references:
+            docs = plan.act_docs.get(act, scoped_docs) if act else scoped_docs
+            for doc in docs:
+                for row in table.units.get((doc, ref.kind, ref.number), []):
+                    exact_part = bool(ref.parts) and ref.parts[0] in table.spans[row]
+                    # Tie-break inside a unit by the question's own relevance (base_fused < 1).
+                    scores[row] = max(scores[row], (2.0 if exact_part else 1.0) + float(base_fused[row]))
+        return scores
+
+    def _exact_scores(self, terms: list[str], base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
+        """Passages containing the question's exact strings, more distinct strings ranking higher."""
+        needles = [normalise_text(t) for t in terms]
+        # Legislation quotes a term where it defines it: "‘connected product’ means …".
+        quoted = [f"{a}{nd}{b}" for nd in needles for a, b in _QUOTES]
+        counts = np.zeros(self.generation.size, dtype=np.float32)
+        texts = self.table.texts
+        for row in np.flatnonzero(scope):
+            text = texts[row]
+            counts[row] = sum(1 for nd in needles if _contains_term(text, nd)) \
+                + sum(1 for q in quoted if q in text)
+        return np.where(counts > 0, counts + base_fused.astype(np.float32), -np.inf)
+
+    def _mmr(self, order: list[int], fused: np.ndarray, lam: float, k: int) -> list[int]:
+        """Maximal marginal relevance over the ranked candidates, using passage vectors."""
+        if len(order) <= 1:
+            return order
+        vecs = self.table.vectors[order]
+        rel = np.array([fused[r] for r in order], dtype=np.float64)
+        rel = (rel - rel.min()) / (rel.max() - rel.min() or 1.0)
+        chosen: list[int] = [0]
+        rest = list(range(1, len(order)))
+        while rest and len(chosen) < k:
+            sims = vecs[rest] @ vecs[chosen].T
+            scores = lam * rel[rest] - (1 - lam) * sims.max(axis=1)
+            pick = rest[int(np.argmax(scores))]
+            chosen.append(pick)
+            rest.remove(pick)
+        return [order[i] for i in chosen] + [order[i] for i in rest]
 
     def _hits(self, order, fused, dense, dense_rank, bm25_rank) -> list[Hit]:
         chunks = self.generation.chunks(order)
-        titles = {d.id: d.title for d in self.generation.documents().values()}
+        titles = self.table.titles
         return [
             Hit(chunk=c, score=float(fused[r]), doc_title=titles.get(c.doc, c.doc),
                 rank_dense=dense_rank.get(r), rank_bm25=bm25_rank.get(r),
@@ -96,29 +338,104 @@ class Retriever:
         ]
 
 
-def fuse_rrf(
-    score_lists: list[np.ndarray], mask: np.ndarray | None, candidates: int, weights: list[float] | None = None
-) -> tuple[np.ndarray, dict[int, int], dict[int, int]]:
-    """Reciprocal rank fusion of full score vectors; returns fused scores and 1-based ranks."""
-    n = len(score_lists[0])
+_QUOTES = [("‘", "’"), ("“", "”"), ('"', '"'), ("«", "»"), ("„", "“")]
+
+
+def unit_title(heading: str) -> str:
+    """The innermost title of a heading path, without its label: "… > Article 54 — Entry into
+    force and application" → "Entry into force and application"."""
+    last = heading.split(" > ")[-1]
+    parts = last.split(" — ", 1)
+    return parts[1] if len(parts) == 2 else ("" if parse_locator(last) else last)
+
+
+def _preferred_versions(act, lang: str) -> list[str]:
+    """The act's documents in the question's language, else in English, else all of them."""
+    for wanted in (lang, "en"):
+        docs = act.doc_ids([wanted])
+        if docs:
+            return docs
+    return act.doc_ids()
+
+
+def _contains_term(text: str, needle: str) -> bool:
+    """Whole-token containment: "72 hours" must not match inside "172 hours"."""
+    start = text.find(needle)
+    while start >= 0:
+        before = text[start - 1] if start else " "
+        end = start + len(needle)
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or (before in ",." and start > 1 and text[start - 2].isdigit())) \
+                and not after.isalnum():
+            return True
+        start = text.find(needle, start + 1)
+    return False
+
+
+def _cover(order: list[int], act_docs: dict[str, list[str]], table: _PassageTable,
+           fused: np.ndarray, scope: np.ndarray) -> list[int]:
+    """Comparison questions need every named act: lead with each act's best passage."""
+    leaders: list[int] = []
+    for docs in act_docs.values():
+        rows = np.concatenate([table.rows_of_doc.get(d, np.zeros(0, np.int64)) for d in docs])
+        rows = rows[scope[rows]] if len(rows) else rows
+        if len(rows) and fused[rows].max() > 0:
+            leaders.append(int(rows[np.argmax(fused[rows])]))
+    leaders.sort(key=lambda r: -fused[r])
+    return leaders + [r for r in order if r not in leaders]
+
+
+def _ranks(scores: np.ndarray, mask: np.ndarray, depth: int = CANDIDATES) -> dict[int, int]:
+    masked = np.where(mask, scores, -np.inf)
+    top = np.argsort(-masked, kind="stable")[:depth]
+    return {int(r): i for i, r in enumerate((r for r in top if np.isfinite(masked[r])), start=1)}
+
+
+def weighted_rrf(score_lists: list[np.ndarray], mask: np.ndarray | None, candidates: int,
+                 weights: list[float] | None = None, k: int = RRF_K) -> tuple[np.ndarray, list[dict[int, int]]]:
+    """Weighted reciprocal rank fusion of full score vectors (-inf = not retrieved by that list).
+
+    Ranks are taken inside `mask`, so a scope changes which passages compete, not their scores.
+    """
+    n = len(score_lists[0]) if score_lists else 0
     fused = np.zeros(n, dtype=np.float64)
     ranks: list[dict[int, int]] = []
     for i, scores in enumerate(score_lists):
-        scores = scores.astype(np.float64, copy=True)
+        scores = np.asarray(scores, dtype=np.float64)
         if mask is not None:
-            scores[~mask] = -np.inf
-        top = np.argsort(-scores, kind="stable")[:candidates]
-        top = [int(r) for r in top if np.isfinite(scores[r])]
+            scores = np.where(mask, scores, -np.inf)
+        depth = min(candidates, n)
+        top = np.argpartition(-scores, depth - 1)[:depth] if n > depth else np.arange(n)
+        top = sorted((int(r) for r in top if np.isfinite(scores[r])), key=lambda r: (-scores[r], r))
         weight = weights[i] if weights else 1.0
         rank_of = {}
         for rank, row in enumerate(top, start=1):
-            fused[row] += weight / (RRF_K + rank)
+            fused[row] += weight / (k + rank)
             rank_of[row] = rank
         ranks.append(rank_of)
+    return fused, ranks
+
+
+def fuse_rrf(
+    score_lists: list[np.ndarray], mask: np.ndarray | None, candidates: int, weights: list[float] | None = None
+) -> tuple[np.ndarray, dict[int, int], dict[int, int]]:
+    """Reciprocal rank fusion returning fused scores and the 1-based ranks of the first two lists."""
+    fused, ranks = weighted_rrf(score_lists, mask, candidates, weights)
     while len(ranks) < 2:
         ranks.append({})
     return fused, ranks[0], ranks[1]
 
 
-def build_retriever(runtime) -> Retriever:
-    return Retriever(runtime.generation(), runtime.embedder)
+def build_retriever(runtime, options: RetrievalOptions | None = None) -> Retriever:
+    """The product's retriever for a runtime: translation through the runtime's generator, loaded
+    only when a question needs it (and `translate_queries` is on)."""
+    from .translate import QueryTranslator
+
+    translator = None
+    if getattr(runtime.settings, "translate_queries", True):
+        translator = QueryTranslator(lambda: runtime.generator)
+    return Retriever(runtime.generation(), runtime.embedder, translator=translator, options=options)
+
+
+__all__ = ["Hit", "Retriever", "RetrievalOptions", "SearchFilters", "build_retriever", "fuse_rrf",
+           "weighted_rrf"]

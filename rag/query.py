@@ -1,0 +1,338 @@
+"""Query analysis: which acts a question names, which articles/annexes/recitals it cites, and
+which exact strings (quoted terms, numbers with units) it relies on.
+
+Analysts name the act they ask about ("under the GDPR", "DSGVO", "KI-Verordnung", "2024/1689")
+far more often than they cite an article, and generic retrieval ignores both. The catalog of names
+is derived from the indexed documents' titles (so user-added documents are recognised too) and
+extended with `data/acts.toml`, which holds the names used in other EU languages.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+from .language import detect_language
+
+_ACT_NUMBER = re.compile(r"(?<![\d/])((?:19|20)\d{2})/(\d{1,4})(?![\d/])")
+_UPPER_ACRONYM = re.compile(r"^[A-ZÄÖÜ0-9][A-ZÄÖÜ0-9\-]{1,9}$")
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive form used for name matching ("KI-VO" = "ki vo")."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[’'`´]", "'", text)
+    text = re.sub(r"[^\w']+", " ", text)
+    # "nis2" and "nis 2" are the same name: split letters from digits.
+    text = re.sub(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", " ", text)
+    return " ".join(text.split())
+
+
+_WS = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"(?<=\d)[ ,.](?=\d{3}(?!\d))")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+_SPACE_PERCENT = re.compile(r"\s+%")
+
+
+def normalise_spaces(text: str) -> str:
+    """Case-folded text with every whitespace run (incl. non-breaking spaces) as one space."""
+    return _WS.sub(" ", text.replace("\u00a0", " ").replace("\u202f", " ")).strip().casefold()
+
+
+def normalise_text(text: str) -> str:
+    """`normalise_spaces` plus one number style: `35 000 000` = `35,000,000`, `2,5 %` = `2.5%`.
+
+    Thousands separators (space, comma or dot before a group of exactly three digits) are dropped,
+    then a remaining decimal comma becomes a dot, so Official-Journal and English styles compare equal.
+    """
+    text = _THOUSANDS.sub("", normalise_spaces(text))
+    return _SPACE_PERCENT.sub("%", _DECIMAL_COMMA.sub(".", text))
+
+
+# --------------------------------------------------------------------------- act catalog
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: str
+    title: str
+    lang: str
+
+
+@dataclass
+class Act:
+    """One legal act; its documents are language versions of it (same number in the title)."""
+
+    key: str
+    docs: list[DocumentInfo] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    acronyms: set[str] = field(default_factory=set)
+
+    def doc_ids(self, langs: Iterable[str] | None = None) -> list[str]:
+        wanted = set(langs) if langs is not None else None
+        return [d.id for d in self.docs if wanted is None or d.lang in wanted]
+
+    @property
+    def langs(self) -> set[str]:
+        return {d.lang for d in self.docs}
+
+
+@lru_cache(maxsize=1)
+def bundled_aliases() -> dict[str, list[str]]:
+    """Aliases per act number from `rag/data/acts.toml` (package data)."""
+    text = resources.files("rag").joinpath("data/acts.toml").read_text("utf-8")
+    return {key: list(entry.get("aliases", [])) for key, entry in tomllib.loads(text).get("acts", {}).items()}
+
+
+def names_from_title(title: str) -> tuple[set[str], set[str]]:
+    """Names and acronyms a document title implies: short name, "(GDPR)", initials, the number."""
+    names: set[str] = set()
+    acronyms: set[str] = set()
+    parts = [p.strip() for p in re.split(r"\s+[—–-]\s+", title) if p.strip()]
+    for part in parts:
+        for inner in re.findall(r"\(([^)]*)\)", part):
+            if _UPPER_ACRONYM.match(inner.strip()) and len(inner.strip()) >= 3:
+                acronyms.add(inner.strip())
+        bare = " ".join(re.sub(r"\([^)]*\)", " ", part).split())
+        if not bare or _ACT_NUMBER.search(bare):
+            continue  # "Regulation (EU) 2016/679" is matched through its number
+        names.add(bare)
+        words = bare.split()
+        if len(words) >= 3 and all(w[:1].isupper() and w.isalpha() for w in words):
+            acronyms.add("".join(w[0] for w in words).upper())
+    for year, num in _ACT_NUMBER.findall(title):
+        names.add(f"{year}/{num}")
+    return names, acronyms
+
+
+class ActCatalog:
+    """Recognises act names in text; built once per index generation."""
+
+    def __init__(self, documents: Iterable[DocumentInfo], aliases: dict[str, list[str]] | None = None) -> None:
+        aliases = bundled_aliases() if aliases is None else aliases
+        self.acts: dict[str, Act] = {}
+        for doc in documents:
+            match = _ACT_NUMBER.search(doc.title)
+            key = f"{match.group(1)}/{match.group(2)}" if match else doc.id
+            act = self.acts.setdefault(key, Act(key))
+            act.docs.append(doc)
+            names, acronyms = names_from_title(doc.title)
+            act.names |= names
+            act.acronyms |= acronyms
+        for key, act in self.acts.items():
+            for alias in aliases.get(key, []):
+                (act.acronyms if _UPPER_ACRONYM.match(alias) and " " not in alias else act.names).add(alias)
+        self._patterns = self._compile()
+
+    def _compile(self) -> list[tuple[re.Pattern, str, int, bool]]:
+        """(pattern, act key, name length, is acronym), longest first so longer names win overlaps."""
+        entries: list[tuple[re.Pattern, str, int, bool]] = []
+        for key, act in self.acts.items():
+            for name in act.names:
+                folded = fold(name)
+                if len(folded) < 3:
+                    continue
+                # Inflected one-word names ("dataforordningens") keep up to 3 extra letters.
+                last = folded.split()[-1]
+                suffix = r"\w{0,3}" if len(last) >= 8 and last.isalpha() else ""
+                entries.append((re.compile(rf"(?<!\w){re.escape(folded)}{suffix}(?!\w)"), key, len(folded), False))
+            for acronym in act.acronyms:
+                entries.append((re.compile(rf"(?<![\w-]){re.escape(acronym)}(?!\w)"), key, len(acronym), True))
+        return sorted(entries, key=lambda e: -e[2])
+
+    def find(self, text: str) -> list[tuple[str, int]]:
+        """Acts named in `text` as (act key, position), in order of first mention."""
+        folded = fold(text)
+        taken = [False] * (len(folded) + 1)
+        taken_raw = [False] * (len(text) + 1)
+        found: dict[str, int] = {}
+        self.last_matches: list[str] = []
+        for pattern, key, _, acronym in self._patterns:
+            haystack, mask = (text, taken_raw) if acronym else (folded, taken)
+            for m in pattern.finditer(haystack):
+                if any(mask[m.start():m.end()]):
+                    continue
+                for i in range(m.start(), m.end()):
+                    mask[i] = True
+                self.last_matches.append(m.group(0))
+                # Positions in folded and raw text differ slightly; relative order is what matters.
+                pos = m.start() / max(1, len(haystack))
+                found[key] = min(found.get(key, 10**9), int(pos * 10_000))
+        return sorted(found.items(), key=lambda kv: kv[1])
+
+
+# --------------------------------------------------------------------------- legal references
+
+_KIND_WORDS = {
+    "article": r"articles?|arts?\.?|artikel|artikels|artikeln|artykuł(?:u|y|ów)?|artículo|articolo|artigo",
+    "annex": r"annex(?:es)?|annexe|anhang|anhangs|anlage|bilag|załącznik(?:a|u)?|anexo|allegato",
+    "recital": r"recitals?|erwägungsgrund|erwägungsgrunds|considérant|betragtning|motyw|considerando",
+}
+_KIND_OF_WORD = [(kind, re.compile(rf"^(?:{words})$", re.IGNORECASE)) for kind, words in _KIND_WORDS.items()]
+_REFERENCE = re.compile(
+    rf"(?<!\w)(?P<kind>{'|'.join(_KIND_WORDS.values())})\s*(?P<num>\d+[a-z]?|[IVXLC]+\b)"
+    r"(?P<parts>(?:\s*\(\s*\w{1,4}\s*\))*)"
+    r"(?P<words>(?:\s*,?\s*(?:paragraphe|paragraph|para\.?|absatz|abs\.?|ust\.?|stk\.?|point|pkt\.?|"
+    r"litra|lit\.?|buchstabe|buchst\.?)\s*\(?\w{1,4}\)?)*)",
+    re.IGNORECASE,
+)
+_PART = re.compile(r"\(\s*(\w{1,4})\s*\)")
+_WORD_PART = re.compile(r"(?:paragraphe|paragraph|para\.?|absatz|abs\.?|ust\.?|stk\.?|point|pkt\.?|litra|"
+                        r"lit\.?|buchstabe|buchst\.?)\s*\(?(\w{1,4})\)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A cited unit: kind ("article", "annex", "recital"), its number, sub-parts such as ("1", "c")."""
+
+    kind: str
+    number: str
+    parts: tuple[str, ...] = ()
+    position: int = 0
+
+
+def kind_of(word: str) -> str | None:
+    for kind, pattern in _KIND_OF_WORD:
+        if pattern.match(word.strip()):
+            return kind
+    return None
+
+
+def parse_references(text: str) -> list[Reference]:
+    """"Art. 5(1)(c)", "Article 83", "Artikel 50 Abs. 2", "Annex III", "Recital 12" → references."""
+    refs = []
+    for m in _REFERENCE.finditer(text):
+        kind = kind_of(m.group("kind"))
+        if kind is None:
+            continue
+        number = m.group("num")
+        if kind == "article" and not number[0].isdigit():
+            continue  # "article I" is not how articles are numbered
+        parts = tuple(p.lower() for p in _PART.findall(m.group("parts") or ""))
+        parts += tuple(p.lower() for p in _WORD_PART.findall(m.group("words") or ""))
+        refs.append(Reference(kind, number.upper() if not number[0].isdigit() else number.lower(),
+                              parts, m.start()))
+    return refs
+
+
+_LOCATOR = re.compile(r"^\s*(?P<kind>[^\W\d_]+\.?)\s+(?P<num>\d+[a-z]?|[IVXLC]+)\b(?P<rest>.*)$", re.IGNORECASE)
+_LOCATOR_PARTS = re.compile(r"\((\w{1,4})\)")
+
+
+def parse_locator(locator: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """A passage locator ("Article 3(60)–(62)", "Artykuł 22(3)", "Annex III, point 3") as
+    (kind, number, first sub-parts); None for other locators ("Preamble")."""
+    m = _LOCATOR.match(locator)
+    if not m:
+        return None
+    kind = kind_of(m.group("kind"))
+    if kind is None:
+        return None
+    number = m.group("num")
+    first = m.group("rest").split("–")[0]
+    parts = tuple(p.lower() for p in _LOCATOR_PARTS.findall(first))
+    return kind, number.upper() if not number[0].isdigit() else number.lower(), parts
+
+
+def locator_span(locator: str) -> list[str]:
+    """Sub-part labels a passage covers at its first level: "Article 3(60)–(62)" → 60, 61, 62."""
+    m = re.search(r"\((\w{1,4})\)[^–]*–\s*\((\w{1,4})\)", locator)
+    if m and m.group(1).isdigit() and m.group(2).isdigit():
+        lo, hi = int(m.group(1)), int(m.group(2))
+        if 0 <= hi - lo <= 200:
+            return [str(i) for i in range(lo, hi + 1)]
+    if m and len(m.group(1)) == 1 and len(m.group(2)) == 1 and m.group(1).isalpha():
+        return [chr(c) for c in range(ord(m.group(1)), ord(m.group(2)) + 1)]
+    parsed = parse_locator(locator)
+    return list(parsed[2][:1]) if parsed else []
+
+
+# --------------------------------------------------------------------------- exact-match terms
+
+_QUOTED = re.compile(r"(?<!\w)[‘“«„\"']\s*([^‘’“”«»„\"]{2,80}?)\s*[’”»\"“'](?!\w)")
+_NUMBER_TERM = re.compile(r"(?<![\w/])(\d[\d.,]*(?:\s\d{3})*)(?:\s+([^\W\d_]{2,}))?", re.UNICODE)
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
+           "januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|"
+           "août|septembre|octobre|novembre|décembre|marts|maj|stycznia|lutego|marca|kwietnia|maja|"
+           "czerwca|lipca|sierpnia|września|października|listopada|grudnia")
+_DATE = re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s+(?:{_MONTHS})\s+(\d{{4}})(?!\d)", re.IGNORECASE)
+_UNIT_WORDS = set("""hours hour days day months month years year weeks week working minutes percent
+    eur euro euros million millions billion users employees members stunden tage monate jahre wochen
+    heures jours mois ans semaines timer dage måneder år uger godzin dni miesięcy lat""".split())
+
+
+def exact_terms(text: str, skip_spans: list[tuple[int, int]] = ()) -> list[str]:
+    """Strings a matching passage should contain verbatim: quoted terms and numbers (with their unit).
+
+    Numbers that are part of act numbers or references are skipped: they name, not describe.
+    """
+    terms: list[str] = []
+    for m in _QUOTED.finditer(text):
+        inner = m.group(1).strip()
+        if inner and len(inner.split()) <= 8:
+            terms.append(inner)
+    dates = [(m.start(), m.end()) for m in _DATE.finditer(text)]
+    terms += [" ".join(text[a:b].replace(".", " ").split()) for a, b in dates]
+    for m in _NUMBER_TERM.finditer(text):
+        if any(a <= m.start() < b for a, b in [*skip_spans, *dates]):
+            continue
+        number, unit = m.group(1).rstrip(".,"), m.group(2)
+        if unit and unit.casefold() in _UNIT_WORDS:
+            terms.append(f"{number} {unit}")
+        elif len(number.replace(" ", "")) >= 2:
+            terms.append(number)
+    seen: set[str] = set()
+    return [t for t in terms if not (t.casefold() in seen or seen.add(t.casefold()))]
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+@dataclass
+class QueryAnalysis:
+    text: str
+    lang: str
+    acts: list[str] = field(default_factory=list)
+    references: list[tuple[Reference, str | None]] = field(default_factory=list)
+    """Each reference with the act it belongs to (None when the question names no act)."""
+    exact: list[str] = field(default_factory=list)
+    without_acts: str = ""
+    """The question with the act names removed: once retrieval is scoped to those acts, the names
+    match every passage of the scope and only blur the words that discriminate."""
+
+
+def strip_names(text: str, names: list[str]) -> str:
+    """Remove (folded) names from text, tolerant to case, hyphens and spacing; accents must match."""
+    for name in names:
+        tokens = [re.escape(t) for t in name.split()]
+        pattern = r"(?<!\w)" + r"[\W_]*".join(tokens) + r"\w{0,3}(?:'s|’s)?(?!\w)"
+        text = re.sub(pattern, " ", text, flags=re.IGNORECASE)
+    return " ".join(text.split())
+
+
+def analyse(text: str, catalog: ActCatalog) -> QueryAnalysis:
+    """Everything retrieval uses from the question besides its words."""
+    lang = detect_language(text)
+    mentions = catalog.find(text)
+    names = [fold(n) for n in catalog.last_matches]
+    acts = [key for key, _ in mentions]
+    refs = parse_references(text)
+    n = max(1, len(text))
+    linked: list[tuple[Reference, str | None]] = []
+    for ref in refs:
+        if not acts:
+            linked.append((ref, None))
+            continue
+        # The nearest act mention owns the reference ("GDPR Article 83", "Art. 5 AI Act").
+        rel = int(ref.position / n * 10_000)
+        linked.append((ref, min(mentions, key=lambda kv: abs(kv[1] - rel))[0]))
+    skip = [(m.start(), m.end()) for m in _REFERENCE.finditer(text)]
+    skip += [(m.start(), m.end()) for m in _ACT_NUMBER.finditer(text)]
+    return QueryAnalysis(text=text, lang=lang, acts=acts, references=linked, exact=exact_terms(text, skip),
+                         without_acts=strip_names(text, names) if acts else text)
