@@ -111,6 +111,19 @@ def names_from_title(title: str) -> tuple[set[str], set[str]]:
     return names, acronyms
 
 
+def _inflectable(folded: str) -> str:
+    """A name pattern that tolerates inflectional endings (Polish "aktu w sprawie…", Danish
+    "dataforordningens"): up to 3 letters after words of 3+ letters in multi-word names, and after
+    one-word names of 8+ letters; short words and numbers must match exactly."""
+    words = folded.split()
+    multi = len(words) > 1
+    parts = []
+    for w in words:
+        grows = w.isalpha() and (len(w) >= 8 or (multi and len(w) >= 3))
+        parts.append(re.escape(w) + (r"\w{0,3}" if grows else ""))
+    return " ".join(parts)
+
+
 class ActCatalog:
     """Recognises act names in text; built once per index generation."""
 
@@ -138,10 +151,7 @@ class ActCatalog:
                 folded = fold(name)
                 if len(folded) < 3:
                     continue
-                # Inflected one-word names ("dataforordningens") keep up to 3 extra letters.
-                last = folded.split()[-1]
-                suffix = r"\w{0,3}" if len(last) >= 8 and last.isalpha() else ""
-                entries.append((re.compile(rf"(?<!\w){re.escape(folded)}{suffix}(?!\w)"), key, len(folded), False))
+                entries.append((re.compile(rf"(?<!\w){_inflectable(folded)}(?!\w)"), key, len(folded), False))
             for acronym in act.acronyms:
                 entries.append((re.compile(rf"(?<![\w-]){re.escape(acronym)}(?!\w)"), key, len(acronym), True))
         return sorted(entries, key=lambda e: -e[2])

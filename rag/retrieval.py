@@ -58,8 +58,11 @@ class RetrievalOptions:
     """MMR trade-off (1 = relevance only); None disables diversification."""
     weight_dense: float = 1.0
     weight_lexical: float = 1.0
-    weight_reference: float = 1.0
+    weight_reference: float = 2.0
+    """An explicitly cited unit is strong intent: it outweighs either text ranking."""
     weight_exact: float = 1.0
+    weight_definition: float = 2.0
+    """A passage defining the question's quoted term ("‘connected product’ means") is near-decisive."""
     headings: bool = True
     weight_heading: float = 0.5
     recital_prior: float = 0.5
@@ -258,8 +261,9 @@ class Retriever:
             lists.append(self._reference_scores(plan, base_fused))
             weights.append(opts.weight_reference)
         if opts.exact and plan.analysis.exact:
-            lists.append(self._exact_scores(plan.analysis.exact, base_fused, scope))
-            weights.append(opts.weight_exact)
+            exact, defining = self._exact_scores(plan.analysis.exact, base_fused, scope)
+            lists += [exact, defining]
+            weights += [opts.weight_exact, opts.weight_definition]
         order, fused = self._ranked(lists, weights, scope, k)
         if len(order) < k and scope is not base:
             rest, rest_fused = self._ranked(lists, weights, base & ~scope, k - len(order))
@@ -297,18 +301,24 @@ class Retriever:
                     scores[row] = max(scores[row], (2.0 if exact_part else 1.0) + float(base_fused[row]))
         return scores
 
-    def _exact_scores(self, terms: list[str], base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
-        """Passages containing the question's exact strings, more distinct strings ranking higher."""
+    def _exact_scores(self, terms: list[str], base_fused: np.ndarray,
+                      scope: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Passages containing the question's exact strings (more distinct strings rank higher), and
+        passages where a term appears in quotes, i.e. where legislation defines it."""
         needles = [normalise_text(t) for t in terms]
         # Legislation quotes a term where it defines it: "‘connected product’ means …".
         quoted = [f"{a}{nd}{b}" for nd in needles for a, b in _QUOTES]
         counts = np.zeros(self.generation.size, dtype=np.float32)
+        defines = np.zeros(self.generation.size, dtype=np.float32)
         texts = self.table.texts
         for row in np.flatnonzero(scope):
             text = texts[row]
-            counts[row] = sum(1 for nd in needles if _contains_term(text, nd)) \
-                + sum(1 for q in quoted if q in text)
-        return np.where(counts > 0, counts + base_fused.astype(np.float32), -np.inf)
+            counts[row] = sum(1 for nd in needles if _contains_term(text, nd))
+            if counts[row]:
+                defines[row] = sum(1 for q in quoted if q in text)
+        tie = base_fused.astype(np.float32)
+        return (np.where(counts > 0, counts + tie, -np.inf).astype(np.float32),
+                np.where(defines > 0, defines + tie, -np.inf).astype(np.float32))
 
     def _mmr(self, order: list[int], fused: np.ndarray, lam: float, k: int) -> list[int]:
         """Maximal marginal relevance over the ranked candidates, using passage vectors."""

@@ -1,0 +1,114 @@
+"""Query analysis: act names in several languages, legal references, exact-match terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.query import (ActCatalog, DocumentInfo, analyse, exact_terms, locator_span, names_from_title,
+                       normalise_text, parse_locator, parse_references)
+
+DOCS = [
+    DocumentInfo("gdpr-2016-679.md", "General Data Protection Regulation (GDPR) — Regulation (EU) 2016/679", "en"),
+    DocumentInfo("eu-ai-act-2024-1689.md", "Artificial Intelligence Act — Regulation (EU) 2024/1689", "en"),
+    DocumentInfo("eu-ai-act-2024-1689-pl.md",
+                 "Akt w sprawie sztucznej inteligencji — Rozporządzenie (UE) 2024/1689 (wersja polska)", "pl"),
+    DocumentInfo("data-act-2023-2854.md", "Data Act — Regulation (EU) 2023/2854", "en"),
+    DocumentInfo("data-act-2023-2854-da.md", "Dataforordningen — Forordning (EU) 2023/2854 (dansk udgave)", "da"),
+    DocumentInfo("dsa.md", "Digital Services Act — Regulation (EU) 2022/2065", "en"),
+    DocumentInfo("nis2-da.md", "NIS 2-direktivet — Direktiv (EU) 2022/2555 (dansk udgave)", "da"),
+    DocumentInfo("nis2.md", "NIS 2 Directive — Directive (EU) 2022/2555", "en"),
+]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> ActCatalog:
+    return ActCatalog(DOCS)
+
+
+def test_language_versions_group_into_one_act_by_number(catalog):
+    assert catalog.acts["2024/1689"].langs == {"en", "pl"}
+    assert catalog.acts["2023/2854"].doc_ids(["da"]) == ["data-act-2023-2854-da.md"]
+
+
+def test_names_come_from_titles_without_any_alias_data():
+    bare = ActCatalog(DOCS, aliases={})
+    assert [k for k, _ in bare.find("Which fines does the GDPR set?")] == ["2016/679"]
+    assert [k for k, _ in bare.find("the Digital Services Act (DSA)")] == ["2022/2065"]
+    assert [k for k, _ in bare.find("as in Regulation 2023/2854")] == ["2023/2854"]
+    names, acronyms = names_from_title("Digital Markets Act — Regulation (EU) 2022/1925")
+    assert "Digital Markets Act" in names and "DMA" in acronyms and "2022/1925" in names
+    # A user-added document without a number is still its own act.
+    custom = ActCatalog([DocumentInfo("policy.md", "Internal Cloud Security Policy", "en")], aliases={})
+    assert [k for k, _ in custom.find("what does the internal cloud security policy say?")] == ["policy.md"]
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("How quickly must a breach be notified under the GDPR?", ["2016/679"]),
+    ("Wann muss nach der DSGVO ein Datenschutzbeauftragter benannt werden?", ["2016/679"]),
+    ("Le RGPD prévoit-il un droit à l'oubli ?", ["2016/679"]),
+    ("Ab wann gelten die Pflichten der KI-Verordnung?", ["2024/1689"]),
+    ("Quelle obligation le règlement sur l'IA impose-t-il ?", ["2024/1689"]),
+    ("Fra hvilken dato finder dataforordningen anvendelse?", ["2023/2854"]),
+    ("Hvor store bøder efter NIS 2-direktivet?", ["2022/2555"]),
+    ("Jaka kara według RODO?", ["2016/679"]),
+    ("Jaka kara według aktu w sprawie sztucznej inteligencji?", ["2024/1689"]),
+    ("Is the NIS2 early warning due in 24 hours?", ["2022/2555"]),
+    ("Compare the DSA with the GDPR", ["2022/2065", "2016/679"]),
+])
+def test_act_detection_across_languages(catalog, question, expected):
+    assert analyse(question, catalog).acts == expected
+
+
+def test_no_act_is_found_in_ordinary_words(catalog):
+    assert analyse("What data does a connected product generate?", catalog).acts == []
+    assert analyse("Who is the current director of the agency?", catalog).acts == []
+
+
+def test_reference_parsing_in_several_languages():
+    ref = parse_references("Art. 5(1)(c) AI Act")[0]
+    assert (ref.kind, ref.number, ref.parts) == ("article", "5", ("1", "c"))
+    assert parse_references("GDPR Article 83")[0].number == "83"
+    ref = parse_references("Artikel 50 Abs. 2 KI-VO")[0]
+    assert (ref.number, ref.parts) == ("50", ("2",))
+    ref = parse_references("article 17, paragraphe 1 du RGPD")[0]
+    assert (ref.number, ref.parts) == ("17", ("1",))
+    assert parse_references("art. 99 ust. 3")[0].parts == ("3",)
+    assert [(r.kind, r.number) for r in parse_references("Annex III and Recital 12")] == [
+        ("annex", "III"), ("recital", "12")]
+    assert parse_references("Anhang III")[0].kind == "annex"
+    assert parse_references("Erwägungsgrund 7")[0].kind == "recital"
+    assert parse_references("the article on fines") == []
+
+
+def test_references_belong_to_the_nearest_act(catalog):
+    analysis = analyse("Compare GDPR Article 83 with Article 74 of the DSA", catalog)
+    owners = {ref.number: act for ref, act in analysis.references}
+    assert owners == {"83": "2016/679", "74": "2022/2065"}
+
+
+def test_locators_parse_in_all_corpus_languages():
+    assert parse_locator("Article 3(60)–(62)") == ("article", "3", ("60",))
+    assert parse_locator("Artykuł 22(3)") == ("article", "22", ("3",))
+    assert parse_locator("Artikel 50") == ("article", "50", ())
+    assert parse_locator("Annex III, point 3")[:2] == ("annex", "III")
+    assert parse_locator("Betragtning 7")[:2] == ("recital", "7")
+    assert parse_locator("Preamble") is None
+    assert locator_span("Article 3(60)–(62)") == ["60", "61", "62"]
+    assert locator_span("Article 3(h)–(i)") == ["h", "i"]
+
+
+def test_exact_terms_keep_quoted_terms_numbers_and_dates_but_not_act_numbers(catalog):
+    analysis = analyse("Does 'personal data' under Regulation 2016/679 need notice within 72 hours?", catalog)
+    assert analysis.exact == ["personal data", "72 hours"]
+    assert "23 June 2022" in exact_terms("providers operating on 23 June 2022")
+    assert exact_terms("the data subject's request and the controller's duty") == []
+
+
+def test_act_names_are_stripped_for_search_inside_the_scope(catalog):
+    analysis = analyse("What is the upper tier of fines under the GDPR?", catalog)
+    assert "GDPR" not in analysis.without_acts and "upper tier of fines" in analysis.without_acts
+
+
+def test_number_formats_normalise_alike():
+    assert normalise_text("EUR 35 000 000") == normalise_text("EUR 35,000,000") == "eur 35000000"
+    assert normalise_text("2,5 %") == normalise_text("2.5%")

@@ -1,0 +1,132 @@
+"""Fusion, filters, scoping by act, references and translation on a small real index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.retrieval import RetrievalOptions, Retriever, SearchFilters, weighted_rrf
+from rag.store import IndexStore
+
+from .retrieval_fixtures import HashEmbedder, build_index
+
+GDPR = "gdpr-2016-679.md"
+IEA = "interoperable-europe-act-2024-903.md"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    embedder = HashEmbedder()
+    path = build_index(tmp_path_factory.mktemp("retrieval"), embedder)
+    return IndexStore(path).open(), embedder
+
+
+def retriever(index, translator=None, **options) -> Retriever:
+    generation, embedder = index
+    return Retriever(generation, embedder, translator=translator, options=RetrievalOptions(**options))
+
+
+def test_rrf_rewards_agreement_and_respects_weights_and_mask():
+    a = np.array([3.0, 2.0, 1.0, -np.inf])
+    b = np.array([1.0, 3.0, 2.0, -np.inf])
+    fused, ranks = weighted_rrf([a, b], None, candidates=10, k=1)
+    assert ranks[0] == {0: 1, 1: 2, 2: 3} and 3 not in ranks[1]
+    assert np.argmax(fused) == 1  # ranked 2nd and 1st beats 1st and 3rd
+    fused, _ = weighted_rrf([a, b], None, candidates=10, weights=[3.0, 1.0], k=1)
+    assert np.argmax(fused) == 0
+    fused, _ = weighted_rrf([a, b], np.array([False, True, True, True]), candidates=10, k=1)
+    assert fused[0] == 0 and fused[3] == 0
+
+
+def test_article_reference_with_act_pulls_that_article(index):
+    hits = retriever(index).search("What does GDPR Article 33 require?", k=5)
+    assert hits[0].chunk.doc == GDPR and hits[0].chunk.locator.startswith("Article 33")
+    hits = retriever(index).search("Art. 3 Interoperable Europe Act", k=3)
+    assert (hits[0].chunk.doc, hits[0].chunk.locator.split("(")[0]) == (IEA, "Article 3")
+
+
+def test_paragraph_reference_ranks_that_paragraph_first(index):
+    hits = retriever(index).search("GDPR Art. 33(5)", k=3)
+    assert hits[0].chunk.locator == "Article 33(5)"
+
+
+def test_german_reference_form_with_act_alias(index):
+    question = "Was verlangt Artikel 30 Abs. 5 DSGVO?"
+    hits = retriever(index).search(question, k=2)
+    assert (GDPR, "Article 30(5)") in [(h.chunk.doc, h.chunk.locator) for h in hits]
+    plain = retriever(index, references=False).search(question, k=2)
+    assert (GDPR, "Article 30(5)") not in [(h.chunk.doc, h.chunk.locator) for h in plain]
+
+
+def test_named_act_scopes_the_results(index):
+    hits = retriever(index).search("Which bodies take part under the Interoperable Europe Act?", k=10)
+    assert {h.chunk.doc for h in hits} == {IEA}
+    unscoped = retriever(index, act_scope=False).search("Which bodies take part and data?", k=10)
+    assert len({h.chunk.doc for h in unscoped}) == 2
+
+
+def test_comparison_questions_get_both_acts_near_the_top(index):
+    hits = retriever(index).search("Compare the definitions in the GDPR and the Interoperable Europe Act", k=4)
+    assert {h.chunk.doc for h in hits[:2]} == {GDPR, IEA}
+
+
+def test_quoted_defined_term_finds_its_definition(index):
+    question = "How does the GDPR define 'personal data'?"
+    hits = retriever(index).search(question, k=3)
+    assert any("‘personal data’ means" in h.chunk.text for h in hits)
+    plain = retriever(index, exact=False).search(question, k=3)
+    assert not any("‘personal data’ means" in h.chunk.text for h in plain)
+
+
+def test_document_and_language_filters(index):
+    r = retriever(index)
+    hits = r.search("personal data breach notification", k=10, filters=SearchFilters(docs=[IEA]))
+    assert hits and {h.chunk.doc for h in hits} == {IEA}
+    assert r.search("personal data", k=5, filters=SearchFilters(langs=["de"])) == []
+    hits = r.search("personal data", k=5, filters=SearchFilters(langs=["en"]))
+    assert len(hits) == 5
+
+
+def test_filters_win_over_a_named_act(index):
+    hits = retriever(index).search("GDPR Article 33", k=5, filters=SearchFilters(docs=[IEA]))
+    assert hits and {h.chunk.doc for h in hits} == {IEA}
+
+
+def test_foreign_question_is_translated_and_both_forms_searched(index):
+    calls = []
+
+    def translator(text, source, target):
+        calls.append((source, target))
+        return "notification of a personal data breach to the supervisory authority"
+
+    hits = retriever(index, translator=translator).search(
+        "Wann muss nach der DSGVO eine Verletzung gemeldet werden?", k=3)
+    assert calls == [("de", "en")]
+    assert hits[0].chunk.locator.startswith("Article 33")
+    retriever(index, translator=translator).search("Wann muss nach der DSGVO gemeldet werden?", k=3,
+                                                   translate=False)
+    retriever(index, translator=translator).search("When must a breach be notified?", k=3)
+    assert len(calls) == 1  # no call without need or when disabled
+
+
+def test_hits_keep_their_public_fields(index):
+    hit = retriever(index).search("supervisory authority", k=1)[0]
+    data = hit.to_dict()
+    assert {"id", "doc", "title", "locator", "text", "score"} <= set(data)
+    assert hit.rank_dense is not None or hit.rank_bm25 is not None
+
+
+@pytest.mark.slow
+def test_real_embedder_references_and_names_pull_the_right_passage(tmp_path):
+    from rag.config import load_settings
+    from rag.runtime import Runtime
+
+    runtime = Runtime(load_settings(index_dir=tmp_path / "unused", threads=2))
+    path = build_index(tmp_path, runtime.embedder)
+    real = (IndexStore(path).open(), runtime.embedder)
+    top = retriever(real).search("GDPR Article 33(1)", k=1)[0]
+    assert (top.chunk.doc, top.chunk.locator) == (GDPR, "Article 33(1)")
+    hits = retriever(real).search("Wie schnell muss nach der DSGVO eine Datenpanne gemeldet werden?", k=5)
+    assert {h.chunk.doc for h in hits} == {GDPR}
+    hits = retriever(real).search("Who sits on the Interoperable Europe Board?", k=5)
+    assert hits[0].chunk.doc == IEA
