@@ -217,9 +217,22 @@ def cmd_models_add(args: argparse.Namespace) -> int:
     path = args.path.expanduser()
     if not path.is_file():
         raise ModelError(f"Model file not found: {path}")
-    with tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"Hashing {path.name}",
-              leave=False, file=sys.stderr, disable=args.json) as bar:
-        entry = add_local_model(path, settings.models_dir, args.model_id, bar.update)
+    if not args.json:
+        print(f"reading the metadata of {path.name} …", file=sys.stderr)
+    bars: list[Any] = []
+
+    def tick(n: int) -> None:
+        # Created on the first chunk, so the bar measures hashing, not the metadata read.
+        if not bars:
+            bars.append(tqdm(total=path.stat().st_size, unit="B", unit_scale=True, leave=False,
+                             desc=f"Hashing {path.name}", file=sys.stderr, disable=args.json))
+        bars[0].update(n)
+
+    try:
+        entry = add_local_model(path, settings.models_dir, args.model_id, tick)
+    finally:
+        for bar in bars:
+            bar.close()
     if args.use:
         write_config_value("generator", entry.id)
     if args.json:

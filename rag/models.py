@@ -497,6 +497,12 @@ def add_local_model(
             raise ModelError(
                 f"'{model_id}' is a bundled model and cannot be replaced; pick another id with --id."
             )
+        expected_arch = known.extra.get("architecture")
+        if expected_arch and expected_arch != info.architecture:
+            raise ModelError(
+                f"{path} is a '{info.architecture}' model, but '{model_id}' is '{expected_arch}'; "
+                "this is not that model. Register it under another --id."
+            )
         base = {k: v for k, v in known.extra.items() if k not in ("install",)}
     digest = sha256_file(path, progress)
     if model_id in shipped and shipped[model_id].sha256 and shipped[model_id].sha256 != digest:
