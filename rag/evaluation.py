@@ -307,9 +307,9 @@ def cmd_eval(args) -> int:
 
     if args.k < 1:
         raise SovragError("-k must be at least 1.")
+    questions = load_questions(args.questions)
     runtime = Runtime(settings_from_args(args))
     runtime.generation()  # fail early with a clear message when there is no index
-    questions = load_questions(args.questions)
     summary = run_eval(runtime, questions, args.out, k=args.k, retrieval_only=args.retrieval_only,
                        questions_file=str(args.questions))
     if args.json:
