@@ -16,8 +16,8 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Iterator
 
 from .errors import SovragError
 
