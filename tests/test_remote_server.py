@@ -82,7 +82,7 @@ def llama_server(tiny_settings, tmp_path_factory):
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
              "--port", str(port), "--n_ctx", str(tiny_settings.context_size),
              "--n_threads", str(tiny_settings.threads), "--n_threads_batch", str(tiny_settings.threads),
-             "--n_batch", "512", "--verbose", "False"],
+             "--n_batch", "512", "--interrupt_requests", "False", "--verbose", "False"],
             stdout=out, stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}/v1"
