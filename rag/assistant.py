@@ -9,9 +9,11 @@ from typing import Iterator
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences
 from .generator import GenerationParams
 from .language import detect_language
-from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages
+from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages
 from .retrieval import Hit, SearchFilters
 from .runtime import Runtime
+from .store import IndexGeneration
+from .verify import best_quote, embedding_similarity, verify_sentences
 
 ABSTAIN_TEXT = "The indexed documents do not answer this."
 
@@ -46,6 +48,7 @@ class Answer:
     raw_text: str = ""
     timings: dict = field(default_factory=dict)
     id: str = ""
+    abstain_reason: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -54,6 +57,7 @@ class Answer:
             "standalone_question": self.standalone_question,
             "answer": self.text,
             "abstained": self.abstained,
+            "abstain_reason": self.abstain_reason,
             "citations": [c.to_dict() for c in self.citations],
             "sentences": [{"text": s.text, "citations": s.cited, "supported": s.supported,
                            "reason": s.reason} for s in self.sentences],
@@ -70,71 +74,103 @@ class Delta:
 
 
 class Assistant:
+    """The answering pipeline; UI, HTTP API and CLI all call this one class."""
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
     def answer(self, question: str, history: list[dict] | None = None, k: int | None = None,
-               filters: SearchFilters | None = None) -> Answer:
+               filters: SearchFilters | None = None, **options) -> Answer:
         final = None
-        for event in self.stream(question, history, k, filters):
+        for event in self.stream(question, history, k, filters, **options):
             if isinstance(event, Answer):
                 final = event
         assert final is not None
         return final
 
-    def stream(self, question: str, history: list[dict] | None = None, k: int | None = None,
-               filters: SearchFilters | None = None) -> Iterator[Delta | Answer]:
-        """Yield `Delta`s as the model writes, then the final `Answer` with its citations."""
+    def stream(
+        self,
+        question: str,
+        history: list[dict] | None = None,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        *,
+        generation: IndexGeneration | None = None,
+        standalone: str | None = None,
+        log: bool = True,
+    ) -> Iterator[Delta | Answer]:
+        """Yield `Delta`s as the model writes, then the final, verified `Answer`."""
         settings = self.runtime.settings
+        params = GenerationParams(max_tokens=settings.max_tokens, temperature=settings.temperature,
+                                  seed=settings.seed)
         timings: dict[str, float] = {}
         started = time.perf_counter()
         question = question.strip()
-        standalone = question
+        history = bound_history(history or [])
+        if standalone is None:
+            standalone = self._standalone_question(question, history, params) if history else question
+        timings["rewrite"] = time.perf_counter() - started
         lang = detect_language(question)
-        hits = self.runtime.retriever().search(standalone, k=k or settings.top_k, filters=filters)
-        timings["retrieval"] = time.perf_counter() - started
-        answer = Answer(question=question, text="", abstained=True, passages=hits,
+        generation = generation or self.runtime.generation()
+        k = k or settings.top_k
+        hits = self.runtime.retriever(generation).search(standalone, k=k, filters=filters)
+        timings["retrieval"] = time.perf_counter() - started - timings["rewrite"]
+        answer = Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=hits,
                         standalone_question=standalone, lang=lang, timings=timings)
-        if not hits:
-            answer.text = ABSTAIN_TEXT
-            yield answer
-            return
 
-        messages = build_messages(standalone, hits, lang)
-        params = GenerationParams(max_tokens=settings.max_tokens, temperature=settings.temperature,
-                                  seed=settings.seed)
+        if not hits or not is_relevant(hits):
+            answer.abstain_reason = "no sufficiently relevant passage"
+        else:
+            messages = build_messages(standalone, hits, lang)
+            raw = yield from self._generate(messages, params, timings)
+            answer.raw_text = raw
+            self._finish(answer, raw, hits)
+        timings["total"] = time.perf_counter() - started
+        if log:
+            answer.id = self.runtime.provenance.append(
+                provenance_record(answer, generation.name, self.runtime.generator.describe(), params, k,
+                                  filters, history))
+        yield answer
+
+    def _generate(self, messages: list[dict], params: GenerationParams, timings: dict) -> Iterator[Delta]:
+        """Stream the model's reply as deltas (holding back a NOT_FOUND reply); returns the full text."""
         pieces: list[str] = []
-        gen_started = time.perf_counter()
-        first_token = None
+        started = time.perf_counter()
         held = ""
         for piece in self.runtime.generator.stream_chat(messages, params):
-            if first_token is None:
-                first_token = time.perf_counter() - gen_started
+            if "first_token" not in timings:
+                timings["first_token"] = time.perf_counter() - started
             pieces.append(piece)
             held += piece
-            # Hold back text that could still turn out to be the NOT_FOUND reply.
-            if NOT_FOUND.startswith(held.strip()[: len(NOT_FOUND)]) and len(held.strip()) <= len(NOT_FOUND):
-                continue
-            if NOT_FOUND in held:
+            probe = held.strip().upper().replace(" ", "_")
+            if NOT_FOUND.startswith(probe[: len(NOT_FOUND)]) or NOT_FOUND in probe:
                 continue
             yield Delta(held)
             held = ""
-        timings["first_token"] = first_token or 0.0
-        timings["generation"] = time.perf_counter() - gen_started
-        raw = "".join(pieces).strip()
-        answer.raw_text = raw
-        self._finish(answer, raw, hits)
-        timings["total"] = time.perf_counter() - started
-        answer.timings = timings
-        yield answer
+        timings["generation"] = time.perf_counter() - started
+        return "".join(pieces).strip()
+
+    def _standalone_question(self, question: str, history: list[dict], params: GenerationParams) -> str:
+        """Rewrite a follow-up ("and for GDPR?") into a question that stands on its own."""
+        messages = rewrite_messages(question, history)
+        rewrite_params = GenerationParams(max_tokens=80, temperature=0.0, seed=params.seed)
+        text = "".join(self.runtime.generator.stream_chat(messages, rewrite_params)).strip()
+        text = text.splitlines()[0].strip().strip('"').strip() if text else ""
+        return text if 3 <= len(text) <= 400 else question
 
     def _finish(self, answer: Answer, raw: str, hits: list[Hit]) -> None:
         if not raw or NOT_FOUND in raw.upper().replace(" ", "_"):
-            answer.text = ABSTAIN_TEXT
-            answer.abstained = True
+            answer.abstain_reason = "the model found no answer in the passages"
             return
         text = drop_invalid_markers(raw, set(range(1, len(hits) + 1)))
         sentences = split_sentences(text)
+        if self.runtime.settings.verify:
+            similarity = embedding_similarity(self.runtime.embedder.encode)
+            verify_sentences(sentences, lambda n: _support_text(hits[n - 1]), similarity)
+            if sentences and not any(s.supported for s in sentences):
+                answer.sentences = sentences
+                answer.abstain_reason = "no sentence of the draft answer is supported by its sources"
+                return
         cited: list[int] = []
         for sentence in sentences:
             for n in sentence.cited:
@@ -143,12 +179,90 @@ class Assistant:
         answer.text = text
         answer.sentences = sentences
         answer.abstained = False
-        answer.citations = [
-            Citation(n=n, doc=hits[n - 1].chunk.doc, title=hits[n - 1].doc_title,
-                     locator=hits[n - 1].chunk.locator, text=hits[n - 1].chunk.text,
-                     chunk_id=hits[n - 1].chunk.id, score=hits[n - 1].score)
-            for n in cited
-        ]
+        answer.citations = []
+        for n in cited:
+            hit = hits[n - 1]
+            claims = [s.text for s in sentences if n in s.cited]
+            answer.citations.append(Citation(
+                n=n, doc=hit.chunk.doc, title=hit.doc_title, locator=hit.chunk.locator,
+                text=hit.chunk.text, chunk_id=hit.chunk.id, score=hit.score,
+                quote=best_quote(hit.chunk.text, claims)))
+
+    def replay(self, entry: dict) -> dict:
+        """Re-run a logged answer with its index generation and parameters; compare the text."""
+        notes: dict[str, str] = {}
+        settings = self.runtime.settings
+        model = self.runtime.generator.describe()
+        if entry.get("model", {}).get("sha256") and model.get("sha256") != entry["model"]["sha256"]:
+            notes["model"] = f"configured model {model.get('model')} differs from logged {entry['model'].get('model')}"
+        params = entry.get("params", {})
+        self.runtime.settings = settings.model_copy(update={
+            k: params[k] for k in ("max_tokens", "temperature", "seed") if k in params})
+        try:
+            generation = self.runtime.generation_named(entry["generation"])
+            filters = SearchFilters(**entry["filters"]) if entry.get("filters") else None
+            replayed = self.answer(entry["question"], entry.get("history") or None, entry.get("k"),
+                                   filters, generation=generation,
+                                   standalone=entry.get("standalone_question"), log=False)
+        finally:
+            self.runtime.settings = settings
+        same_passages = [h.chunk.id for h in replayed.passages] == [p["id"] for p in entry.get("passages", [])]
+        if not same_passages:
+            notes["passages"] = "retrieved passages differ"
+        return {"id": entry["id"], "identical": replayed.text == entry["answer"] and same_passages,
+                "logged_answer": entry["answer"], "replayed_answer": replayed.text, "notes": notes}
+
+
+MIN_RELEVANCE = 0.30
+"""Below this cosine similarity of the best passage (and with no BM25 support) nothing is relevant."""
+
+
+def is_relevant(hits: list[Hit]) -> bool:
+    """Whether retrieval found anything worth giving to the model (calibrated on the dev set)."""
+    best = max(h.dense_similarity for h in hits)
+    return best >= MIN_RELEVANCE or any(h.rank_bm25 is not None and h.rank_bm25 <= 3 for h in hits)
+
+
+def _support_text(hit: Hit) -> str:
+    """What a citation can vouch for: the passage, its lead-in, and where it sits (title, locator)."""
+    return "\n".join(p for p in (f"{hit.doc_title} — {hit.chunk.locator}", hit.chunk.context,
+                                  hit.chunk.text) if p)
+
+
+HISTORY_TURNS = 6
+HISTORY_CHARS = 600
+
+
+def bound_history(history: list[dict]) -> list[dict]:
+    """The last few turns, each shortened, so rewriting fits comfortably in the context window."""
+    turns = [t for t in history if t.get("role") in ("user", "assistant") and str(t.get("content", "")).strip()]
+    return [{"role": t["role"], "content": str(t["content"])[:HISTORY_CHARS]} for t in turns[-HISTORY_TURNS:]]
+
+
+def provenance_record(answer: Answer, generation: str, model: dict, params: GenerationParams, k: int,
+                      filters: SearchFilters | None, history: list[dict]) -> dict:
+    return {
+        "question": answer.question,
+        "standalone_question": answer.standalone_question,
+        "history": history,
+        "generation": generation,
+        "model": model,
+        "params": {"max_tokens": params.max_tokens, "temperature": params.temperature, "seed": params.seed},
+        "k": k,
+        "filters": {"docs": filters.docs, "langs": filters.langs} if filters else None,
+        "prompt_version": PROMPT_VERSION,
+        "passages": [{"id": h.chunk.id, "doc": h.chunk.doc, "locator": h.chunk.locator,
+                      "score": round(h.score, 6), "similarity": round(h.dense_similarity, 4)}
+                     for h in answer.passages],
+        "raw_answer": answer.raw_text,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "abstain_reason": answer.abstain_reason,
+        "citations": [c.to_dict() | {"text": None} for c in answer.citations],
+        "sentences": [{"text": s.text, "citations": s.cited, "supported": s.supported, "reason": s.reason}
+                      for s in answer.sentences],
+        "timings": {k: round(v, 3) for k, v in answer.timings.items()},
+    }
 
 
 __all__ = ["Answer", "Assistant", "Citation", "Delta", "ABSTAIN_TEXT", "PROMPT_VERSION"]

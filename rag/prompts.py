@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .retrieval import Hit
 
-PROMPT_VERSION = "grounded-v1"
+PROMPT_VERSION = "grounded-v2"
 NOT_FOUND = "NOT_FOUND"
 
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "da": "Danish", "pl": "Polish",
@@ -26,14 +26,28 @@ def format_sources(hits: list[Hit]) -> str:
 
 
 def build_messages(question: str, hits: list[Hit], lang: str) -> list[dict]:
+    """Sources first, then the question and the rules (measured better than a system prompt here)."""
     language = LANGUAGE_NAMES.get(lang, "the language of the question")
     user = (
         f"Sources:\n\n{format_sources(hits)}\n\n"
         f"Question: {question}\n\n"
-        "Instructions: Answer the question in 1 to 3 short sentences, in "
-        f"{language}, using only facts stated in the sources above. Quote numbers, amounts, "
-        "percentages and dates exactly as the sources write them. End every sentence with the "
-        "number of the source that supports it in square brackets, like [1]. If the sources do not "
-        f"contain the answer, reply with exactly {NOT_FOUND} and nothing else."
+        "Answer the question from the sources above. Rules:\n"
+        f"- Write 1 to 3 short sentences in {language}.\n"
+        "- Copy numbers, amounts, percentages, periods and dates exactly as the sources write them.\n"
+        "- End each sentence with the number of the source it comes from, like [1].\n"
+        "- Use only what the sources say. Only if no source is about the question, write "
+        f"{NOT_FOUND} instead of an answer."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def rewrite_messages(question: str, history: list[dict]) -> list[dict]:
+    """Ask the model to turn a follow-up into a standalone question, in the question's language."""
+    turns = "\n".join(f"{t['role'].capitalize()}: {t['content']}" for t in history)
+    user = (
+        f"Conversation so far:\n{turns}\n\nFollow-up question: {question}\n\n"
+        "Rewrite the follow-up question so that it can be understood without the conversation: "
+        "name the law and the subject it refers to. Keep its language. Reply with the rewritten "
+        "question only."
+    )
+    return [{"role": "user", "content": user}]

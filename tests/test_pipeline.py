@@ -40,3 +40,25 @@ def test_default_model_answers_the_fine_question(small_index):
     assert not answer.abstained, answer.raw_text
     assert "35 000 000" in answer.text.replace(",", " ").replace(".", " ")
     assert any(c.doc == "eu-ai-act-2024-1689.md" and c.locator.startswith("Article 99") for c in answer.citations)
+
+
+def test_absent_topic_abstains_with_fast_model(small_index):
+    answer = Assistant(small_index).answer("What is the recipe for traditional Danish rye bread with caraway?")
+    assert answer.abstained
+    assert not answer.citations
+    assert answer.text == "The indexed documents do not answer this."
+    assert answer.passages, "closest passages are still offered as possibly related"
+
+
+def test_follow_up_and_provenance_replay(small_index):
+    assistant = Assistant(small_index)
+    history = [{"role": "user", "content": "What is the maximum fine for prohibited AI practices under the AI Act?"},
+               {"role": "assistant", "content": "Up to EUR 35 000 000 or 7 % of turnover [1]."}]
+    answer = assistant.answer("And who supervises it?", history=history)
+    assert answer.standalone_question and answer.standalone_question != ""
+    entry = small_index.provenance.get(answer.id)
+    assert entry is not None and entry["question"] == "And who supervises it?"
+    assert entry["generation"] == small_index.generation().name
+    assert entry["model"]["sha256"] and entry["passages"]
+    result = assistant.replay(entry)
+    assert result["identical"], result

@@ -1,0 +1,189 @@
+"""Checking that each answer sentence is supported by the passages it cites.
+
+A sentence is supported when (1) every number, amount, percentage and date in it occurs in a cited
+passage (after normalising `35 000 000`/`35,000,000` and `2,5 %`/`2.5%`), and (2) it overlaps a
+cited passage in content: enough of its content words occur there, or its embedding is close
+enough. Each citation also gets a short verbatim quote: the passage span that best matches the
+claims citing it, checked to be an exact substring of the stored passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .citations import AnswerSentence, strip_markers
+from .lexical import tokenize
+
+MIN_LEXICAL_SUPPORT = 0.34
+"""Share of a sentence's content words found in its cited passages (tuned on the dev set)."""
+MIN_SEMANTIC_SUPPORT = 0.45
+"""Cosine similarity of sentence and passage embeddings accepted as support (tuned on the dev set)."""
+QUOTE_MAX_WORDS = 40
+
+_NUMBER = re.compile(r"\d+(?:[  .,]\d{3})*(?:[.,]\d+)?(?:\s*%)?|\d+\^\d+")
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "januar februar märz april mai juni juli august september oktober november dezember "
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+).split()
+
+
+def normalise_number(token: str) -> str:
+    """Canonical form of a number: no thousands separators, '.' as decimal mark, '%' attached."""
+    t = token.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    percent = t.endswith("%")
+    t = t.rstrip("%").strip()
+    if "^" in t:
+        return t
+    # Thousands groups: separators followed by exactly three digits.
+    t = re.sub(r"(?<=\d)[ .,](?=\d{3}(?:\D|$))", "", t)
+    t = t.replace(",", ".")
+    if "." in t:
+        t = t.rstrip("0").rstrip(".") if re.fullmatch(r"\d+\.\d+", t) else t
+    t = t.lstrip("0") or "0"
+    return t + ("%" if percent else "")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Normalised numbers of a text (citation markers must be removed first)."""
+    found = set()
+    for match in _NUMBER.finditer(text):
+        found.add(normalise_number(match.group(0)))
+    # "10^25" is also written "10 25" or "1025" by some renderings; keep the caret form only.
+    return found
+
+
+def _claim_numbers(sentence: str) -> set[str]:
+    """Numbers that make a claim: not list labels like '(a)' or '1.' at the start."""
+    text = re.sub(r"^\s*\(?\d{1,2}[.)]\s+", "", sentence)
+    return numbers_in(text)
+
+
+@dataclass
+class Support:
+    supported: bool
+    reason: str
+    lexical: float
+    semantic: float
+
+
+def check_sentence(
+    sentence: str,
+    passages: list[str],
+    similarity: Callable[[str, list[str]], float] | None = None,
+) -> Support:
+    """Does the text of the cited passages support this sentence?"""
+    claim = strip_markers(sentence)
+    if not passages:
+        return Support(False, "cites no passage", 0.0, 0.0)
+    evidence = "\n".join(passages)
+    missing = _claim_numbers(claim) - numbers_in(evidence)
+    # A percentage written without its sign (or the reverse) still names the same figure.
+    evidence_numbers = numbers_in(evidence)
+    missing = {m for m in missing if m.rstrip("%") not in {e.rstrip("%") for e in evidence_numbers}}
+    if missing:
+        return Support(False, f"number(s) not in the cited passage: {', '.join(sorted(missing))}", 0.0, 0.0)
+    lexical = lexical_overlap(claim, evidence)
+    if lexical >= MIN_LEXICAL_SUPPORT:
+        return Support(True, "", lexical, 0.0)
+    semantic = similarity(claim, passages) if similarity else 0.0
+    if semantic >= MIN_SEMANTIC_SUPPORT:
+        return Support(True, "", lexical, semantic)
+    return Support(False, "little overlap with the cited passage", lexical, semantic)
+
+
+def lexical_overlap(claim: str, evidence: str) -> float:
+    words = set(tokenize(claim))
+    if not words:
+        return 1.0
+    have = set(tokenize(evidence))
+    return len(words & have) / len(words)
+
+
+def verify_sentences(
+    sentences: list[AnswerSentence],
+    passage_text: Callable[[int], str | None],
+    similarity: Callable[[str, list[str]], float] | None = None,
+) -> None:
+    """Set `supported` and `reason` on each sentence in place."""
+    for sentence in sentences:
+        texts = [t for t in (passage_text(n) for n in sentence.cited) if t]
+        if not sentence.cited:
+            sentence.supported, sentence.reason = False, "no citation"
+            continue
+        result = check_sentence(sentence.text, texts, similarity)
+        sentence.supported, sentence.reason = result.supported, result.reason
+
+
+def embedding_similarity(encode: Callable[[list[str]], np.ndarray]) -> Callable[[str, list[str]], float]:
+    """Max cosine similarity of a claim to any of its passages, with normalised embeddings."""
+
+    def similarity(claim: str, passages: list[str]) -> float:
+        vectors = encode([claim, *passages])
+        return float(np.max(vectors[1:] @ vectors[0])) if len(vectors) > 1 else 0.0
+
+    return similarity
+
+
+_SPAN_BREAK = re.compile(r"(?<=[.;:])\s+|\n+")
+
+
+def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS) -> str:
+    """The passage span (a sentence or clause, at most max_words) that best matches the claims.
+
+    The result is always an exact substring of `passage`.
+    """
+    claim_words = set()
+    claim_numbers: set[str] = set()
+    for claim in claims:
+        text = strip_markers(claim)
+        claim_words |= set(tokenize(text))
+        claim_numbers |= _claim_numbers(text)
+    spans = _spans(passage)
+    if not spans:
+        return ""
+
+    def score(span: tuple[int, int]) -> float:
+        text = passage[span[0]:span[1]]
+        words = set(tokenize(text))
+        hits = len(words & claim_words) + 2 * len(numbers_in(text) & claim_numbers)
+        return hits / (1 + 0.02 * len(text.split()))
+
+    start, end = max(spans, key=score)
+    quote = passage[start:end]
+    words = list(re.finditer(r"\S+", quote))
+    if len(words) > max_words:
+        # Keep the window of max_words words with most claim words, still a verbatim substring.
+        best, best_hits = 0, -1
+        for i in range(0, len(words) - max_words + 1):
+            window = quote[words[i].start():words[i + max_words - 1].end()]
+            hits = len(set(tokenize(window)) & claim_words) + 2 * len(numbers_in(window) & claim_numbers)
+            if hits > best_hits:
+                best, best_hits = i, hits
+        quote = quote[words[best].start():words[best + max_words - 1].end()]
+    assert quote in passage
+    return quote
+
+
+def _spans(passage: str) -> list[tuple[int, int]]:
+    spans = []
+    start = 0
+    for match in _SPAN_BREAK.finditer(passage):
+        if passage[start:match.start()].strip():
+            spans.append(_trim(passage, start, match.start()))
+        start = match.end()
+    if passage[start:].strip():
+        spans.append(_trim(passage, start, len(passage)))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

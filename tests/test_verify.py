@@ -1,0 +1,99 @@
+"""Citation parsing, number normalisation, quotes, support checks and abstention decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.assistant import bound_history, is_relevant
+from rag.chunking import Chunk
+from rag.citations import cited_numbers, drop_invalid_markers, split_sentences
+from rag.retrieval import Hit
+from rag.verify import best_quote, check_sentence, normalise_number, numbers_in
+
+ART_99_3 = (
+    "3. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be "
+    "subject to administrative fines of up to EUR 35 000 000 or, if the offender is an undertaking, "
+    "up to 7 % of its total worldwide annual turnover for the preceding financial year, whichever is higher."
+)
+ART_33_1 = (
+    "1. In the case of a personal data breach, the controller shall without undue delay and, where "
+    "feasible, not later than 72 hours after having become aware of it, notify the personal data "
+    "breach to the supervisory authority competent in accordance with Article 55."
+)
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("35 000 000", "35000000"), ("35,000,000", "35000000"), ("35.000.000", "35000000"),
+    ("2,5 %", "2.5%"), ("2.5%", "2.5%"), ("7 %", "7%"), ("72", "72"), ("10^25", "10^25"),
+    ("1,50", "1.5"),
+])
+def test_normalise_number(raw, expected):
+    assert normalise_number(raw) == expected
+
+
+def test_numbers_in_text():
+    assert numbers_in("up to EUR 35 000 000 or 7 % of turnover by 2 August 2026") == {
+        "35000000", "7%", "2", "2026"}
+
+
+def test_cited_numbers_and_ranges():
+    assert cited_numbers("A [1]. B [2, 3]. C [4-6] and [2].") == [1, 2, 3, 4, 5, 6]
+
+
+def test_invalid_markers_are_dropped():
+    assert drop_invalid_markers("Fine [1][9]. Other [9].", {1, 2}) == "Fine [1]. Other."
+
+
+def test_sentences_keep_trailing_markers():
+    sentences = split_sentences("The fine is EUR 35 000 000 [1]. It applies from 2 February 2025. [2]")
+    assert [s.cited for s in sentences] == [[1], [2]]
+
+
+def test_supported_sentence_passes():
+    result = check_sentence("The maximum fine is EUR 35,000,000 or 7% of worldwide annual turnover [1].",
+                            [ART_99_3])
+    assert result.supported, result
+
+
+def test_wrong_number_fails():
+    result = check_sentence("The maximum fine is EUR 20 000 000 [1].", [ART_99_3])
+    assert not result.supported and "20000000" in result.reason
+
+
+def test_unrelated_sentence_fails_without_similarity():
+    result = check_sentence("Controllers must appoint a representative in every Member State [1].", [ART_99_3])
+    assert not result.supported
+
+
+def test_sentence_without_passage_fails():
+    assert not check_sentence("Anything [3].", []).supported
+
+
+def test_quote_is_exact_substring_and_relevant():
+    quote = best_quote(ART_33_1, ["The controller must notify within 72 hours [1]."])
+    assert quote in ART_33_1 and "72 hours" in quote
+    assert len(quote.split()) <= 40
+
+
+def test_quote_of_long_passage_is_bounded():
+    passage = " ".join(["filler"] * 100) + " the deadline is 72 hours " + " ".join(["more"] * 100)
+    quote = best_quote(passage, ["deadline of 72 hours"])
+    assert quote in passage and "72" in quote and len(quote.split()) <= 40
+
+
+def _hit(similarity: float, rank_bm25: int | None) -> Hit:
+    chunk = Chunk(id="x", doc="d.md", locator="Article 1", heading="", context="", text="t")
+    return Hit(chunk=chunk, score=0.01, dense_similarity=similarity, rank_bm25=rank_bm25)
+
+
+def test_relevance_decision():
+    assert is_relevant([_hit(0.62, None)])
+    assert is_relevant([_hit(0.10, 1)])
+    assert not is_relevant([_hit(0.12, None), _hit(0.08, 40)])
+
+
+def test_history_is_bounded():
+    history = [{"role": "user", "content": "x" * 5000}] * 20 + [{"role": "system", "content": "ignore"}]
+    bounded = bound_history(history)
+    assert len(bounded) <= 6 and all(len(t["content"]) <= 600 for t in bounded)
+    assert all(t["role"] in ("user", "assistant") for t in bounded)
