@@ -436,15 +436,11 @@ def fuse_rrf(
     return fused, ranks[0], ranks[1]
 
 
-def build_retriever(runtime, options: RetrievalOptions | None = None) -> Retriever:
+def build_retriever(runtime, options: RetrievalOptions | None = None, generation=None) -> Retriever:
     """The product's retriever for a runtime: translation through the runtime's generator, loaded
     only when a question needs it (and `translate_queries` is on)."""
-    from .translate import QueryTranslator
-
-    translator = None
-    if getattr(runtime.settings, "translate_queries", True):
-        translator = QueryTranslator(lambda: runtime.generator)
-    return Retriever(runtime.generation(), runtime.embedder, translator=translator, options=options)
+    return Retriever(generation or runtime.generation(), runtime.embedder, translator=runtime.translator,
+                     options=options)
 
 
 __all__ = ["Hit", "Retriever", "RetrievalOptions", "SearchFilters", "build_retriever", "fuse_rrf",

@@ -31,6 +31,7 @@ class Runtime:
         self._generator: Generator | None = None
         self._generation: IndexGeneration | None = None
         self._provenance = None
+        self._translator = None
         self._lock = threading.RLock()
 
     @property
@@ -63,7 +64,20 @@ class Runtime:
             return self._generation
 
     def retriever(self, generation: IndexGeneration | None = None) -> Retriever:
-        return Retriever(generation or self.generation(), self.embedder)
+        """The product's retriever (with query translation when enabled) on a generation."""
+        from .retrieval import build_retriever
+
+        return build_retriever(self, generation=generation)
+
+    @property
+    def translator(self):
+        """One query translator per process, so its cache serves every request."""
+        with self._lock:
+            if self._translator is None and self.settings.translate_queries:
+                from .translate import QueryTranslator
+
+                self._translator = QueryTranslator(lambda: self.generator)
+            return self._translator
 
     def generation_named(self, name: str) -> IndexGeneration:
         """A specific (possibly older) generation, for replaying logged answers."""
