@@ -9,6 +9,7 @@ from typing import Iterator
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences
 from .generator import GenerationParams
 from .language import detect_language
+from .query import unknown_act_names
 from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages
 from .retrieval import Hit, SearchFilters
 from .runtime import Runtime
@@ -113,12 +114,16 @@ class Assistant:
         lang = detect_language(question)
         generation = generation or self.runtime.generation()
         k = k or settings.top_k
-        hits = self.runtime.retriever(generation).search(standalone, k=k, filters=filters)
+        retriever = self.runtime.retriever(generation)
+        hits = retriever.search(standalone, k=k, filters=filters)
         timings["retrieval"] = time.perf_counter() - started - timings["rewrite"]
         answer = Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=hits,
                         standalone_question=standalone, lang=lang, timings=timings)
 
-        if not hits or not is_relevant(hits):
+        missing_acts = unknown_act_names(standalone, retriever.table.catalog)
+        if missing_acts:
+            answer.abstain_reason = f"the indexed documents do not include {', '.join(missing_acts)}"
+        elif not hits or not is_relevant(hits):
             answer.abstain_reason = "no sufficiently relevant passage"
         else:
             messages = build_messages(standalone, hits, lang)

@@ -177,6 +177,22 @@ class ActCatalog:
         return sorted(found.items(), key=lambda kv: kv[1])
 
 
+_NAMED_ACT = re.compile(
+    r"\b((?:[A-Z][\w'’-]*\s+(?:(?:and|of|on|for|the|de|des|du)\s+)?){1,6}(?:Act|Directive|Regulation))\b"
+)
+
+
+def unknown_act_names(text: str, catalog: ActCatalog) -> list[str]:
+    """Names of legal acts in `text` ("European Media Freedom Act") that no indexed document is.
+
+    Only used when the text names no indexed act at all: a question about an act the index does
+    not hold cannot be answered from it, however similar the retrieved passages look.
+    """
+    if catalog.find(text):
+        return []
+    return [m.group(1) for m in _NAMED_ACT.finditer(text) if not catalog.find(m.group(1))]
+
+
 # --------------------------------------------------------------------------- legal references
 
 _KIND_WORDS = {

@@ -112,3 +112,17 @@ def test_act_names_are_stripped_for_search_inside_the_scope(catalog):
 def test_number_formats_normalise_alike():
     assert normalise_text("EUR 35 000 000") == normalise_text("EUR 35,000,000") == "eur 35000000"
     assert normalise_text("2,5 %") == normalise_text("2.5%")
+
+
+def test_unknown_act_names_only_when_no_indexed_act_is_named():
+    from rag.query import ActCatalog, DocumentInfo, unknown_act_names
+
+    catalog = ActCatalog([DocumentInfo("gdpr.md", "General Data Protection Regulation (GDPR) — Regulation (EU) 2016/679", "en"),
+                          DocumentInfo("ai.md", "Artificial Intelligence Act — Regulation (EU) 2024/1689", "en")])
+    assert unknown_act_names("What fines apply under the European Media Freedom Act?", catalog) == [
+        "European Media Freedom Act"]
+    assert unknown_act_names("What does the Cloud and AI Development Act say?", catalog) == [
+        "Cloud and AI Development Act"]
+    assert unknown_act_names("What fines apply under the GDPR?", catalog) == []
+    assert unknown_act_names("Does the Artificial Intelligence Act cover the military?", catalog) == []
+    assert unknown_act_names("How are fines set under the General Data Protection Regulation?", catalog) == []
