@@ -45,8 +45,9 @@ MAX_JSON_BYTES = 1 << 20
 """Request body cap for JSON endpoints (1 MiB: a long conversation fits easily)."""
 MAX_UPLOAD_FILES = 20
 UPLOAD_DIR_NAME = "uploads"
-MAX_ASK_K = 20
-"""More passages than this do not fit the generator's context window."""
+MAX_ASK_K = 8
+"""Passages per answer: 8 of the longest passages (~420 tokens each) still fit a 4096-token context
+with the instructions and the answer; more can overflow it, which the model reports as a crash."""
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -363,7 +364,10 @@ class EventStream(Response):
     media_type = "text/event-stream"
 
     def __init__(self, events: AsyncIterator[bytes], on_close: Callable[[], None] = lambda: None) -> None:
-        super().__init__(status_code=200, headers=_SSE_HEADERS, media_type=self.media_type)
+        # Not Response.__init__: with no body it would declare Content-Length: 0.
+        self.status_code = 200
+        self.background = None
+        self.init_headers(_SSE_HEADERS)
         self.events = events
         self.on_close = on_close
 

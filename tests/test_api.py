@@ -379,3 +379,15 @@ def test_rebuild_runs_in_background_and_reports_progress(client):
     assert status["job"]["state"] == "done", status
     assert status["job"]["progress"] == 1.0 and "passages" in status["job"]["summary"]
     assert status["index"]["generation"] != before and status["index"]["passages"] > 0
+
+
+def test_api_and_ui_share_one_app(bare):
+    """`sovrag serve` mounts the Gradio UI at / on the API app: both must answer."""
+    from rag.server import build_app
+
+    runtime, _ = bare
+    client = TestClient(build_app(runtime, with_ui=True))
+    assert client.get("/health").status_code == 200
+    assert client.get("/v1/models").json()["data"][0]["id"] == runtime.settings.generator
+    assert "/v1/chat/completions" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/").status_code == 200
