@@ -99,8 +99,16 @@ def error_response(status: int, message: str, code: str | None = None, *, param:
                         headers=headers)
 
 
+SSE_EVENT_SCHEMA = {
+    "type": "object", "required": ["data"],
+    "description": "One server-sent event; `data` is a JSON document (or `[DONE]` for chat).",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"},
+                   "retry": {"type": "integer"}},
+}
+
+
 def _documented(*statuses: int, ok: type[BaseModel] | None = None, sse: str | None = None,
-                ok_status: int = 200) -> dict:
+                ok_status: int = 200, links: dict | None = None) -> dict:
     """OpenAPI `responses` for a route: its success body (JSON and/or SSE) and its error codes."""
     descriptions = {400: "Malformed or unsupported request", 401: "Missing or wrong bearer token",
                     404: "Not found", 409: "Conflicts with the index state or a running index job",
@@ -110,7 +118,9 @@ def _documented(*statuses: int, ok: type[BaseModel] | None = None, sse: str | No
     if ok is not None:
         out[ok_status] = {"description": sse or "Success", "model": ok}
         if sse is not None:
-            out[ok_status]["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
+            out[ok_status]["content"] = {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}
+        if links:
+            out[ok_status]["links"] = links
     return out
 
 
@@ -118,9 +128,10 @@ def _documented(*statuses: int, ok: type[BaseModel] | None = None, sse: str | No
 
 
 class _Strict(BaseModel):
-    """Native request bodies reject unknown fields, so a misspelt option is an error, not a no-op."""
+    """Native request bodies reject unknown fields, so a misspelt option is an error, not a no-op,
+    and are not coerced (`"stream": 0` is a mistake, not false)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class _Open(BaseModel):
@@ -166,13 +177,13 @@ MessageText = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS)]
 
 
 class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     type: str = Field(max_length=64)
     text: str | None = Field(None, max_length=MAX_MESSAGE_CHARS)
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: MessageText | Annotated[list[ContentPart], Field(max_length=MAX_MESSAGES)] | None = None
     name: str | None = Field(None, max_length=256)
@@ -181,7 +192,7 @@ class ChatMessage(BaseModel):
 class ChatCompletionRequest(BaseModel):
     """OpenAI's request; sampling options are accepted and ignored (answers are deterministic)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
     model: str = Field("", max_length=256, description="Ignored: the configured generator answers")
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool | None = False
@@ -647,7 +658,10 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
                 "index": index, "queue": queue.stats()}
 
     @api.post("/v1/ask", tags=["native"], response_model=None, max_body_size=MAX_JSON_BYTES,
-              responses=_documented(400, 401, 413, 422, 503, ok=AskResponse,
+              responses=_documented(400, 401, 413, 422, 503, ok=AskResponse, links={
+                  "GetLogEntry": {"operationId": "log_entry_v1_log__entry_id__get",
+                                  "parameters": {"entry_id": "$response.body#/id"},
+                                  "description": "The provenance record of this answer"}},
                                     sse="With stream=true: `delta` events ({text}) while the model "
                                         "writes, then one `answer` event (the full answer object)"))
     async def ask(body: AskRequest, request: Request):
@@ -738,7 +752,10 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
 
     @api.post("/v1/documents", tags=["documents"], response_model=None,
               max_body_size=upload_limit + (1 << 20),  # files plus multipart overhead
-              responses=_documented(400, 401, 409, 413, 415, 422, 503, ok=UploadResponse))
+              responses=_documented(400, 401, 409, 413, 415, 422, 503, ok=UploadResponse, links={
+                  "DeleteDocument": {"operationId": "delete_document_v1_documents__doc_id__delete",
+                                     "parameters": {"doc_id": "$response.body#/files/0/doc"},
+                                     "description": "Remove the first uploaded document again"}}))
     def upload_documents(
         files: Annotated[list[UploadFile], File(description="Documents to index (md, txt, html, pdf, "
                                                             "docx); the file name becomes the id")],
