@@ -126,6 +126,8 @@ class Assistant:
         elif not hits or not is_relevant(hits):
             answer.abstain_reason = "no sufficiently relevant passage"
         else:
+            hits = self._fit_to_context(standalone, hits, lang, params)
+            answer.passages = hits
             messages = build_messages(standalone, hits, lang)
             raw = yield from self._generate(messages, params, timings)
             answer.raw_text = raw
@@ -154,6 +156,20 @@ class Assistant:
             held = ""
         timings["generation"] = time.perf_counter() - started
         return "".join(pieces).strip()
+
+    def _fit_to_context(self, question: str, hits: list[Hit], lang: str,
+                        params: GenerationParams) -> list[Hit]:
+        """Drop the lowest-ranked passages until prompt plus answer fit the model's context."""
+        budget = self.runtime.settings.context_size - params.max_tokens - 64
+        count = getattr(self.runtime.generator, "count_tokens", None)
+
+        def size(selected: list[Hit]) -> int:
+            text = "".join(m["content"] for m in build_messages(question, selected, lang))
+            return count(text) if count else len(text) // 3
+
+        while len(hits) > 1 and size(hits) > budget:
+            hits = hits[:-1]
+        return hits
 
     def _standalone_question(self, question: str, history: list[dict], params: GenerationParams) -> str:
         """Rewrite a follow-up ("and for GDPR?") into a question that stands on its own."""

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     context_size: int = Field(4096, ge=512, le=131072)
     threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
     max_tokens: int = Field(320, ge=16, le=4096, description="Answer length cap in tokens")
-    top_k: int = Field(6, ge=1, le=50, description="Passages given to the generator")
+    top_k: int = Field(5, ge=1, le=50, description="Passages given to the generator")
     seed: int = 42
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     host: str = "127.0.0.1"
