@@ -26,7 +26,7 @@ def _settings_parent() -> argparse.ArgumentParser:
         flags = [*_FLAG_ALIASES.get(name, []), "--" + name.replace("_", "-")]
         annotation = info.annotation
         kwargs: dict[str, Any] = {"dest": f"setting_{name}", "default": None,
-                                  "help": info.description or argparse.SUPPRESS}
+                                  "help": info.description or name.replace("_", " ")}
         if annotation is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif get_origin(annotation) is Literal:
