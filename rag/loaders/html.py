@@ -30,6 +30,16 @@ _BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl",
 _LIST_TAGS = {"ul", "ol"}
 _HEADING = re.compile(r"^h([1-6])$")
 _LABEL = re.compile(r"^(?:\(?[a-z0-9ivxlc]{1,4}[.)]|[—–•▪●-])$", re.IGNORECASE)
+MAX_DEPTH = 256
+"""Deepest element nesting read. Real pages (EUR-Lex included) stay far below it; hostile ones
+nested tens of thousands deep make the parser's scope checks quadratic (minutes per file) and
+the block walk recurse past Python's limit. Browsers cap their trees near here too (Chromium: 512)."""
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_NOT_NESTING = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                "track", "wbr", "param", "keygen", "p", "li", "dt", "dd", "tr", "td", "th", "thead",
+                "tbody", "tfoot", "option", "optgroup", "colgroup", "caption", "rb", "rt", "rp",
+                "html", "head", "body"}
+"""Void elements and those whose end tag may be omitted: they do not count towards the depth."""
 
 
 def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
@@ -38,6 +48,8 @@ def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     text = decode_text(raw)
     if "<" not in text[:65536]:
         raise SkipFile("not HTML (no markup found)")
+    if _nesting_depth(text) > MAX_DEPTH:
+        raise SkipFile(f"HTML nested more than {MAX_DEPTH} elements deep (malformed or hostile page)")
     tree = LexborHTMLParser(text)
     title_node = tree.css_first("title")
     title = _clean(title_node.text()) if title_node is not None else ""
@@ -46,11 +58,29 @@ def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     if root is None:
         raise SkipFile("HTML page has no body text")
     blocks: list[Block] = []
-    _walk(root, blocks, indent=-1)
+    try:
+        _walk(root, blocks, indent=-1)
+    except RecursionError:  # nested tables count once in the scan but recurse several frames deep
+        raise SkipFile(f"HTML nested too deeply to read (over {MAX_DEPTH} levels of tables or lists)") from None
     blocks = [b for b in blocks if b.text and not FOOTNOTE.match(b.text)]
     if not title:
         title = next((b.text for b in blocks if b.heading_level == 1), "")
     return mark_legal_headings(blocks), title or None
+
+
+def _nesting_depth(text: str) -> int:
+    """Deepest nesting of elements that need an end tag, from one linear scan before parsing."""
+    depth = deepest = 0
+    for match in _TAG.finditer(text):
+        closing, tag, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if tag in _NOT_NESTING or self_closing:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def _drop_boilerplate(tree) -> None:
