@@ -28,8 +28,9 @@ def load_docx(raw: bytes, name: str) -> tuple[list[Block], str | None]:
         expanded = sum(info.file_size for info in package.infolist())
         if "word/document.xml" not in package.namelist():
             raise SkipFile("not a DOCX file (ZIP package without word/document.xml)")
-    if expanded > MAX_EXPANDED_BYTES:
-        raise SkipFile(f"DOCX expands to {expanded / 1e6:.0f} MB (limit {MAX_EXPANDED_BYTES / 1e6:.0f} MB)")
+        if expanded > MAX_EXPANDED_BYTES:
+            raise SkipFile(f"DOCX expands to {expanded / 1e6:.0f} MB (limit {MAX_EXPANDED_BYTES / 1e6:.0f} MB)")
+        _check_declared_sizes(package)
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -46,6 +47,23 @@ def load_docx(raw: bytes, name: str) -> tuple[list[Block], str | None]:
             blocks.extend(_table_blocks(Table(element, document)))
     title = (document.core_properties.title or "").strip() or None
     return mark_legal_headings(blocks), title
+
+
+def _check_declared_sizes(package: zipfile.ZipFile) -> None:
+    """Inflate every part in small steps before python-docx reads it whole.
+
+    The sizes checked above come from the ZIP directory, which a crafted bomb can understate;
+    `ZipFile.read` then inflates the entire stream in one call (gigabytes from a few MB) before
+    noticing. Reading in 1 MB steps stops at the declared size, with a CRC error for the lie.
+    """
+    for info in package.infolist():
+        try:
+            with package.open(info) as part:
+                while part.read(1 << 20):
+                    pass
+        except (zipfile.BadZipFile, EOFError, NotImplementedError, ValueError) as exc:
+            raise SkipFile(f"corrupt DOCX: part '{info.filename[:80]}' does not match its declared "
+                           f"size or checksum (a decompression bomb?): {exc}"[:250]) from exc
 
 
 def _paragraph_block(paragraph) -> Block | None:
