@@ -203,6 +203,25 @@ def supported_suffixes() -> list[str]:
     return sorted(LOADERS)
 
 
+MAX_HEADING_CHARS = 300
+"""Longer 'headings' and titles are not headings: the title and the unit heading are repeated in
+the embedded text of every passage, so a 1 MB heading would make each passage 1 MB to embed."""
+MAX_WORD_CHARS = 200
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD_CHARS + 1},}}")
+
+
+def _bounded(blocks: list[Block]) -> list[Block]:
+    """Keep hostile text from multiplying the embedding work: over-long headings become body text
+    (cut into passages like any paragraph) and runs of non-space characters longer than any word
+    or URL (base64, binary junk) are cut short, since the passage word limit cannot split them."""
+    for block in blocks:
+        if len(block.text) > MAX_WORD_CHARS:
+            block.text = _LONG_WORD.sub(lambda m: m.group(0)[:MAX_WORD_CHARS] + "…", block.text)
+        if block.heading_level and len(block.text) > MAX_HEADING_CHARS:
+            block.heading_level = 0
+    return blocks
+
+
 def load_document(path: Path, rel_name: str, max_bytes: int) -> LoadedDocument:
     """Read and parse one file; raises SkipFile with a one-line reason when it cannot be indexed."""
     from .language import detect_language
@@ -229,13 +248,13 @@ def load_document(path: Path, rel_name: str, max_bytes: int) -> LoadedDocument:
         raise
     except Exception as exc:  # a parser library failing on a hostile file must not stop the batch
         raise SkipFile(f"cannot parse {suffix[1:].upper()}: {type(exc).__name__}: {exc}"[:300]) from exc
-    blocks = [b for b in blocks if b.text.strip()]
+    blocks = _bounded([b for b in blocks if b.text.strip()])
     if not any(b.heading_level == 0 and len(b.text.split()) >= 1 for b in blocks):
         raise SkipFile("no extractable text")
     sample = " ".join(b.text for b in blocks[:400] if b.heading_level == 0)[:20000]
     return LoadedDocument(
         path=rel_name,
-        title=title or title_from_blocks(blocks, Path(rel_name).stem),
+        title=(title or title_from_blocks(blocks, Path(rel_name).stem))[:MAX_HEADING_CHARS],
         lang=detect_language(sample),
         sha256=hashlib.sha256(raw).hexdigest(),
         blocks=blocks,
