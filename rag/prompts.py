@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .retrieval import Hit
 
-PROMPT_VERSION = "grounded-v2"
+PROMPT_VERSION = "grounded-v3"
 NOT_FOUND = "NOT_FOUND"
 
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "da": "Danish", "pl": "Polish",
@@ -16,10 +16,19 @@ SYSTEM = (
 )
 
 
+def unit_title_of(heading: str) -> str:
+    """The title of the passage's article or annex ("Penalties"), from its heading path."""
+    last = heading.split(" > ")[-1] if heading else ""
+    return last.split(" — ", 1)[1].strip() if " — " in last else ""
+
+
 def format_sources(hits: list[Hit]) -> str:
     blocks = []
     for n, hit in enumerate(hits, start=1):
         head = f"[{n}] {hit.doc_title} — {hit.chunk.locator}"
+        unit_title = unit_title_of(hit.chunk.heading)
+        if unit_title:
+            head += f" ({unit_title})"
         body = f"{hit.chunk.context}\n{hit.chunk.text}" if hit.chunk.context else hit.chunk.text
         blocks.append(f"{head}\n<<<\n{body}\n>>>")
     return "\n\n".join(blocks)
