@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import sys
 import threading
@@ -29,7 +30,13 @@ def build_app(runtime: Runtime, with_ui: bool = True):
 
         from ui.app import build_ui
 
-        app = gr.mount_gradio_app(app, build_ui(runtime), path="/")
+        key = runtime.settings.api_key
+        # With an API key, the UI is behind Gradio's login form (any user name, the key as
+        # password): otherwise its own endpoints would answer questions without any token.
+        auth = (lambda _user, password: hmac.compare_digest(password.encode("utf-8"), key.encode("utf-8"))) \
+            if key else None
+        app = gr.mount_gradio_app(app, build_ui(runtime), path="/", auth=auth,
+                                  auth_message="Enter the server's API key (SOVRAG_API_KEY) as the password.")
     return app
 
 
