@@ -287,7 +287,7 @@ class _ScriptedLLM(BaseHTTPRequestHandler):
         delay = 0.05
         if "Follow-up question:" in prompt:
             reply = "What must a processor do after becoming aware of a personal data breach under the GDPR?"
-        elif "please keep talking" in prompt:
+        elif "keep talking" in prompt.lower():
             reply, delay = "Counting slowly: " + " ".join(str(i) for i in range(200)), 0.3
         else:
             sources = dict(
@@ -471,8 +471,15 @@ def test_browser_cited_answer_sources_library_and_same_origin(tiny_index, tmp_pa
             in page.locator("#sovrag-chat .answer").last.inner_text()
         )
 
-        # Stop ends a long answer and frees the Ask button.
-        page.fill("#sovrag-question textarea", "Count, please keep talking")
+        _shot(page, "ui-desktop-follow-up.png")
+
+        # Stop ends a long answer (the scripted model talks slowly) and frees the Ask button.
+        page.click("#sovrag-new")
+        page.wait_for_function("() => !document.querySelector('#sovrag-sources details')")
+        page.fill(
+            "#sovrag-question textarea",
+            "Under the GDPR, how fast must a breach be notified? Keep talking.",
+        )
         page.click("#sovrag-ask")
         page.wait_for_selector("#sovrag-status [data-state=writing]", timeout=60_000)
         page.click("#sovrag-stop")
@@ -480,6 +487,8 @@ def test_browser_cited_answer_sources_library_and_same_origin(tiny_index, tmp_pa
         page.wait_for_function(
             "() => !document.querySelector('#sovrag-ask').disabled", timeout=20_000
         )
+        last = page.locator("#sovrag-chat .message").last.inner_text()
+        assert "Counting" in last and "Stopped" in last and "199" not in last
 
         # The library: documents listed; an upload is indexed and listed.
         page.get_by_role("tab", name="Documents").click()

@@ -467,7 +467,14 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
             show_progress_on=[index_result],
             **writing,
         )
-        demo.load(lambda: library_outputs(), None, library_targets, queue=False, **private)
+        demo.load(
+            lambda: library_outputs(),
+            None,
+            library_targets,
+            queue=False,
+            show_progress="hidden",
+            **private,
+        )
         demo.load(None, None, None, js=JS)
     return demo
 
