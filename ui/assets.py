@@ -22,6 +22,7 @@ a.cite-ref:focus-visible, .source:focus-visible, summary:focus-visible {
 .dark .unsupported .flag { color: #fbbf77; }
 .answer.abstained { border-left: 4px solid #b45309; padding-left: .6rem; }
 .answer.abstained ul.related { margin: .3rem 0 0 1.1rem; padding: 0; }
+.answer.abstained ul.related a.cite-ref { white-space: normal; overflow-wrap: anywhere; }
 .sources { display: flex; flex-direction: column; gap: .6rem; }
 .sources details.turn { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .4rem .7rem; }
 .sources summary { cursor: pointer; font-weight: 600; padding: .2rem 0; }
