@@ -99,8 +99,11 @@ class Assistant:
         generation: IndexGeneration | None = None,
         standalone: str | None = None,
         log: bool = True,
+        answer_lang: str | None = None,
     ) -> Iterator[Delta | Answer]:
-        """Yield `Delta`s as the model writes, then the final, verified `Answer`."""
+        """Yield `Delta`s as the model writes, then the final, verified `Answer`.
+
+        `answer_lang` (ISO 639-1) overrides the language detected from the question."""
         settings = self.runtime.settings
         params = GenerationParams(max_tokens=settings.max_tokens, temperature=settings.temperature,
                                   seed=settings.seed)
@@ -111,7 +114,7 @@ class Assistant:
         if standalone is None:
             standalone = self._standalone_question(question, history, params) if history else question
         timings["rewrite"] = time.perf_counter() - started
-        lang = detect_language(question)
+        lang = answer_lang or detect_language(question)
         generation = generation or self.runtime.generation()
         k = k or settings.top_k
         retriever = self.runtime.retriever(generation)
