@@ -227,7 +227,8 @@ class Assistant:
             filters = SearchFilters(**entry["filters"]) if entry.get("filters") else None
             replayed = self.answer(entry["question"], entry.get("history") or None, entry.get("k"),
                                    filters, generation=generation,
-                                   standalone=entry.get("standalone_question"), log=False)
+                                   standalone=entry.get("standalone_question"), log=False,
+                                   answer_lang=entry.get("answer_lang"))
         finally:
             self.runtime.settings = settings
         same_passages = [h.chunk.id for h in replayed.passages] == [p["id"] for p in entry.get("passages", [])]
@@ -268,6 +269,7 @@ def provenance_record(answer: Answer, generation: str, model: dict, params: Gene
     return {
         "question": answer.question,
         "standalone_question": answer.standalone_question,
+        "answer_lang": answer.lang,
         "history": history,
         "generation": generation,
         "model": model,
