@@ -84,11 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions-file", type=Path, default=DEV_QUESTIONS)
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--generator", default=None, help="model id or GGUF (default: configured)")
+    parser.add_argument("--max-tokens", type=int, default=None,
+                        help="cap answers (both runs) to bound the run time; TTFT is unaffected")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
 
     info = machine()
-    settings = load_settings(index_dir=args.index, generator=args.generator)
+    settings = load_settings(index_dir=args.index, generator=args.generator, max_tokens=args.max_tokens)
     runtime = Runtime(settings)
     questions = spread(load_questions(args.questions_file), args.questions)
     recorder = Recorder(runtime.generator)
