@@ -37,8 +37,8 @@ QUESTIONS = ["What is an interoperability assessment?", "Who must publish intero
 
 def server_env(tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOVRAG_")}
-    env.update(SOVRAG_CONFIG=str(tmp / "no-such.toml"), SOVRAG_GENERATOR="smollm2-135m", SOVRAG_THREADS="2",
-               PYTHONPATH=str(ROOT), **extra)
+    env.update({"SOVRAG_CONFIG": str(tmp / "no-such.toml"), "SOVRAG_GENERATOR": "smollm2-135m",
+                "SOVRAG_THREADS": "2", "PYTHONPATH": str(ROOT), **extra})
     return env
 
 
