@@ -22,6 +22,11 @@ def unit_title_of(heading: str) -> str:
     return last.split(" — ", 1)[1].strip() if " — " in last else ""
 
 
+def neutralise_delimiters(text: str) -> str:
+    """A passage must not be able to close its own data block: its `<<<`/`>>>` become lookalikes."""
+    return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
+
+
 def format_sources(hits: list[Hit]) -> str:
     blocks = []
     for n, hit in enumerate(hits, start=1):
@@ -30,7 +35,7 @@ def format_sources(hits: list[Hit]) -> str:
         if unit_title:
             head += f" ({unit_title})"
         body = f"{hit.chunk.context}\n{hit.chunk.text}" if hit.chunk.context else hit.chunk.text
-        blocks.append(f"{head}\n<<<\n{body}\n>>>")
+        blocks.append(f"{head}\n<<<\n{neutralise_delimiters(body)}\n>>>")
     return "\n\n".join(blocks)
 
 

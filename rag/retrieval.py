@@ -257,14 +257,20 @@ class Retriever:
                 lists.append(np.where(heading > 0, heading, -np.inf).astype(np.float32))
                 weights.append(weight * opts.weight_heading)
         base_fused, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
+        pinned: list[int] = []
         if opts.references and plan.analysis.references:
-            lists.append(self._reference_scores(plan, base_fused))
+            cited = self._reference_scores(plan, base_fused)
+            lists.append(cited)
             weights.append(opts.weight_reference)
+            # A paragraph or point the question cites explicitly ("Article 33(1)") comes first.
+            pinned = sorted((int(r) for r in np.flatnonzero(cited >= 2.0) if scope[r]), key=lambda r: -cited[r])
         if opts.exact and plan.analysis.exact:
             exact, defining = self._exact_scores(plan.analysis.exact, base_fused, scope)
             lists += [exact, defining]
             weights += [opts.weight_exact, opts.weight_definition]
         order, fused = self._ranked(lists, weights, scope, k)
+        if pinned:
+            order = pinned[:k] + [r for r in order if r not in pinned]
         if len(order) < k and scope is not base:
             rest, rest_fused = self._ranked(lists, weights, base & ~scope, k - len(order))
             fused = np.where(scope, fused, rest_fused * 0.5)  # scoped passages stay ahead

@@ -33,6 +33,7 @@ class Runtime:
         self._provenance = None
         self._translator = None
         self._lock = threading.RLock()
+        self._generator_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
@@ -45,7 +46,8 @@ class Runtime:
 
     @property
     def generator(self) -> Generator:
-        with self._lock:
+        # Its own lock: resolving a model may hash or assemble a 1 GB file, and /health must not wait.
+        with self._generator_lock:
             if self._generator is None:
                 self._generator = make_generator(self.settings)
             return self._generator
