@@ -6,11 +6,9 @@ and fusion code in seconds; slow tests pass the bundled embedder instead.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
 
-import numpy as np
+from fixtures.stub_embedder import StubEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -32,30 +30,11 @@ def write_slices(dest: Path) -> Path:
     return dest
 
 
-class HashEmbedder:
+class HashEmbedder(StubEmbedder):
     """Bag-of-words vectors from word hashes: cheap, deterministic, rewards shared words."""
 
-    model_id = "test-hash-embedder"
-    dimension = 256
-
     def __init__(self) -> None:
-        self.calls = 0
-
-    def encode(self, texts: list[str], progress=None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
-            norm = np.linalg.norm(out[i])
-            if norm:
-                out[i] /= norm
-        self.calls += len(texts)
-        if progress:
-            progress(len(texts))
-        return out
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        super().__init__(model_id="test-hash-embedder", dimension=256)
 
 
 def build_index(base: Path, embedder) -> Path:

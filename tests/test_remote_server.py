@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import CORPUS, FAST_GENERATOR
+from processes import stop
 
 pytestmark = pytest.mark.slow
 
@@ -101,12 +101,7 @@ def llama_server(tiny_settings, tmp_path_factory):
             time.sleep(0.5)
         yield base_url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _retrieval(answer) -> list[tuple[str, float]]:

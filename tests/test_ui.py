@@ -32,6 +32,7 @@ from urllib.request import urlopen
 
 import pytest
 from conftest import CORPUS, FAST_GENERATOR, ROOT
+from processes import stop
 
 from rag.assistant import Answer, Citation
 from rag.chunking import Chunk
@@ -252,12 +253,7 @@ def _serve(base: Path, extra_env: dict[str, str], args: list[str]):
                 time.sleep(0.5)
         yield origin
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
