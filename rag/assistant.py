@@ -190,7 +190,12 @@ class Assistant:
         sentences = split_sentences(text)
         if self.runtime.settings.verify:
             similarity = embedding_similarity(self.runtime.embedder.encode)
-            verify_sentences(sentences, lambda n: _support_text(hits[n - 1]), similarity)
+            shown = [s.text for s in sentences]
+            verify_sentences(sentences, lambda n: _support_text(hits[n - 1]), similarity,
+                             available=list(range(1, len(hits) + 1)))
+            for before, sentence in zip(shown, sentences):
+                if sentence.text != before:
+                    text = text.replace(before, sentence.text, 1)
             if sentences and not any(s.supported for s in sentences):
                 answer.sentences = sentences
                 answer.abstain_reason = "no sentence of the draft answer is supported by its sources"

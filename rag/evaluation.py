@@ -255,6 +255,7 @@ def _answer_one(assistant, q: dict, result: QuestionResult, afh) -> None:
     cited = [c.doc for c in answer.citations]
     afh.write(json.dumps({
         "id": q["id"], "answer": answer.text, "abstained": bool(answer.abstained),
+        "abstain_reason": answer.abstain_reason, "raw_answer": answer.raw_text,
         "citations": [{"doc": c.doc, "locator": c.locator} for c in answer.citations],
         "seconds": round(seconds, 3),
     }, ensure_ascii=False) + "\n")

@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
+from .answer_types import asked_kind
 from .language import detect_language
 
 _ACT_NUMBER = re.compile(r"(?<![\d/])((?:19|20)\d{2})/(\d{1,4})(?![\d/])")
@@ -328,6 +329,8 @@ class QueryAnalysis:
     references: list[tuple[Reference, str | None]] = field(default_factory=list)
     """Each reference with the act it belongs to (None when the question names no act)."""
     exact: list[str] = field(default_factory=list)
+    answer_kind: str | None = None
+    """The kind of value asked for (`rag.answer_types`): "date", "period", "amount" or None."""
     without_acts: str = ""
     """The question with the act names removed: once retrieval is scoped to those acts, the names
     match every passage of the scope and only blur the words that discriminate."""
@@ -361,4 +364,4 @@ def analyse(text: str, catalog: ActCatalog) -> QueryAnalysis:
     skip = [(m.start(), m.end()) for m in _REFERENCE.finditer(text)]
     skip += [(m.start(), m.end()) for m in _ACT_NUMBER.finditer(text)]
     return QueryAnalysis(text=text, lang=lang, acts=acts, references=linked, exact=exact_terms(text, skip),
-                         without_acts=strip_names(text, names) if acts else text)
+                         answer_kind=asked_kind(text), without_acts=strip_names(text, names) if acts else text)

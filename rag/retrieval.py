@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from .answer_types import holds_value
 from .chunking import Chunk
 from .embedder import Embedder
 from .lexical import LexicalIndex, tokenize_truncated
@@ -27,6 +28,7 @@ from .store import IndexGeneration
 
 RRF_K = 60
 """The usual reciprocal-rank-fusion constant: damps the weight of the very first ranks."""
+TIE_RANKS = False
 CANDIDATES = 100
 """Candidates taken from each ranking before fusion."""
 
@@ -61,10 +63,20 @@ class RetrievalOptions:
     weight_reference: float = 2.0
     """An explicitly cited unit is strong intent: it outweighs either text ranking."""
     weight_exact: float = 1.0
+    reference_docs: int = 3
+    """A reference naming no act ("Article 6(1)") means that unit in the first this-many documents
+    of the text ranking, not in every act of the index."""
+    pin_cited: bool = True
+    """Put a paragraph the question cites explicitly before everything else."""
+    weight_answer_kind: float = 1.0
+    """Passages holding a value of the kind asked for (a date for "by when"), ranked by relevance."""
     weight_definition: float = 2.0
     """A passage defining the question's quoted term ("‘connected product’ means") is near-decisive."""
     headings: bool = True
     weight_heading: float = 0.5
+    weight_heading_dense: float = 0.0
+    """Unit titles by embedding similarity: "Penalties" answers a question about fines, which
+    title BM25 cannot see. 0 disables it."""
     recital_prior: float = 0.5
     """Multiplier on recitals' fused scores: answers are expected in the operative provisions."""
     weight_original_when_translated: float = 0.5
@@ -125,9 +137,30 @@ class _PassageTable:
             self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
             unit_titles[s.row] = unit_title(s.chunk.heading)
         self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
+        self.unit_titles = unit_titles
+        self._title_vectors: tuple[np.ndarray, np.ndarray] | None = None
+        self._title_lock = threading.Lock()
+        self._holding: dict[str, np.ndarray] = {}
         """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
         precise fields that the passage-level BM25 dilutes."""
         self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
+
+    def title_vectors(self, embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors of the distinct unit titles, row → title index or -1); embedded on first use."""
+        with self._title_lock:
+            if self._title_vectors is None:
+                distinct = sorted({t for t in self.unit_titles if t})
+                position = {t: i for i, t in enumerate(distinct)}
+                of_row = np.array([position.get(t, -1) for t in self.unit_titles], dtype=np.int64)
+                self._title_vectors = (embedder.encode(distinct), of_row)
+            return self._title_vectors
+
+    def holding(self, kind: str) -> np.ndarray:
+        """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""
+        with self._title_lock:
+            if kind not in self._holding:
+                self._holding[kind] = np.array([holds_value(t, kind) for t in self.texts], dtype=bool)
+            return self._holding[kind]
 
     def mask_of_docs(self, doc_ids) -> np.ndarray:
         mask = np.zeros(len(self.texts), dtype=bool)
@@ -256,18 +289,33 @@ class Retriever:
                 heading = table.headings.scores(text)
                 lists.append(np.where(heading > 0, heading, -np.inf).astype(np.float32))
                 weights.append(weight * opts.weight_heading)
+        if opts.weight_heading_dense > 0 and len(table.unit_titles):
+            title_vecs, of_row = table.title_vectors(self.embedder)
+            for text, weight in plan.forms:
+                sims = title_vecs @ self.embedder.encode_query(text) if len(title_vecs) else np.zeros(0)
+                by_row = np.where(of_row >= 0, sims[np.maximum(of_row, 0)] if len(sims) else -np.inf, -np.inf)
+                lists.append(by_row.astype(np.float32))
+                weights.append(weight * opts.weight_heading_dense)
         base_fused, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
         pinned: list[int] = []
         if opts.references and plan.analysis.references:
             cited = self._reference_scores(plan, base_fused)
             lists.append(cited)
             weights.append(opts.weight_reference)
-            # A paragraph or point the question cites explicitly ("Article 33(1)") comes first.
-            pinned = sorted((int(r) for r in np.flatnonzero(cited >= 2.0) if scope[r]), key=lambda r: -cited[r])
+            if opts.pin_cited:
+                # A paragraph or point the question cites explicitly ("Article 33(1)") comes first.
+                pinned = sorted((int(r) for r in np.flatnonzero(cited >= 2.0) if scope[r]),
+                                key=lambda r: -cited[r])
         if opts.exact and plan.analysis.exact:
             exact, defining = self._exact_scores(plan.analysis.exact, base_fused, scope)
             lists += [exact, defining]
             weights += [opts.weight_exact, opts.weight_definition]
+        kind = plan.analysis.answer_kind
+        if opts.weight_answer_kind > 0 and kind:
+            # Same relevance order, restricted to passages that hold such a value.
+            so_far, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
+            lists.append(np.where(table.holding(kind) & (so_far > 0), so_far, -np.inf))
+            weights.append(opts.weight_answer_kind)
         order, fused = self._ranked(lists, weights, scope, k)
         if pinned:
             order = pinned[:k] + [r for r in order if r not in pinned]
@@ -298,6 +346,10 @@ class Retriever:
         table = self.table
         scores = np.full(self.generation.size, -np.inf, dtype=np.float32)
         scoped_docs = plan.scope_docs or list(table.doc_lang)
+        if not plan.act_docs:
+            # No act named: "Article 6(1)" means that unit of the acts the question is about, i.e.
+            # of the documents its words retrieve best, not of every act in the index.
+            scoped_docs = _leading_docs(base_fused, table, self.options.reference_docs)
         for ref, act in plan.analysis.references:
             docs = plan.act_docs.get(act, scoped_docs) if act else scoped_docs
             for doc in docs:
@@ -354,6 +406,20 @@ class Retriever:
         ]
 
 
+def _leading_docs(base_fused: np.ndarray, table: "_PassageTable", n: int) -> list[str]:
+    """The first `n` distinct documents of the fused text ranking."""
+    docs: list[str] = []
+    for row in np.argsort(-base_fused)[: 20 * n]:
+        if base_fused[row] <= 0:
+            break
+        doc = table.doc_of_row[row]
+        if doc not in docs:
+            docs.append(doc)
+            if len(docs) == n:
+                break
+    return docs or list(table.doc_lang)
+
+
 _QUOTES = [("‘", "’"), ("“", "”"), ('"', '"'), ("«", "»"), ("„", "“")]
 
 
@@ -408,8 +474,12 @@ def _ranks(scores: np.ndarray, mask: np.ndarray, depth: int = CANDIDATES) -> dic
 
 
 def weighted_rrf(score_lists: list[np.ndarray], mask: np.ndarray | None, candidates: int,
-                 weights: list[float] | None = None, k: int = RRF_K) -> tuple[np.ndarray, list[dict[int, int]]]:
+                 weights: list[float] | None = None, k: int = RRF_K,
+                 tie_ranks: bool = TIE_RANKS) -> tuple[np.ndarray, list[dict[int, int]]]:
     """Weighted reciprocal rank fusion of full score vectors (-inf = not retrieved by that list).
+
+    With `tie_ranks`, equal scores share a rank and the next score takes the next rank: every
+    passage under one matching unit title ranks the same, instead of by row order.
 
     Ranks are taken inside `mask`, so a scope changes which passages compete, not their scores.
     """
@@ -425,7 +495,11 @@ def weighted_rrf(score_lists: list[np.ndarray], mask: np.ndarray | None, candida
         top = sorted((int(r) for r in top if np.isfinite(scores[r])), key=lambda r: (-scores[r], r))
         weight = weights[i] if weights else 1.0
         rank_of = {}
-        for rank, row in enumerate(top, start=1):
+        rank, previous = 0, None
+        for row in top:
+            if not (tie_ranks and scores[row] == previous):
+                rank += 1
+            previous = scores[row]
             fused[row] += weight / (k + rank)
             rank_of[row] = rank
         ranks.append(rank_of)

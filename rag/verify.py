@@ -108,15 +108,57 @@ def verify_sentences(
     sentences: list[AnswerSentence],
     passage_text: Callable[[int], str | None],
     similarity: Callable[[str, list[str]], float] | None = None,
+    available: list[int] | None = None,
 ) -> None:
-    """Set `supported` and `reason` on each sentence in place."""
+    """Set `supported` and `reason` on each sentence in place.
+
+    With `available` (the numbers of all passages the model was given), a sentence that its own
+    markers do not support, or that carries none, is re-attributed to the one passage that
+    supports it by the same test, if there is one: small models often cite the first source for
+    everything or forget the marker, and the claim is still checkable."""
     for sentence in sentences:
         texts = [t for t in (passage_text(n) for n in sentence.cited) if t]
-        if not sentence.cited:
+        if sentence.cited:
+            result = check_sentence(sentence.text, texts, similarity)
+            sentence.supported, sentence.reason = result.supported, result.reason
+        else:
             sentence.supported, sentence.reason = False, "no citation"
+        if not sentence.supported and available:
+            _reattribute(sentence, passage_text, similarity, [n for n in available if n not in sentence.cited])
+
+
+def _reattribute(sentence: AnswerSentence, passage_text: Callable[[int], str | None],
+                 similarity: Callable[[str, list[str]], float] | None, candidates: list[int]) -> None:
+    """Cite the best supporting passage among `candidates` instead of the sentence's own markers."""
+    best: tuple[float, int] | None = None
+    for n in candidates:
+        text = passage_text(n)
+        if not text:
             continue
-        result = check_sentence(sentence.text, texts, similarity)
-        sentence.supported, sentence.reason = result.supported, result.reason
+        # Lexical test first (cheap); the embedding test only when no passage passes it.
+        result = check_sentence(sentence.text, [text], None)
+        if result.supported and (best is None or result.lexical > best[0]):
+            best = (result.lexical, n)
+    if best is None and similarity is not None:
+        for n in candidates:
+            text = passage_text(n)
+            if text and check_sentence(sentence.text, [text], similarity).supported:
+                best = (0.0, n)
+                break
+    if best is None:
+        return
+    n = best[1]
+    sentence.text = with_marker(sentence.text, n)
+    sentence.cited = [n]
+    sentence.supported, sentence.reason = True, f"cited source [{n}], which supports it"
+
+
+def with_marker(sentence: str, n: int) -> str:
+    """The sentence with its citation markers replaced by `[n]`, placed before the final stop."""
+    bare = strip_markers(sentence)
+    if bare and bare[-1] in ".!?":
+        return f"{bare[:-1].rstrip()} [{n}]{bare[-1]}"
+    return f"{bare} [{n}]"
 
 
 def embedding_similarity(encode: Callable[[list[str]], np.ndarray]) -> Callable[[str, list[str]], float]:

@@ -130,3 +130,25 @@ def test_real_embedder_references_and_names_pull_the_right_passage(tmp_path):
     assert {h.chunk.doc for h in hits} == {GDPR}
     hits = retriever(real).search("Who sits on the Interoperable Europe Board?", k=5)
     assert hits[0].chunk.doc == IEA
+
+
+def test_passage_holding_the_asked_kind_of_value_ranks_first(index):
+    from rag.answer_types import holds_value
+
+    question = "How long may personal data be kept under the GDPR?"
+    first = retriever(index).search(question, k=3)[0]
+    assert holds_value(first.chunk.text, "period"), first.chunk.locator
+    without = retriever(index, weight_answer_kind=0.0).search(question, k=3)[0]
+    assert not holds_value(without.chunk.text, "period")  # the signal is what moves it up
+
+
+def test_reference_without_act_means_the_act_the_question_is_about(index):
+    question = "What does Article 3 say about a controller not established in the Union?"
+
+    def iea_article_3(hits) -> list:
+        return [h for h in hits if h.chunk.doc == IEA and h.chunk.locator.startswith("Article 3")]
+
+    near = retriever(index, reference_docs=1).search(question, k=5)
+    assert near[0].chunk.doc == GDPR and not iea_article_3(near)
+    everywhere = retriever(index, reference_docs=10).search(question, k=5)
+    assert iea_article_3(everywhere)

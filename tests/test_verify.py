@@ -8,7 +8,7 @@ from rag.assistant import bound_history, is_relevant
 from rag.chunking import Chunk
 from rag.citations import cited_numbers, drop_invalid_markers, split_sentences
 from rag.retrieval import Hit
-from rag.verify import best_quote, check_sentence, normalise_number, numbers_in
+from rag.verify import best_quote, check_sentence, normalise_number, numbers_in, verify_sentences, with_marker
 
 ART_99_3 = (
     "3. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be "
@@ -67,6 +67,39 @@ def test_unrelated_sentence_fails_without_similarity():
 
 def test_sentence_without_passage_fails():
     assert not check_sentence("Anything [3].", []).supported
+
+
+def _verify(answer: str, passages: list[str]) -> list:
+    sentences = split_sentences(answer)
+    verify_sentences(sentences, lambda n: passages[n - 1] if 0 < n <= len(passages) else None,
+                     available=list(range(1, len(passages) + 1)))
+    return sentences
+
+
+def test_miscited_sentence_is_reattributed_to_the_passage_that_supports_it():
+    first, second = _verify("Personal data breaches must be notified within 72 hours [1]. "
+                            "The fine can reach EUR 35 000 000 or 7 % of turnover [1].", [ART_33_1, ART_99_3])
+    assert (first.cited, first.supported) == ([1], True)
+    assert (second.cited, second.supported) == ([2], True)
+    assert second.text == "The fine can reach EUR 35 000 000 or 7 % of turnover [2]."
+
+
+def test_uncited_sentence_gets_its_supporting_passage():
+    (sentence,) = _verify("The fine can reach EUR 35 000 000 or 7 % of turnover.", [ART_33_1, ART_99_3])
+    assert (sentence.cited, sentence.supported) == ([2], True)
+
+
+def test_sentence_no_passage_supports_stays_unsupported():
+    (sentence,) = _verify("The fine can reach EUR 20 000 000 [1].", [ART_33_1, ART_99_3])
+    assert sentence.cited == [1] and sentence.supported is False
+    assert "20000000" in sentence.reason
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("A claim [3].", "A claim [1]."), ("A claim. [2][3]", "A claim [1]."), ("A claim", "A claim [1]"),
+])
+def test_marker_replacement(text, expected):
+    assert with_marker(text, 1) == expected
 
 
 def test_quote_is_exact_substring_and_relevant():

@@ -1,0 +1,76 @@
+"""The kind of value a question asks for (a date, a period, an amount) and where passages hold one.
+
+"By when must …", "How long may …", "What is the maximum fine …" ask for a value of a known shape.
+Among the paragraphs of the right article, the one that holds such a value is usually the answer;
+the text rankings cannot tell, because sibling paragraphs share the article's words. Retrieval
+ranks the passages that hold a value of the asked kind as one more list in the fusion.
+"""
+
+from __future__ import annotations
+
+import re
+
+DATE, PERIOD, AMOUNT = "date", "period", "amount"
+
+_CUES: dict[str, tuple[str, ...]] = {
+    # A date question is often answered by a period ("within 72 hours") and the reverse.
+    DATE: (
+        r"when", r"what date", r"which date", r"deadline", r"from what date", r"by what date",
+        r"wann", r"bis wann", r"ab wann", r"welche[mn]? datum", r"frist",
+        r"quand", r"quelle date", r"date limite", r"à partir de quand", r"délai",
+        r"hvornår", r"kiedy", r"do kiedy", r"termin",
+    ),
+    PERIOD: (
+        r"how long", r"how many (?:hours|days|weeks|months|years)", r"within what (?:period|time)",
+        r"what (?:time )?period", r"how soon", r"how quickly", r"time limit",
+        r"wie lange", r"innerhalb welche[rs]", r"wie viele (?:stunden|tage|wochen|monate|jahre)",
+        r"combien de temps", r"dans quel délai", r"quelle (?:durée|période)",
+        r"hvor længe", r"jak długo",
+    ),
+    AMOUNT: (
+        r"how (?:many|much)", r"what (?:percentage|share|amount|threshold|number|proportion)",
+        r"maximum", r"minimum", r"threshold", r"fines?", r"penalt(?:y|ies)",
+        r"wie (?:viele|viel|hoch)", r"höchst\w*", r"schwellenwert", r"geldbußen?",
+        r"combien", r"quel(?:le)? (?:montant|pourcentage|seuil|nombre)", r"seuil", r"amendes?",
+        r"hvor (?:mange|meget)", r"bøder?", r"ile", r"jaki(?:ej)? (?:kwot|wysokoś)\w*", r"kar[ay]?",
+    ),
+}
+_CUE_RES = {kind: re.compile(r"(?<!\w)(?:" + "|".join(cues) + r")(?!\w)", re.IGNORECASE)
+            for kind, cues in _CUES.items()}
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "januar februar märz april mai juni juli august september oktober november dezember "
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre "
+    "marts juni juli maj oktober "
+    "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października listopada grudnia"
+).split()
+_DATE = re.compile(r"(?<!\w)\d{1,2}\.? (?:" + "|".join(sorted(set(_MONTHS), key=len, reverse=True))
+                   + r") \d{4}(?!\w)", re.IGNORECASE)
+_COUNT = (r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
+          r"twenty|twenty-four|thirty|forty-eight|sixty|ninety|"
+          r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf|"
+          r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|trente")
+_UNITS = (r"(?:working |calendar )?(?:hours?|days?|weeks?|months?|years?)|"
+          r"stunden|tage[n]?|wochen|monate[n]?|jahre[n]?|"
+          r"heures|jours|semaines|mois|ans|années|"
+          r"timer|dage|uger|måneder|år|godzin|dni|tygodni|miesięcy|lat")
+_PERIOD = re.compile(r"(?<!\w)(?:" + _COUNT + r")(?: \(\d+\))? (?:" + _UNITS + r")(?!\w)", re.IGNORECASE)
+_AMOUNT = re.compile(r"(?:EUR|€)\s?\d|\d\s?%|\d+(?:[ .,]\d{3})+|\d+ (?:million|billion|millionen|milliarden)"
+                     r"|(?<!\w)(?:million|billion|millionen|milliarden)(?!\w)", re.IGNORECASE)
+
+_VALUE_RES = {DATE: (_DATE, _PERIOD), PERIOD: (_PERIOD, _DATE), AMOUNT: (_AMOUNT,)}
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of value the question asks for, or None; a period beats a date beats an amount
+    ("how many days" is a period, "by what date" a date, "what fine" an amount)."""
+    for kind in (PERIOD, DATE, AMOUNT):
+        if _CUE_RES[kind].search(question):
+            return kind
+    return None
+
+
+def holds_value(text: str, kind: str) -> bool:
+    """Whether the text holds a value that could answer a question of this kind."""
+    return any(pattern.search(text) for pattern in _VALUE_RES[kind])

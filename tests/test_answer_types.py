@@ -1,0 +1,42 @@
+"""The kind of value a question asks for, and which passages hold one."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer_types import AMOUNT, DATE, PERIOD, asked_kind, holds_value
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("By what date must Member States designate an authority?", DATE),
+    ("From when does Chapter V apply?", DATE),
+    ("Ab wann gilt der Interoperable Europe Act?", DATE),
+    ("À partir de quand l'obligation s'applique-t-elle ?", DATE),
+    ("How long may testing in real-world conditions last?", PERIOD),
+    ("Within how many hours must a breach be notified?", PERIOD),
+    ("Innerhalb welcher Frist muss die Meldung erfolgen?", PERIOD),
+    ("Dans quel délai le responsable doit-il effacer les données ?", PERIOD),
+    ("What is the maximum fine for a gatekeeper?", AMOUNT),
+    ("How many representatives sit on the Board?", AMOUNT),
+    ("Wie hoch ist die Geldbuße?", AMOUNT),
+    ("Who must approve the cybersecurity risk-management measures?", None),
+    ("What does 'connected product' mean?", None),
+])
+def test_asked_kind(question, kind):
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize("text,kind,expected", [
+    ("Chapters I and II shall apply from 2 February 2025;", DATE, True),
+    ("not later than 72 hours after having become aware of it", DATE, True),  # a period answers "when"
+    ("not longer than six months, which may be extended", PERIOD, True),
+    ("innerhalb von 24 Stunden", PERIOD, True),
+    ("administrative fines of up to EUR 35 000 000 or 7 % of turnover", AMOUNT, True),
+    ("45 million average monthly active recipients", AMOUNT, True),
+    ("The Board shall be composed of one representative per Member State.", AMOUNT, False),
+    ("as referred to in Article 5(1), point (a)", DATE, False),
+    ("as referred to in Article 5(1), point (a)", PERIOD, False),
+    ("Regulation (EU) 2016/679 applies", AMOUNT, False),
+])
+def test_holds_value(text, kind, expected):
+    assert holds_value(text, kind) is expected
