@@ -28,7 +28,6 @@ from .store import IndexGeneration
 
 RRF_K = 60
 """The usual reciprocal-rank-fusion constant: damps the weight of the very first ranks."""
-TIE_RANKS = False
 CANDIDATES = 100
 """Candidates taken from each ranking before fusion."""
 
@@ -74,9 +73,6 @@ class RetrievalOptions:
     """A passage defining the question's quoted term ("‘connected product’ means") is near-decisive."""
     headings: bool = True
     weight_heading: float = 0.5
-    weight_heading_dense: float = 0.0
-    """Unit titles by embedding similarity: "Penalties" answers a question about fines, which
-    title BM25 cannot see. 0 disables it."""
     recital_prior: float = 0.5
     """Multiplier on recitals' fused scores: answers are expected in the operative provisions."""
     weight_original_when_translated: float = 0.5
@@ -137,27 +133,15 @@ class _PassageTable:
             self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
             unit_titles[s.row] = unit_title(s.chunk.heading)
         self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
-        self.unit_titles = unit_titles
-        self._title_vectors: tuple[np.ndarray, np.ndarray] | None = None
-        self._title_lock = threading.Lock()
+        self._holding_lock = threading.Lock()
         self._holding: dict[str, np.ndarray] = {}
         """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
         precise fields that the passage-level BM25 dilutes."""
         self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
 
-    def title_vectors(self, embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
-        """(vectors of the distinct unit titles, row → title index or -1); embedded on first use."""
-        with self._title_lock:
-            if self._title_vectors is None:
-                distinct = sorted({t for t in self.unit_titles if t})
-                position = {t: i for i, t in enumerate(distinct)}
-                of_row = np.array([position.get(t, -1) for t in self.unit_titles], dtype=np.int64)
-                self._title_vectors = (embedder.encode(distinct), of_row)
-            return self._title_vectors
-
     def holding(self, kind: str) -> np.ndarray:
         """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""
-        with self._title_lock:
+        with self._holding_lock:
             if kind not in self._holding:
                 self._holding[kind] = np.array([holds_value(t, kind) for t in self.texts], dtype=bool)
             return self._holding[kind]
@@ -289,13 +273,6 @@ class Retriever:
                 heading = table.headings.scores(text)
                 lists.append(np.where(heading > 0, heading, -np.inf).astype(np.float32))
                 weights.append(weight * opts.weight_heading)
-        if opts.weight_heading_dense > 0 and len(table.unit_titles):
-            title_vecs, of_row = table.title_vectors(self.embedder)
-            for text, weight in plan.forms:
-                sims = title_vecs @ self.embedder.encode_query(text) if len(title_vecs) else np.zeros(0)
-                by_row = np.where(of_row >= 0, sims[np.maximum(of_row, 0)] if len(sims) else -np.inf, -np.inf)
-                lists.append(by_row.astype(np.float32))
-                weights.append(weight * opts.weight_heading_dense)
         base_fused, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
         pinned: list[int] = []
         if opts.references and plan.analysis.references:
@@ -474,12 +451,8 @@ def _ranks(scores: np.ndarray, mask: np.ndarray, depth: int = CANDIDATES) -> dic
 
 
 def weighted_rrf(score_lists: list[np.ndarray], mask: np.ndarray | None, candidates: int,
-                 weights: list[float] | None = None, k: int = RRF_K,
-                 tie_ranks: bool = TIE_RANKS) -> tuple[np.ndarray, list[dict[int, int]]]:
+                 weights: list[float] | None = None, k: int = RRF_K) -> tuple[np.ndarray, list[dict[int, int]]]:
     """Weighted reciprocal rank fusion of full score vectors (-inf = not retrieved by that list).
-
-    With `tie_ranks`, equal scores share a rank and the next score takes the next rank: every
-    passage under one matching unit title ranks the same, instead of by row order.
 
     Ranks are taken inside `mask`, so a scope changes which passages compete, not their scores.
     """
@@ -495,11 +468,7 @@ def weighted_rrf(score_lists: list[np.ndarray], mask: np.ndarray | None, candida
         top = sorted((int(r) for r in top if np.isfinite(scores[r])), key=lambda r: (-scores[r], r))
         weight = weights[i] if weights else 1.0
         rank_of = {}
-        rank, previous = 0, None
-        for row in top:
-            if not (tie_ranks and scores[row] == previous):
-                rank += 1
-            previous = scores[row]
+        for rank, row in enumerate(top, start=1):
             fused[row] += weight / (k + rank)
             rank_of[row] = rank
         ranks.append(rank_of)
