@@ -16,6 +16,7 @@ _CUES: dict[str, tuple[str, ...]] = {
     # A date question is often answered by a period ("within 72 hours") and the reverse.
     DATE: (
         r"when", r"what date", r"which date", r"deadline", r"from what date", r"by what date",
+        r"appl(?:y|ies) first", r"starts? to apply", r"enters? into force", r"entry into force",
         r"wann", r"bis wann", r"ab wann", r"welche[mn]? datum", r"frist",
         r"quand", r"quelle date", r"date limite", r"à partir de quand", r"délai",
         r"hvornår", r"kiedy", r"do kiedy", r"termin",

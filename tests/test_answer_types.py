@@ -10,6 +10,7 @@ from rag.answer_types import AMOUNT, DATE, PERIOD, asked_kind, holds_value
 @pytest.mark.parametrize("question,kind", [
     ("By what date must Member States designate an authority?", DATE),
     ("From when does Chapter V apply?", DATE),
+    ("Which obligation starts to apply first?", DATE),
     ("Ab wann gilt der Interoperable Europe Act?", DATE),
     ("À partir de quand l'obligation s'applique-t-elle ?", DATE),
     ("How long may testing in real-world conditions last?", PERIOD),
