@@ -252,17 +252,18 @@ class Retriever:
 
         lists: list[np.ndarray] = []
         weights: list[float] = []
-        first_dense = first_lexical = None
+        dense_lists: list[int] = []
+        lexical_lists: list[int] = []
         for text, weight in plan.forms:
             if opts.dense:
                 lists.append(self.dense_scores(text))
                 weights.append(weight * opts.weight_dense)
-                first_dense = len(lists) - 1 if first_dense is None else first_dense
+                dense_lists.append(len(lists) - 1)
             if opts.lexical:
                 lexical = self.generation.lexical.scores(text)
                 lists.append(np.where(lexical > 0, lexical, -np.inf).astype(np.float32))
                 weights.append(weight * opts.weight_lexical)
-                first_lexical = len(lists) - 1 if first_lexical is None else first_lexical
+                lexical_lists.append(len(lists) - 1)
         scope = base
         if plan.scope_docs is not None:
             scope = base & table.mask_of_docs(plan.scope_docs)
@@ -304,9 +305,12 @@ class Retriever:
             order = _cover(order, plan.act_docs, table, fused, scope)[:k]
         if opts.mmr_lambda is not None:
             order = self._mmr(order, fused, opts.mmr_lambda, k)
-        dense_ranks = _ranks(lists[first_dense], base) if first_dense is not None else {}
-        lexical_ranks = _ranks(lists[first_lexical], base) if first_lexical is not None else {}
-        dense = lists[first_dense] if first_dense is not None else np.zeros(n, dtype=np.float32)
+        # Per passage, the best over the query forms: a German question's English translation is
+        # what matches English passages, and relevance checks downstream must see that match.
+        dense = np.max([lists[i] for i in dense_lists], axis=0) if dense_lists else np.zeros(n, dtype=np.float32)
+        lexical = np.max([lists[i] for i in lexical_lists], axis=0) if lexical_lists else None
+        dense_ranks = _ranks(dense, base) if dense_lists else {}
+        lexical_ranks = _ranks(lexical, base) if lexical is not None else {}
         return self._hits(order[:k], fused, dense, dense_ranks, lexical_ranks)
 
     def _ranked(self, lists, weights, mask, k) -> tuple[list[int], np.ndarray]:

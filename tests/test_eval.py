@@ -91,7 +91,8 @@ def test_answer_run_scores_accuracy_citations_and_abstention(runtime, tmp_path, 
         def answer(self, question):
             text, abstained, docs = replies[question]
             cites = [SimpleNamespace(doc=d, locator="Article 33(1)") for d in docs]
-            return SimpleNamespace(text=text, abstained=abstained, citations=cites, timings={})
+            return SimpleNamespace(text=text, abstained=abstained, citations=cites, timings={},
+                                   abstain_reason="test" if abstained else "", raw_text=text)
 
     import rag.assistant
 

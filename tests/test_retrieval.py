@@ -103,6 +103,10 @@ def test_foreign_question_is_translated_and_both_forms_searched(index):
         "Wann muss nach der DSGVO eine Verletzung gemeldet werden?", k=3)
     assert calls == [("de", "en")]
     assert hits[0].chunk.locator.startswith("Article 33")
+    # Relevance signals (which decide abstention) come from the form that matches the passages.
+    untranslated = retriever(index).search("Wann muss nach der DSGVO eine Verletzung gemeldet werden?", k=3)
+    assert hits[0].dense_similarity > max(h.dense_similarity for h in untranslated)
+    assert hits[0].rank_bm25 is not None and hits[0].rank_bm25 <= 3
     retriever(index, translator=translator).search("Wann muss nach der DSGVO gemeldet werden?", k=3,
                                                    translate=False)
     retriever(index, translator=translator).search("When must a breach be notified?", k=3)
