@@ -80,6 +80,9 @@ def check_sentence(
     claim = strip_markers(sentence)
     if not passages:
         return Support(False, "cites no passage", 0.0, 0.0)
+    if not any(ch.isalpha() for word in tokenize(claim) for ch in word):
+        # "1 [1]." or a bare figure: nothing a passage could vouch for.
+        return Support(False, "states nothing checkable", 0.0, 0.0)
     evidence = "\n".join(passages)
     missing = _claim_numbers(claim) - numbers_in(evidence)
     # A percentage written without its sign (or the reverse) still names the same figure.

@@ -29,6 +29,9 @@ def test_ask_with_fast_model_cites_only_retrieved_passages(small_index):
     assert set(data) >= {"answer", "abstained", "citations", "passages"}
 
 
+@pytest.mark.xfail(strict=True, reason="open (issue 2): retrieval ranks Article 100(2) (fines on Union "
+                   "institutions, same wording, shorter) above Article 99(3); the 1.5B model answers from "
+                   "source [1] and, on this three-act index, repeats itself")
 def test_default_model_answers_the_fine_question(small_index):
     """The product's promise on its default generator: the right number, cited to Article 99."""
     from rag.config import load_settings
@@ -38,13 +41,13 @@ def test_default_model_answers_the_fine_question(small_index):
     runtime = Runtime(settings)
     answer = Assistant(runtime).answer("What is the maximum fine for prohibited AI practices under the AI Act?")
     assert not answer.abstained, answer.raw_text
-    assert "35 000 000" in answer.text.replace(",", " ").replace(".", " ")
+    assert "35 000 000" in answer.text.replace(",", " ").replace(".", " "), answer.text
     assert any(c.doc == "eu-ai-act-2024-1689.md" and c.locator.startswith("Article 99") for c in answer.citations)
 
 
 def test_absent_topic_abstains_with_fast_model(small_index):
     answer = Assistant(small_index).answer("What is the recipe for traditional Danish rye bread with caraway?")
-    assert answer.abstained
+    assert answer.abstained, [(s.text, s.cited, s.supported, s.reason) for s in answer.sentences]
     assert not answer.citations
     assert answer.text == "The indexed documents do not answer this."
     assert answer.passages, "closest passages are still offered as possibly related"

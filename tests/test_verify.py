@@ -89,6 +89,11 @@ def test_uncited_sentence_gets_its_supporting_passage():
     assert (sentence.cited, sentence.supported) == ([2], True)
 
 
+def test_fragment_without_words_is_not_supported():
+    (fragment,) = _verify("1 [1].", [ART_99_3])
+    assert fragment.supported is False
+
+
 def test_sentence_no_passage_supports_stays_unsupported():
     (sentence,) = _verify("The fine can reach EUR 20 000 000 [1].", [ART_33_1, ART_99_3])
     assert sentence.cited == [1] and sentence.supported is False
