@@ -33,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from .admission import Admission, QueueFull, Ticket
 from .assistant import Answer, Assistant, Delta
+from .citations import cited_numbers
 from .errors import IndexMismatchError, IndexMissingError, ModelError, SovragError
 from .retrieval import SearchFilters
 from .runtime import Runtime
@@ -983,15 +984,19 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
         async def events() -> AsyncIterator[bytes]:
             yield chunk({"role": "assistant", "content": ""})
             streamed = False
+            draft = ""
             try:
                 async for event in answer_events(ticket, question, history, None, None):
                     if isinstance(event, Delta):
                         streamed = True
+                        draft += event.text
                         yield chunk({"content": event.text})
                         continue
                     if not streamed:
                         yield chunk({"content": event.text})
-                    elif event.abstained:
+                    elif event.abstained or not set(cited_numbers(event.text)) <= set(cited_numbers(draft)):
+                        # Verification withdrew the draft or moved its citations: the checked text
+                        # follows, so that every cited [n] appears in the content.
                         yield chunk({"content": "\n\n" + event.text})
                     yield chunk({"citations": event.to_dict()["citations"]}, "stop",
                                 sovrag=_openai_extra(event))

@@ -77,7 +77,9 @@ class ScriptedGenerator:
         match = re.search(r"^\[1\] .*?\n<<<\n(.*?)\n>>>", prompt, flags=re.DOTALL | re.MULTILINE)
         if not match:  # not an answering prompt (e.g. rewriting a follow-up): echo the last line
             return prompt.strip().splitlines()[-1]
-        first = re.split(r"(?<=[.;:])\s", " ".join(match.group(1).split()), maxsplit=1)[0]
+        # The first clause that says something (a leading "1." paragraph number does not).
+        pieces = re.split(r"(?<=[.;:])\s", " ".join(match.group(1).split()))
+        first = next((p for p in pieces if sum(c.isalpha() for c in p) > 3), pieces[0])
         return first.rstrip(".;:") + " [1]."
 
     def stream_chat(self, messages: list[dict], params: GenerationParams) -> Iterator[str]:
