@@ -65,8 +65,6 @@ class RetrievalOptions:
     reference_docs: int = 3
     """A reference naming no act ("Article 6(1)") means that unit in the first this-many documents
     of the text ranking, not in every act of the index."""
-    pin_cited: bool = True
-    """Put a paragraph the question cites explicitly before everything else."""
     weight_answer_kind: float = 1.0
     """Passages holding a value of the kind asked for (a date for "by when"), ranked by relevance."""
     weight_definition: float = 2.0
@@ -133,10 +131,10 @@ class _PassageTable:
             self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
             unit_titles[s.row] = unit_title(s.chunk.heading)
         self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
-        self._holding_lock = threading.Lock()
-        self._holding: dict[str, np.ndarray] = {}
         """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
         precise fields that the passage-level BM25 dilutes."""
+        self._holding_lock = threading.Lock()
+        self._holding: dict[str, np.ndarray] = {}
         self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
 
     def holding(self, kind: str) -> np.ndarray:
@@ -280,10 +278,8 @@ class Retriever:
             cited = self._reference_scores(plan, base_fused)
             lists.append(cited)
             weights.append(opts.weight_reference)
-            if opts.pin_cited:
-                # A paragraph or point the question cites explicitly ("Article 33(1)") comes first.
-                pinned = sorted((int(r) for r in np.flatnonzero(cited >= 2.0) if scope[r]),
-                                key=lambda r: -cited[r])
+            # A paragraph or point the question cites explicitly ("Article 33(1)") comes first.
+            pinned = sorted((int(r) for r in np.flatnonzero(cited >= 2.0) if scope[r]), key=lambda r: -cited[r])
         if opts.exact and plan.analysis.exact:
             exact, defining = self._exact_scores(plan.analysis.exact, base_fused, scope)
             lists += [exact, defining]
