@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .citations import AnswerSentence, drop_invalid_markers, split_sentences
+from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from .generator import GenerationParams
 from .language import detect_language
 from .query import unknown_act_names
@@ -14,7 +14,7 @@ from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages
 from .retrieval import Hit, SearchFilters
 from .runtime import Runtime
 from .store import IndexGeneration
-from .verify import best_quote, embedding_similarity, verify_sentences
+from .verify import best_quote, embedding_similarity, verify_sentences, with_marker
 
 ABSTAIN_TEXT = "The indexed documents do not answer this."
 
@@ -188,11 +188,18 @@ class Assistant:
             return
         text = drop_invalid_markers(raw, set(range(1, len(hits) + 1)))
         sentences = split_sentences(text)
+        checked = sentences  # what was compared with the passages (translated when languages differ)
         if self.runtime.settings.verify:
             similarity = embedding_similarity(self.runtime.embedder.encode)
             shown = [s.text for s in sentences]
-            verify_sentences(sentences, lambda n: _support_text(hits[n - 1]), similarity,
+            checked = self._in_sources_language(sentences, answer.lang, hits)
+            verify_sentences(checked, lambda n: _support_text(hits[n - 1]), similarity,
                              available=list(range(1, len(hits) + 1)))
+            for sentence, check in zip(sentences, checked):
+                if check is not sentence:
+                    sentence.supported, sentence.reason = check.supported, check.reason
+                    if check.cited != sentence.cited:  # re-attributed to another source
+                        sentence.text, sentence.cited = with_marker(sentence.text, check.cited[0]), check.cited
             for before, sentence in zip(shown, sentences):
                 if sentence.text != before:
                     text = text.replace(before, sentence.text, 1)
@@ -211,11 +218,26 @@ class Assistant:
         answer.citations = []
         for n in cited:
             hit = hits[n - 1]
-            claims = [s.text for s in sentences if n in s.cited]
+            claims = [c.text for s, c in zip(sentences, checked) if n in s.cited]
             answer.citations.append(Citation(
                 n=n, doc=hit.chunk.doc, title=hit.doc_title, locator=hit.chunk.locator,
                 text=hit.chunk.text, chunk_id=hit.chunk.id, score=hit.score,
                 quote=best_quote(hit.chunk.text, claims)))
+
+    def _in_sources_language(self, sentences: list[AnswerSentence], lang: str,
+                             hits: list[Hit]) -> list[AnswerSentence]:
+        """Stand-ins for the sentences, translated into the passages' language when that differs
+        from the answer's: word overlap and the (English) embedder cannot compare a German claim
+        with an English passage. Sentences that fail to translate stand for themselves."""
+        sources_lang = detect_language(" ".join(h.chunk.text for h in hits))
+        translator = self.runtime.translator if self.runtime.settings.verify_across_languages else None
+        if lang == sources_lang or translator is None:
+            return sentences
+        checked = []
+        for sentence in sentences:
+            translated = translator(strip_markers(sentence.text), lang, sources_lang, kind="sentence")
+            checked.append(AnswerSentence(translated, list(sentence.cited)) if translated else sentence)
+        return checked
 
     def replay(self, entry: dict) -> dict:
         """Re-run a logged answer with its index generation and parameters; compare the text."""

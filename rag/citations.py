@@ -81,4 +81,6 @@ def split_sentences(text: str) -> list[AnswerSentence]:
 
 
 def strip_markers(text: str) -> str:
-    return re.sub(r"\s+", " ", _MARKER.sub("", text)).strip()
+    """The text without citation markers, and without the space a marker leaves before a stop."""
+    bare = re.sub(r"\s+", " ", _MARKER.sub("", text))
+    return re.sub(r" (?=[.,;:!?](?:\s|$))", "", bare).strip()

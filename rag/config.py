@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(64, ge=1)
     verify: bool = True
     translate_queries: bool = True
+    verify_across_languages: bool = Field(
+        True, description="Translate answer sentences into the sources' language before checking them")
 
     @field_validator("index_dir", "corpus_dir", "models_dir")
     @classmethod

@@ -488,7 +488,8 @@ def fuse_rrf(
 def build_retriever(runtime, options: RetrievalOptions | None = None, generation=None) -> Retriever:
     """The product's retriever for a runtime: translation through the runtime's generator, loaded
     only when a question needs it (and `translate_queries` is on)."""
-    return Retriever(generation or runtime.generation(), runtime.embedder, translator=runtime.translator,
+    translator = runtime.translator if runtime.settings.translate_queries else None
+    return Retriever(generation or runtime.generation(), runtime.embedder, translator=translator,
                      options=options)
 
 

@@ -73,9 +73,11 @@ class Runtime:
 
     @property
     def translator(self):
-        """One query translator per process, so its cache serves every request."""
+        """One translator per process (queries, and answer sentences for checking), so its cache
+        serves every request; None when neither use is switched on."""
         with self._lock:
-            if self._translator is None and self.settings.translate_queries:
+            wanted = self.settings.translate_queries or self.settings.verify_across_languages
+            if self._translator is None and wanted:
                 from .translate import QueryTranslator
 
                 self._translator = QueryTranslator(lambda: self.generator)

@@ -1,8 +1,10 @@
-"""Query translation with the local generator, for questions in a language the index lacks.
+"""Translation with the local generator, for text in a language the index lacks.
 
 The bundled embedder and the English stemmer only understand English, so a German question about
 an English act retrieves poorly. One short generation (~1–3 s on CPU) turns it into English; the
-retriever then searches both forms and fuses them. Translations are cached per process.
+retriever then searches both forms and fuses them. The same holds for checking a German answer
+against English passages: each answer sentence is translated before its support is measured.
+Translations are cached per process.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "da": "Danish
                   "nl": "Dutch", "es": "Spanish", "it": "Italian", "sv": "Swedish", "pt": "Portuguese"}
 
 _SYSTEM = (
-    "You translate questions about EU law into {target}. Keep names of acts, acronyms, numbers, "
-    "dates and article references as they are. Reply with the translated question only."
+    "You translate {kind}s about EU law into {target}. Keep names of acts, acronyms, numbers, "
+    "dates and article references as they are. Reply with the translated {kind} only."
 )
 _CACHE_SIZE = 512
 
@@ -29,28 +31,30 @@ class QueryTranslator:
     def __init__(self, generator: Callable[[], Generator], max_tokens: int = 96) -> None:
         self._generator = generator
         self._max_tokens = max_tokens
-        self._cache: OrderedDict[tuple[str, str], str | None] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str], str | None] = OrderedDict()
         self._lock = threading.Lock()
         self.calls = 0  # generator calls made (cache misses): lets benches report the cost
 
-    def __call__(self, text: str, source_lang: str, target_lang: str = "en") -> str | None:
-        key = (text, target_lang)
+    def __call__(self, text: str, source_lang: str, target_lang: str = "en",
+                 kind: str = "question") -> str | None:
+        """`kind` names what is translated ("question", "sentence"): it only words the instruction."""
+        key = (text, target_lang, kind)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        translation = self._translate(text, source_lang, target_lang)
+        translation = self._translate(text, source_lang, target_lang, kind)
         with self._lock:
             self._cache[key] = translation
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return translation
 
-    def _translate(self, text: str, source_lang: str, target_lang: str) -> str | None:
+    def _translate(self, text: str, source_lang: str, target_lang: str, kind: str) -> str | None:
         target = LANGUAGE_NAMES.get(target_lang, target_lang)
         source = LANGUAGE_NAMES.get(source_lang, "another language")
         messages = [
-            {"role": "system", "content": _SYSTEM.format(target=target)},
+            {"role": "system", "content": _SYSTEM.format(target=target, kind=kind)},
             {"role": "user", "content": f"Translate from {source} into {target}:\n{text}"},
         ]
         params = GenerationParams(max_tokens=self._max_tokens, temperature=0.0, seed=0)

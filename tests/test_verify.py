@@ -135,3 +135,69 @@ def test_history_is_bounded():
     bounded = bound_history(history)
     assert len(bounded) <= 6 and all(len(t["content"]) <= 600 for t in bounded)
     assert all(t["role"] in ("user", "assistant") for t in bounded)
+
+
+class _Runtime:
+    """Just what `Assistant._finish` reads: settings, an embedder and a translator."""
+
+    def __init__(self, translations: dict[str, str], across_languages: bool = True) -> None:
+        from types import SimpleNamespace
+
+        import numpy as np
+
+        self.settings = SimpleNamespace(verify=True, verify_across_languages=across_languages)
+        self.embedder = SimpleNamespace(encode=lambda texts: np.zeros((len(texts), 4), dtype=np.float32))
+        self.asked: list[tuple[str, str, str, str]] = []
+
+        def translator(text, source, target, kind="question"):
+            self.asked.append((text, source, target, kind))
+            return translations.get(text)
+
+        self.translator = translator
+
+
+def _finish(runtime, raw: str, lang: str, passages: list[str]):
+    from rag.assistant import Answer, Assistant
+
+    hits = [Hit(Chunk(f"c{i}", "eu-ai-act-2024-1689.md", f"Article {i}", "", "", text), 1.0 / (i + 1))
+            for i, text in enumerate(passages, start=1)]
+    answer = Answer(question="q", text="", abstained=True, passages=hits, lang=lang)
+    Assistant(runtime)._finish(answer, raw, hits)
+    return answer
+
+
+GERMAN = "Bei Verstößen gegen das Verbot drohen Geldbußen von bis zu 35 000 000 EUR [1]."
+ENGLISH = ("Non-compliance with the prohibition is subject to administrative fines of up to "
+           "EUR 35 000 000.")
+
+
+def test_answer_in_another_language_is_checked_through_its_translation():
+    runtime = _Runtime({GERMAN.replace(" [1]", ""): ENGLISH})
+    answer = _finish(runtime, GERMAN, "de", [ART_99_3])
+    assert not answer.abstained, answer.sentences
+    assert answer.sentences[0].supported
+    assert runtime.asked == [(GERMAN.replace(" [1]", ""), "de", "en", "sentence")]
+    assert answer.text == GERMAN  # the reader still sees the German sentence
+    assert "35 000 000" in answer.citations[0].quote
+
+
+def test_answer_in_another_language_unsupported_without_translation():
+    # The same German sentence checked as it stands shares too few words with the English passage.
+    answer = _finish(_Runtime({}, across_languages=False), GERMAN, "de", [ART_99_3])
+    assert answer.abstained
+    assert answer.sentences[0].supported is False
+
+
+def test_translated_check_still_catches_a_wrong_figure():
+    wrong = GERMAN.replace("35 000 000", "50 000 000")
+    runtime = _Runtime({wrong.replace(" [1]", ""): ENGLISH.replace("35 000 000", "50 000 000")})
+    answer = _finish(runtime, wrong, "de", [ART_99_3])
+    assert answer.abstained
+    assert "50000000" in answer.sentences[0].reason
+
+
+def test_translated_check_moves_the_citation_on_the_original_sentence():
+    runtime = _Runtime({GERMAN.replace(" [1]", ""): ENGLISH})
+    answer = _finish(runtime, GERMAN.replace("[1]", "[2]"), "de", [ART_99_3, ART_33_1])
+    assert answer.sentences[0].supported and answer.sentences[0].cited == [1]
+    assert answer.text == GERMAN
