@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .retrieval import Hit
 
-PROMPT_VERSION = "grounded-v6"
+PROMPT_VERSION = "grounded-v5"
 NOT_FOUND = "NOT_FOUND"
 
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "da": "Danish", "pl": "Polish",
@@ -49,9 +49,7 @@ def build_messages(question: str, hits: list[Hit], lang: str) -> list[dict]:
         f"- Write 1 to 3 short sentences in {language}.\n"
         "- Copy numbers, amounts, percentages, periods and dates exactly as the sources write them.\n"
         "- End each sentence with the number of the source it comes from, like [1].\n"
-        "- A source may cover only a special case (a particular addressee or situation, named in its "
-        "title). Answer with the rule that applies to what the question asks; if you also give a "
-        "special case, say whom it concerns.\n"
+        "- If sources give different figures for different cases, give each figure with the case it applies to.\n"
         "- Use only what the sources say. The answer is usually in source [1] or [2].\n"
         f"- Write {NOT_FOUND} only if no source contains the answer at all."
     )
