@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="cap answers (both runs) to bound the run time; TTFT is unaffected")
     parser.add_argument("--raw-first-token-only", action="store_true",
                         help="the raw run stops at its first token: TTFT ceiling only, no raw total "
-                             "(decode speed then comes from the product's own run); halves the run time")
+                             "(decode speed then comes from the product's own run); saves the raw decoding time")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
 
