@@ -229,8 +229,10 @@ class Assistant:
         """Stand-ins for the sentences, translated into the passages' language when that differs
         from the answer's: word overlap and the (English) embedder cannot compare a German claim
         with an English passage. Sentences that fail to translate stand for themselves."""
+        if not self.runtime.settings.verify_across_languages:
+            return sentences
         sources_lang = detect_language(" ".join(h.chunk.text for h in hits))
-        translator = self.runtime.translator if self.runtime.settings.verify_across_languages else None
+        translator = self.runtime.translator
         if lang == sources_lang or translator is None:
             return sentences
         checked = []

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import re
 
+LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "da": "Danish", "pl": "Polish",
+                  "nl": "Dutch", "es": "Spanish", "it": "Italian", "sv": "Swedish", "pt": "Portuguese"}
+"""English names of the language codes, for instructions to the generator."""
+
 _FUNCTION_WORDS: dict[str, set[str]] = {
     "en": set("the of and to in is are be that for on with by as which what how does under shall "
               "an or this from when who must can may it has have at not any where".split()),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from .language import LANGUAGE_NAMES
 from .retrieval import Hit
 
 PROMPT_VERSION = "grounded-v5"
 NOT_FOUND = "NOT_FOUND"
-
-LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "da": "Danish", "pl": "Polish",
-                  "nl": "Dutch", "es": "Spanish", "it": "Italian", "sv": "Swedish", "pt": "Portuguese"}
 
 SYSTEM = (
     "You answer questions about EU legislation using only the numbered source passages you are given. "

@@ -14,9 +14,7 @@ from collections import OrderedDict
 from typing import Callable
 
 from .generator import GenerationParams, Generator
-
-LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "da": "Danish", "pl": "Polish",
-                  "nl": "Dutch", "es": "Spanish", "it": "Italian", "sv": "Swedish", "pt": "Portuguese"}
+from .language import LANGUAGE_NAMES
 
 _SYSTEM = (
     "You translate {kind}s about EU law into {target}. Keep names of acts, acronyms, numbers, "
