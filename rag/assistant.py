@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
-from .generator import GenerationParams
+from .generator import GenerationParams, loop_start
 from .language import detect_language
 from .query import unknown_act_names
 from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages
@@ -147,10 +147,16 @@ class Assistant:
         pieces: list[str] = []
         started = time.perf_counter()
         held = ""
-        for piece in self.runtime.generator.stream_chat(messages, params):
+        stream = iter(self.runtime.generator.stream_chat(messages, params))
+        for piece in stream:
             if "first_token" not in timings:
                 timings["first_token"] = time.perf_counter() - started
             pieces.append(piece)
+            cut = loop_start("".join(pieces))
+            if cut is not None:  # looping: stop generating and keep the text before the repeat
+                getattr(stream, "close", lambda: None)()  # ends the generation, frees the model
+                pieces = ["".join(pieces)[:cut]]
+                break
             held += piece
             probe = held.strip().upper().replace(" ", "_")
             if NOT_FOUND.startswith(probe[: len(NOT_FOUND)]) or NOT_FOUND in probe:

@@ -6,6 +6,7 @@ one lock serialises generations and every caller shares the one loaded model.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,23 @@ class GenerationParams:
     temperature: float = 0.0
     seed: int = 42
     stop: tuple[str, ...] = ()
+
+
+LOOP_SPAN = 80
+"""Characters of a reply that, written a second time word for word, mean the model is looping."""
+
+
+def loop_start(text: str, span: int = LOOP_SPAN) -> int | None:
+    """Where a reply starts repeating itself, or None.
+
+    Small models sometimes copy a passage and then copy it again until the token cap; a span this
+    long never recurs verbatim in a short answer that is not looping. The cut falls back to the
+    last sentence end before the repeat, so the reply keeps whole sentences."""
+    if len(text) < 2 * span or text.find(text[-span:]) >= len(text) - span:
+        return None
+    head = text[: len(text) - span]
+    ends = [m.end() for m in re.finditer(r"[.!?](?:\s|$)", head)]
+    return ends[-1] if ends else len(head)
 
 
 class Generator(Protocol):
