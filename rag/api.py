@@ -35,6 +35,7 @@ from .admission import Admission, QueueFull, Ticket
 from .assistant import Answer, Assistant, Delta
 from .citations import cited_numbers
 from .errors import IndexMismatchError, IndexMissingError, ModelError, SovragError
+from .ingest import rebuild_sources, uploads_dir
 from .retrieval import SearchFilters
 from .runtime import Runtime
 
@@ -45,7 +46,6 @@ MAX_MESSAGES = 100
 MAX_JSON_BYTES = 1 << 20
 """Request body cap for JSON endpoints (1 MiB: a long conversation fits easily)."""
 MAX_UPLOAD_FILES = 20
-UPLOAD_DIR_NAME = "uploads"
 MAX_ASK_K = 8
 """Passages per answer: 8 of the longest passages (~420 tokens each) still fit a 4096-token context
 with the instructions and the answer; more can overflow it, which the model reports as a crash."""
@@ -538,7 +538,7 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
     app.state.index_jobs = jobs
     settings = runtime.settings
     upload_limit = int(settings.max_file_mb * 1e6)
-    uploads_dir = settings.index_dir / UPLOAD_DIR_NAME
+    uploads = uploads_dir(settings.index_dir)
 
     # ---- error rendering: every client mistake is a 4xx with a JSON reason
 
@@ -700,7 +700,7 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
 
     def _is_upload(source_path: str) -> bool:
         try:
-            Path(source_path).resolve().relative_to(uploads_dir.resolve())
+            Path(source_path).resolve().relative_to(uploads.resolve())
             return True
         except (ValueError, OSError):
             return False
@@ -723,11 +723,11 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
         if suffix not in supported_suffixes():
             raise APIError(415, f"unsupported file type '{suffix or name}' "
                                 f"(supported: {', '.join(supported_suffixes())})", "unsupported_type")
-        uploads_dir.mkdir(parents=True, exist_ok=True)
-        target = (uploads_dir / name).resolve()
-        if target.parent != uploads_dir.resolve():
+        uploads.mkdir(parents=True, exist_ok=True)
+        target = (uploads / name).resolve()
+        if target.parent != uploads.resolve():
             raise APIError(400, "file name escapes the upload folder", "bad_filename")
-        tmp = uploads_dir / f".upload-{uuid.uuid4().hex}"
+        tmp = uploads / f".upload-{uuid.uuid4().hex}"
         size = 0
         head = b""
         try:
@@ -870,7 +870,7 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
               responses=_documented(401, 409, ok=JobOut, ok_status=202))
     def rebuild() -> dict:
         """Start rebuilding the index from the corpus folder plus uploads; poll GET /v1/index/status."""
-        paths = [p for p in (settings.corpus_dir, uploads_dir) if p.is_dir()]
+        paths = rebuild_sources(settings.corpus_dir, settings.index_dir)
         if not paths:
             raise APIError(409, f"Nothing to rebuild from: no corpus folder at {settings.corpus_dir} "
                                 "and no uploads.", "nothing_to_index")

@@ -122,13 +122,16 @@ def _print_report(report) -> None:
 
 
 def cmd_index_build(args) -> int:
-    from .ingest import run_ingest
+    from .ingest import rebuild_sources, run_ingest
 
     rt = _runtime(args)
     corpus = rt.settings.corpus_dir
     if not corpus.is_dir():
         raise SovragError(f"Corpus folder not found: {corpus} (set --corpus DIR or SOVRAG_CORPUS_DIR).")
-    report = run_ingest(rt.store, rt.embedder, [corpus], max_bytes=int(rt.settings.max_file_mb * 1e6),
+    sources = rebuild_sources(corpus, rt.settings.index_dir)
+    if len(sources) > 1:
+        print(f"Also indexing the documents uploaded through the API ({sources[1]}).", file=sys.stderr)
+    report = run_ingest(rt.store, rt.embedder, sources, max_bytes=int(rt.settings.max_file_mb * 1e6),
                         full_rebuild=True)
     _print_report(report)
     return 1 if report.skipped else 0

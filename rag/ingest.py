@@ -55,6 +55,20 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+UPLOAD_DIR_NAME = "uploads"
+"""Documents uploaded through the HTTP API are stored in this folder of the index directory."""
+
+
+def uploads_dir(index_dir: Path) -> Path:
+    return Path(index_dir) / UPLOAD_DIR_NAME
+
+
+def rebuild_sources(corpus_dir: Path, index_dir: Path) -> list[Path]:
+    """What a full rebuild reads: the corpus folder and the uploaded documents, where they exist.
+    Every full rebuild (CLI, API, first start) reads both, so none silently drops the uploads."""
+    return [p for p in (Path(corpus_dir), uploads_dir(index_dir)) if p.is_dir()]
+
+
 def collect_files(paths: list[Path]) -> list[tuple[Path, str]]:
     """(file, document id) pairs; the id is the path relative to the folder given, or the file name."""
     out: list[tuple[Path, str]] = []

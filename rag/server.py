@@ -44,13 +44,13 @@ def ensure_index(runtime: Runtime) -> None:
     """Build the index from the configured corpus when none exists yet (first start)."""
     if runtime.store.exists():
         return
-    from .ingest import run_ingest
+    from .ingest import rebuild_sources, run_ingest
 
     corpus = runtime.settings.corpus_dir
     if not corpus.is_dir():
         raise SovragError(f"No index in {runtime.store.root} and no corpus folder at {corpus} to build one from.")
     print(f"No index yet: building it from {corpus} (first start only)…", file=sys.stderr, flush=True)
-    report = run_ingest(runtime.store, runtime.embedder, [corpus],
+    report = run_ingest(runtime.store, runtime.embedder, rebuild_sources(corpus, runtime.settings.index_dir),
                         max_bytes=int(runtime.settings.max_file_mb * 1e6), full_rebuild=True)
     print(report.summary(), file=sys.stderr, flush=True)
 

@@ -14,7 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag.admission import Admission
-from rag.api import MAX_QUESTION_CHARS, UPLOAD_DIR_NAME, create_app
+from rag.api import MAX_QUESTION_CHARS, create_app
+from rag.ingest import UPLOAD_DIR_NAME
 from rag.config import load_settings
 from rag.runtime import Runtime
 

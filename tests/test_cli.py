@@ -52,3 +52,18 @@ def test_ask_json_with_fast_model(small_index):
     data = json.loads(proc.stdout)
     assert data["answer"].strip() and isinstance(data["abstained"], bool)
     assert data["passages"]
+
+
+def test_index_build_keeps_the_documents_uploaded_through_the_api(tmp_path):
+    from tests.test_api_fixtures import tiny_corpus
+
+    corpus = tiny_corpus(tmp_path / "corpus")
+    index = tmp_path / "index"
+    uploads = index / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / "ministry-note.md").write_text(
+        "# Ministry note\n\n## Article 1 — Scope\n\nThis note covers sovereign cloud procurement.\n", "utf-8")
+    proc = run("index", "build", "--corpus", str(corpus), "--index", str(index))
+    assert "uploaded" in proc.stderr
+    status = json.loads(run("index", "status", "--json", "--index", str(index)).stdout)
+    assert status["documents"] == 2

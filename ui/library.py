@@ -14,17 +14,16 @@ from pathlib import Path
 
 from rag.documents import supported_suffixes
 from rag.errors import SovragError
-from rag.ingest import IGNORED_NAMES, IngestReport, run_ingest
+from rag import ingest
+from rag.ingest import IGNORED_NAMES, IngestReport, rebuild_sources, run_ingest
 from rag.runtime import Runtime
-
-UPLOAD_DIR = "uploads"
-"""Uploaded files live in `<index_dir>/uploads/` (the same folder the HTTP API uses)."""
 
 Progress = Callable[[str, float], None]
 
 
 def uploads_dir(runtime: Runtime) -> Path:
-    return runtime.settings.index_dir / UPLOAD_DIR
+    """The same folder the HTTP API stores uploads in (`rag.ingest.uploads_dir`)."""
+    return ingest.uploads_dir(runtime.settings.index_dir)
 
 
 def safe_name(raw: str) -> str:
@@ -149,7 +148,7 @@ def remove_document(runtime: Runtime, doc_id: str) -> IngestReport:
 
 def rebuild(runtime: Runtime, progress: Progress | None = None) -> IngestReport:
     """Rebuild the whole index from the corpus folder plus the uploads."""
-    paths = [p for p in (runtime.settings.corpus_dir, uploads_dir(runtime)) if p.is_dir()]
+    paths = rebuild_sources(runtime.settings.corpus_dir, runtime.settings.index_dir)
     if not paths:
         raise SovragError(
             f"Nothing to rebuild from: no corpus folder at {runtime.settings.corpus_dir} "
