@@ -115,14 +115,16 @@ def names_from_title(title: str) -> tuple[set[str], set[str]]:
 def _inflectable(folded: str) -> str:
     """A name pattern that tolerates inflectional endings (Polish "aktu w sprawie…", Danish
     "dataforordningens"): up to 3 letters after words of 3+ letters in multi-word names, and after
-    one-word names of 8+ letters; short words and numbers must match exactly."""
+    one-word names of 8+ letters; short words and numbers must match exactly. Words may also be
+    written together."""
     words = folded.split()
     multi = len(words) > 1
     parts = []
     for w in words:
         grows = w.isalpha() and (len(w) >= 8 or (multi and len(w) >= 3))
         parts.append(re.escape(w) + (r"\w{0,3}" if grows else ""))
-    return " ".join(parts)
+    # Compounds are written joined or hyphenated: "Chip-Gesetz" (folded "chip gesetz") = "Chipgesetz".
+    return " ?".join(parts)
 
 
 class ActCatalog:

@@ -54,6 +54,10 @@ def test_names_come_from_titles_without_any_alias_data():
     ("Jaka kara według aktu w sprawie sztucznej inteligencji?", ["2024/1689"]),
     ("Is the NIS2 early warning due in 24 hours?", ["2022/2555"]),
     ("Compare the DSA with the GDPR", ["2022/2065", "2016/679"]),
+    # Compounds written together as well as hyphenated, as the alias list has them.
+    ("Was verlangt die Datenschutzgrundverordnung?", ["2016/679"]),
+    ("Welche Pflichten stellt das Digitale-Dienste-Gesetz auf?", ["2022/2065"]),
+    ("Welche Pflichten stellt das Digitaledienstegesetz auf?", ["2022/2065"]),
 ])
 def test_act_detection_across_languages(catalog, question, expected):
     assert analyse(question, catalog).acts == expected
