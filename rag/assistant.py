@@ -124,14 +124,15 @@ class Assistant:
                         standalone_question=standalone, lang=lang, timings=timings)
 
         missing_acts = unknown_act_names(standalone, retriever.table.catalog)
+        acts_named = len(retriever.table.catalog.find(standalone))
         if missing_acts:
             answer.abstain_reason = f"the indexed documents do not include {', '.join(missing_acts)}"
-        elif not hits or not is_relevant(hits):
+        elif not hits or not is_relevant(hits, names_indexed_act=acts_named > 0):
             answer.abstain_reason = "no sufficiently relevant passage"
         else:
-            hits = self._fit_to_context(standalone, hits, lang, params)
+            hits = self._fit_to_context(standalone, hits, lang, params, acts_named)
             answer.passages = hits
-            messages = build_messages(standalone, hits, lang)
+            messages = build_messages(standalone, hits, lang, acts_named)
             raw = yield from self._generate(messages, params, timings)
             answer.raw_text = raw
             self._finish(answer, raw, hits)
@@ -167,13 +168,13 @@ class Assistant:
         return "".join(pieces).strip()
 
     def _fit_to_context(self, question: str, hits: list[Hit], lang: str,
-                        params: GenerationParams) -> list[Hit]:
+                        params: GenerationParams, acts_named: int = 0) -> list[Hit]:
         """Drop the lowest-ranked passages until prompt plus answer fit the model's context."""
         budget = self.runtime.settings.context_size - params.max_tokens - 64
         count = getattr(self.runtime.generator, "count_tokens", None)
 
         def size(selected: list[Hit]) -> int:
-            text = "".join(m["content"] for m in build_messages(question, selected, lang))
+            text = "".join(m["content"] for m in build_messages(question, selected, lang, acts_named))
             return count(text) if count else len(text) // 3
 
         while len(hits) > 1 and size(hits) > budget:
@@ -277,8 +278,14 @@ MIN_RELEVANCE = 0.30
 """Below this cosine similarity of the best passage (and with no BM25 support) nothing is relevant."""
 
 
-def is_relevant(hits: list[Hit]) -> bool:
-    """Whether retrieval found anything worth giving to the model (calibrated on the dev set)."""
+def is_relevant(hits: list[Hit], names_indexed_act: bool = False) -> bool:
+    """Whether retrieval found anything worth giving to the model (calibrated on the dev set).
+
+    A question that names an indexed act is on topic whatever the scores say: short questions
+    such as "From what date does DORA apply?" score low against their own answer ("It shall apply
+    from 17 January 2025"). Whether the act answers it is then the model's and the checks' call."""
+    if names_indexed_act:
+        return True
     best = max(h.dense_similarity for h in hits)
     return best >= MIN_RELEVANCE or any(h.rank_bm25 is not None and h.rank_bm25 <= 3 for h in hits)
 

@@ -23,19 +23,25 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
 
 
-LOOP_SPAN = 80
-"""Characters of a reply that, written a second time word for word, mean the model is looping."""
+LOOP_SPAN = 200
+"""Characters that, written again word for word, mean the model is looping. Long enough that a
+clause two provisions share ("… of its total worldwide annual turnover for the preceding financial
+year, whichever is higher", ~90 characters) may appear twice in a comparison."""
 
 
 def loop_start(text: str, span: int = LOOP_SPAN) -> int | None:
     """Where a reply starts repeating itself, or None.
 
-    Small models sometimes copy a passage and then copy it again until the token cap; a span this
-    long never recurs verbatim in a short answer that is not looping. The cut falls back to the
-    last sentence end before the repeat, so the reply keeps whole sentences."""
-    if len(text) < 2 * span or text.find(text[-span:]) >= len(text) - span:
+    Small models sometimes copy a passage and then copy it again until the token cap. When the last
+    `span` characters occurred before, the text repeats from the second occurrence of the repeated
+    stretch on; the cut falls back to the last sentence end before it, so whole sentences remain."""
+    if len(text) <= span:
         return None
-    head = text[: len(text) - span]
+    first = text.find(text[-span:])
+    if first >= len(text) - span:
+        return None
+    second = text.find(text[first:first + span], first + 1)  # one period after the first copy
+    head = text[:second]
     ends = [m.end() for m in re.finditer(r"[.!?](?:\s|$)", head)]
     return ends[-1] if ends else len(head)
 

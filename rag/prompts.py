@@ -5,7 +5,7 @@ from __future__ import annotations
 from .language import LANGUAGE_NAMES
 from .retrieval import Hit
 
-PROMPT_VERSION = "grounded-v5"
+PROMPT_VERSION = "grounded-v7"
 NOT_FOUND = "NOT_FOUND"
 
 SYSTEM = (
@@ -37,8 +37,14 @@ def format_sources(hits: list[Hit]) -> str:
     return "\n\n".join(blocks)
 
 
-def build_messages(question: str, hits: list[Hit], lang: str) -> list[dict]:
-    """Sources first, then the question and the rules (measured better than a system prompt here)."""
+SEVERAL_ACTS_RULE = ("- The question is about more than one act: answer for each act from its own source, "
+                     "and cite a source for each.\n")
+"""Only for questions naming two or more acts, which the model otherwise answered for one of them."""
+
+
+def build_messages(question: str, hits: list[Hit], lang: str, acts_named: int = 0) -> list[dict]:
+    """Sources first, then the question and the rules (measured better than a system prompt here).
+    `acts_named`: how many indexed acts the question names; two or more add a rule for comparisons."""
     language = LANGUAGE_NAMES.get(lang, "the language of the question")
     user = (
         f"Sources:\n\n{format_sources(hits)}\n\n"
@@ -48,6 +54,7 @@ def build_messages(question: str, hits: list[Hit], lang: str) -> list[dict]:
         "- Copy numbers, amounts, percentages, periods and dates exactly as the sources write them.\n"
         "- End each sentence with the number of the source it comes from, like [1].\n"
         "- If sources give different figures for different cases, give each figure with the case it applies to.\n"
+        + (SEVERAL_ACTS_RULE if acts_named > 1 else "") +
         "- Use only what the sources say. The answer is usually in source [1] or [2].\n"
         f"- Write {NOT_FOUND} only if no source contains the answer at all."
     )

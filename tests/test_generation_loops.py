@@ -21,14 +21,26 @@ def test_short_or_varied_replies_are_not_loops():
 
 
 def test_a_repeated_block_is_cut_before_the_repeat_at_a_sentence_end():
-    looping = BLOCK + BLOCK[: LOOP_SPAN + 5]
+    looping = (BLOCK * 4)[: len(BLOCK) + LOOP_SPAN + 5]
     cut = loop_start(looping)
     assert cut is not None
     assert looping[:cut].strip() == BLOCK.strip()
 
 
+def test_a_short_sentence_repeated_many_times_keeps_one_copy():
+    looping = "The answer follows. " + "It applies [1]. " * 40
+    assert looping[: loop_start(looping)].strip() == "The answer follows. It applies [1]."
+
+
+def test_a_clause_shared_by_two_provisions_is_not_a_loop():
+    clause = "of its total worldwide annual turnover for the preceding financial year, whichever is higher"
+    answer = (f"Under the AI Act the cap is EUR 35 000 000 or 7 % {clause} [1]. "
+              f"Under the GDPR it is EUR 20 000 000 or 4 % {clause} [2].")
+    assert loop_start(answer) is None
+
+
 def test_a_repeat_shorter_than_the_span_is_kept():
-    text = BLOCK + "Interoperability solutions shall be made available."
+    text = BLOCK + BLOCK[:LOOP_SPAN - 10]
     assert loop_start(text) is None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.chunking import Chunk
-from rag.prompts import NOT_FOUND, build_messages, unit_title_of
+from rag.prompts import NOT_FOUND, SEVERAL_ACTS_RULE, build_messages, unit_title_of
 from rag.retrieval import Hit
 
 
@@ -29,3 +29,10 @@ def test_sources_carry_locator_and_article_title_and_are_delimited():
 def test_unit_title_of():
     assert unit_title_of("CHAPTER I > Article 3 — Definitions") == "Definitions"
     assert unit_title_of("Recital 12") == ""
+
+
+def test_questions_naming_several_acts_get_the_rule_to_answer_for_each():
+    hits = [_hit("Article 99(3)", "Article 99 — Penalties", "3. Fines of up to EUR 35 000 000.")]
+    question = "Which has the higher fine cap, the AI Act or the GDPR?"
+    assert SEVERAL_ACTS_RULE in build_messages(question, hits, "en", acts_named=2)[-1]["content"]
+    assert SEVERAL_ACTS_RULE not in build_messages(question, hits, "en", acts_named=1)[-1]["content"]

@@ -128,6 +128,8 @@ def test_relevance_decision():
     assert is_relevant([_hit(0.62, None)])
     assert is_relevant([_hit(0.10, 1)])
     assert not is_relevant([_hit(0.12, None), _hit(0.08, 40)])
+    # Naming an indexed act puts the question on topic, however low the scores.
+    assert is_relevant([_hit(0.12, None), _hit(0.08, 40)], names_indexed_act=True)
 
 
 def test_history_is_bounded():
