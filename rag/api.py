@@ -35,7 +35,7 @@ from .admission import Admission, QueueFull, Ticket
 from .assistant import Answer, Assistant, Delta
 from .citations import cited_numbers
 from .errors import IndexMismatchError, IndexMissingError, ModelError, SovragError
-from .ingest import rebuild_sources, uploads_dir
+from .ingest import is_uploaded, rebuild_sources, uploads_dir
 from .retrieval import SearchFilters
 from .runtime import Runtime
 
@@ -698,13 +698,6 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
         return {"query": body.query, "generation": retriever.generation.name,
                 "hits": [h.to_dict() for h in hits]}
 
-    def _is_upload(source_path: str) -> bool:
-        try:
-            Path(source_path).resolve().relative_to(uploads.resolve())
-            return True
-        except (ValueError, OSError):
-            return False
-
     @api.get("/v1/documents", tags=["documents"], response_model=None,
              responses=_documented(401, 503, ok=DocumentList))
     def list_documents() -> dict:
@@ -712,7 +705,7 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
         generation = runtime.generation()
         return {"generation": generation.name, "documents": [
             {"id": d.id, "title": d.title, "lang": d.lang, "passages": d.passages, "sha256": d.sha256,
-             "added_at": d.added_at, "uploaded": _is_upload(d.source_path)}
+             "added_at": d.added_at, "uploaded": is_uploaded(d.source_path, settings.index_dir)}
             for d in generation.documents().values()]}
 
     def _store_upload(upload: UploadFile, name: str) -> tuple[Path, bool]:
@@ -845,7 +838,7 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
             raise APIError(409, str(exc), "index_write_failed") from exc
         finally:
             jobs.write_lock.release()
-        if _is_upload(record.source_path):
+        if is_uploaded(record.source_path, settings.index_dir):
             Path(record.source_path).unlink(missing_ok=True)
         return {"removed": doc_id, "generation": report.generation, "summary": report.summary()}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from .generator import GenerationParams, loop_start
@@ -130,9 +130,12 @@ class Assistant:
         elif not hits or not is_relevant(hits, names_indexed_act=acts_named > 0):
             answer.abstain_reason = "no sufficiently relevant passage"
         else:
-            hits = self._fit_to_context(standalone, hits, lang, params, acts_named)
+            def prompt(selected: list[Hit]) -> list[dict]:
+                return build_messages(standalone, selected, lang, acts_named)
+
+            hits = self._fit_to_context(hits, prompt, params)
             answer.passages = hits
-            messages = build_messages(standalone, hits, lang, acts_named)
+            messages = prompt(hits)
             raw = yield from self._generate(messages, params, timings)
             answer.raw_text = raw
             self._finish(answer, raw, hits)
@@ -145,18 +148,18 @@ class Assistant:
 
     def _generate(self, messages: list[dict], params: GenerationParams, timings: dict) -> Iterator[Delta]:
         """Stream the model's reply as deltas (holding back a NOT_FOUND reply); returns the full text."""
-        pieces: list[str] = []
+        reply = ""
         started = time.perf_counter()
         held = ""
         stream = iter(self.runtime.generator.stream_chat(messages, params))
         for piece in stream:
             if "first_token" not in timings:
                 timings["first_token"] = time.perf_counter() - started
-            pieces.append(piece)
-            cut = loop_start("".join(pieces))
+            reply += piece
+            cut = loop_start(reply)
             if cut is not None:  # looping: stop generating and keep the text before the repeat
                 getattr(stream, "close", lambda: None)()  # ends the generation, frees the model
-                pieces = ["".join(pieces)[:cut]]
+                reply = reply[:cut]
                 break
             held += piece
             probe = held.strip().upper().replace(" ", "_")
@@ -165,16 +168,16 @@ class Assistant:
             yield Delta(held)
             held = ""
         timings["generation"] = time.perf_counter() - started
-        return "".join(pieces).strip()
+        return reply.strip()
 
-    def _fit_to_context(self, question: str, hits: list[Hit], lang: str,
-                        params: GenerationParams, acts_named: int = 0) -> list[Hit]:
+    def _fit_to_context(self, hits: list[Hit], prompt: Callable[[list[Hit]], list[dict]],
+                        params: GenerationParams) -> list[Hit]:
         """Drop the lowest-ranked passages until prompt plus answer fit the model's context."""
         budget = self.runtime.settings.context_size - params.max_tokens - 64
         count = getattr(self.runtime.generator, "count_tokens", None)
 
         def size(selected: list[Hit]) -> int:
-            text = "".join(m["content"] for m in build_messages(question, selected, lang, acts_named))
+            text = "".join(m["content"] for m in prompt(selected))
             return count(text) if count else len(text) // 3
 
         while len(hits) > 1 and size(hits) > budget:

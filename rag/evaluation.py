@@ -17,7 +17,6 @@ top-k passages. An evidence string is found when, after collapsing whitespace an
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import sys
 import time

@@ -63,6 +63,15 @@ def uploads_dir(index_dir: Path) -> Path:
     return Path(index_dir) / UPLOAD_DIR_NAME
 
 
+def is_uploaded(source_path: str | Path, index_dir: Path) -> bool:
+    """Whether a document's source file lies in the upload folder (else it came from a corpus)."""
+    try:
+        Path(source_path).resolve().relative_to(uploads_dir(index_dir).resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
 def rebuild_sources(corpus_dir: Path, index_dir: Path) -> list[Path]:
     """What a full rebuild reads: the corpus folder and the uploaded documents, where they exist.
     Every full rebuild (CLI, API, first start) reads both, so none silently drops the uploads."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from rag.documents import supported_suffixes
 from rag.errors import SovragError
 from rag import ingest
-from rag.ingest import IGNORED_NAMES, IngestReport, rebuild_sources, run_ingest
+from rag.ingest import IGNORED_NAMES, IngestReport, is_uploaded, rebuild_sources, run_ingest
 from rag.runtime import Runtime
 
 Progress = Callable[[str, float], None]
@@ -35,14 +35,6 @@ def safe_name(raw: str) -> str:
             "unusable file name (empty, hidden, reserved or too long); rename the file"
         )
     return name
-
-
-def _is_upload(runtime: Runtime, source_path: str) -> bool:
-    try:
-        Path(source_path).resolve().relative_to(uploads_dir(runtime).resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def add_files(
@@ -141,7 +133,7 @@ def remove_document(runtime: Runtime, doc_id: str) -> IngestReport:
         say=lambda message: None,
         show_progress=False,
     )
-    if _is_upload(runtime, record.source_path):
+    if is_uploaded(record.source_path, runtime.settings.index_dir):
         Path(record.source_path).unlink(missing_ok=True)
     return report
 
