@@ -35,6 +35,26 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+def fold_mapped(text: str) -> tuple[str, list[int]]:
+    """`fold(text)` and, for each of its characters, the index of the raw character it comes from:
+    a name found in the folded text can be cut out of, or replaced in, the raw text."""
+    chars: list[tuple[str, int]] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKD", ch.casefold()):
+            if unicodedata.combining(c):
+                continue
+            c = "'" if c in "’'`´" else c if (c.isalnum() or c in "_'") else " "
+            prev = chars[-1][0] if chars else " "
+            if c == " " and prev == " ":
+                continue
+            if prev != " " and c != " " and (prev.isdigit() and c.isalpha() or prev.isalpha() and c.isdigit()):
+                chars.append((" ", i))
+            chars.append((c, i))
+    while chars and chars[-1][0] == " ":
+        chars.pop()
+    return "".join(c for c, _ in chars), [i for _, i in chars]
+
+
 _WS = re.compile(r"\s+")
 _THOUSANDS = re.compile(r"(?<=\d)[ ,.](?=\d{3}(?!\d))")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
@@ -161,11 +181,11 @@ class ActCatalog:
 
     def find(self, text: str) -> list[tuple[str, int]]:
         """Acts named in `text` as (act key, position), in order of first mention."""
-        folded = fold(text)
+        folded, origin = fold_mapped(text)
         taken = [False] * (len(folded) + 1)
         taken_raw = [False] * (len(text) + 1)
         found: dict[str, int] = {}
-        self.last_matches: list[str] = []
+        self.last_matches: list[tuple[int, int, str]] = []  # (start, end) in the raw text, act key
         for pattern, key, _, acronym in self._patterns:
             haystack, mask = (text, taken_raw) if acronym else (folded, taken)
             for m in pattern.finditer(haystack):
@@ -173,11 +193,44 @@ class ActCatalog:
                     continue
                 for i in range(m.start(), m.end()):
                     mask[i] = True
-                self.last_matches.append(m.group(0))
+                start, end = (m.start(), m.end()) if acronym else (origin[m.start()], origin[m.end() - 1] + 1)
+                self.last_matches.append((start, end, key))
                 # Positions in folded and raw text differ slightly; relative order is what matters.
                 pos = m.start() / max(1, len(haystack))
                 found[key] = min(found.get(key, 10**9), int(pos * 10_000))
         return sorted(found.items(), key=lambda kv: kv[1])
+
+    def name_in(self, key: str, lang: str) -> str | None:
+        """The act's short name in a language it is indexed in: the first part of that document's
+        title ("Artificial Intelligence Act"), or None when the index has no such version."""
+        act = self.acts.get(key)
+        for doc in act.docs if act else []:
+            if doc.lang == lang:
+                first = re.split(r"\s+[—–]\s+", doc.title, maxsplit=1)[0].strip()
+                if first and not _ACT_NUMBER.search(first):
+                    return first
+        return None
+
+    def renamed(self, text: str, lang: str) -> str:
+        """`text` with each act name it contains replaced by the act's name in `lang`
+        ("Ab wann gilt die KI-Verordnung?" → "Ab wann gilt die Artificial Intelligence Act?").
+        A translation by the small generator keeps a name it is given; a foreign name it mangles
+        ("KI Ordinance"). Acts without a version in `lang` keep their name."""
+        self.find(text)
+        replacements = [(start, end, self.name_in(key, lang)) for start, end, key in _outermost(self.last_matches)]
+        for start, end, name in sorted(replacements, reverse=True):
+            if name and not _ACT_NUMBER.search(text[start:end]):  # a number reads the same in any language
+                text = text[:start] + name + text[end:]
+        return text
+
+
+def _outermost(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Spans not inside a longer one ("NIS2" inside "NIS2-Richtlinie"), longest first."""
+    kept: list[tuple[int, int, str]] = []
+    for span in sorted(spans, key=lambda sp: sp[0] - sp[1]):
+        if not any(span[0] < end and start < span[1] for start, end, _ in kept):
+            kept.append(span)
+    return kept
 
 
 _NAMED_ACT = re.compile(
@@ -284,6 +337,10 @@ def locator_span(locator: str) -> list[str]:
 
 # --------------------------------------------------------------------------- exact-match terms
 
+_CHAPTER = re.compile(r"(?<!\w)(chapters?|kapitel|kapitlet|chapitre|capítulo|capitolo|rozdzia[łl]\w{0,2}|hoofdstuk)"
+                      r"\s+([IVXLC]+|\d{1,2})(?!\w)", re.IGNORECASE)
+_ROMAN = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
+          "XVI", "XVII", "XVIII", "XIX", "XX"]
 _QUOTED = re.compile(r"(?<!\w)[‘“«„\"']\s*([^‘’“”«»„\"]{2,80}?)\s*[’”»\"“'](?!\w)")
 _NUMBER_TERM = re.compile(r"(?<![\w/])(\d[\d.,]*(?:\s\d{3})*)(?:\s+([^\W\d_]{2,}))?", re.UNICODE)
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -302,6 +359,13 @@ def exact_terms(text: str, skip_spans: list[tuple[int, int]] = ()) -> list[str]:
     Numbers that are part of act numbers or references are skipped: they name, not describe.
     """
     terms: list[str] = []
+    for m in _CHAPTER.finditer(text):
+        # Chapters are cited in the text of other provisions ("Chapter IV (Articles 35 to 51) shall
+        # apply from …"): the English form and the question's own word, in roman numerals.
+        numeral = m.group(2).upper()
+        if numeral.isdigit():
+            numeral = _ROMAN[int(numeral)] if int(numeral) < len(_ROMAN) else numeral
+        terms += [f"Chapter {numeral}", f"{m.group(1)} {numeral}"]
     for m in _QUOTED.finditer(text):
         inner = m.group(1).strip()
         if inner and len(inner.split()) <= 8:
@@ -338,12 +402,11 @@ class QueryAnalysis:
     match every passage of the scope and only blur the words that discriminate."""
 
 
-def strip_names(text: str, names: list[str]) -> str:
-    """Remove (folded) names from text, tolerant to case, hyphens and spacing; accents must match."""
-    for name in names:
-        tokens = [re.escape(t) for t in name.split()]
-        pattern = r"(?<!\w)" + r"[\W_]*".join(tokens) + r"\w{0,3}(?:'s|’s)?(?!\w)"
-        text = re.sub(pattern, " ", text, flags=re.IGNORECASE)
+def strip_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """`text` without the given (start, end, _) spans, each with a possessive that follows it."""
+    for start, end, _ in sorted(_outermost(spans), reverse=True):
+        tail = re.match(r"(?:'s|’s)(?!\w)", text[end:])
+        text = text[:start] + " " + text[end + (tail.end() if tail else 0):]
     return " ".join(text.split())
 
 
@@ -351,7 +414,7 @@ def analyse(text: str, catalog: ActCatalog) -> QueryAnalysis:
     """Everything retrieval uses from the question besides its words."""
     lang = detect_language(text)
     mentions = catalog.find(text)
-    names = [fold(n) for n in catalog.last_matches]
+    spans = list(catalog.last_matches)
     acts = [key for key, _ in mentions]
     refs = parse_references(text)
     n = max(1, len(text))
@@ -365,5 +428,6 @@ def analyse(text: str, catalog: ActCatalog) -> QueryAnalysis:
         linked.append((ref, min(mentions, key=lambda kv: abs(kv[1] - rel))[0]))
     skip = [(m.start(), m.end()) for m in _REFERENCE.finditer(text)]
     skip += [(m.start(), m.end()) for m in _ACT_NUMBER.finditer(text)]
+    skip += [(m.start(), m.end()) for m in _CHAPTER.finditer(text)]
     return QueryAnalysis(text=text, lang=lang, acts=acts, references=linked, exact=exact_terms(text, skip),
-                         answer_kind=asked_kind(text), without_acts=strip_names(text, names) if acts else text)
+                         answer_kind=asked_kind(text), without_acts=strip_spans(text, spans) if acts else text)

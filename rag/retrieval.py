@@ -220,7 +220,8 @@ class Retriever:
         scope_langs = {table.doc_lang[d] for d in (scope or table.doc_lang)}
         if translate and opts.translate and self.translator and analysis.lang not in scope_langs:
             target = "en" if "en" in scope_langs else sorted(scope_langs)[0]
-            translated = self.translator(query, analysis.lang, target)
+            # Act names go in as the target version's own name, which the translation keeps.
+            translated = self.translator(table.catalog.renamed(query, target), analysis.lang, target)
             if translated:
                 if act_docs and opts.strip_act_names:
                     translated = analyse(translated, table.catalog).without_acts or translated

@@ -17,8 +17,9 @@ from .generator import GenerationParams, Generator
 from .language import LANGUAGE_NAMES
 
 _SYSTEM = (
-    "You translate {kind}s about EU law into {target}. Keep names of acts, acronyms, numbers, "
-    "dates and article references as they are. Reply with the translated {kind} only."
+    "You translate {kind}s about EU law into {target}. Use the terms of the official {target} text of "
+    "EU legislation. Keep acronyms, numbers, dates and article references as they are. "
+    "Reply with the translated {kind} only."
 )
 _CACHE_SIZE = 512
 

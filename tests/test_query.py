@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.query import (ActCatalog, DocumentInfo, analyse, exact_terms, locator_span, names_from_title,
-                       normalise_text, parse_locator, parse_references)
+from rag.query import (ActCatalog, DocumentInfo, analyse, exact_terms, fold, fold_mapped, locator_span,
+                       names_from_title, normalise_text, parse_locator, parse_references)
 
 DOCS = [
     DocumentInfo("gdpr-2016-679.md", "General Data Protection Regulation (GDPR) — Regulation (EU) 2016/679", "en"),
@@ -111,6 +111,36 @@ def test_exact_terms_keep_quoted_terms_numbers_and_dates_but_not_act_numbers(cat
 def test_act_names_are_stripped_for_search_inside_the_scope(catalog):
     analysis = analyse("What is the upper tier of fines under the GDPR?", catalog)
     assert "GDPR" not in analysis.without_acts and "upper tier of fines" in analysis.without_acts
+
+
+def test_act_names_are_stripped_even_when_accents_differ_from_the_alias(catalog):
+    # The alias list writes "règlement sur les données"; matching folds accents, so must stripping.
+    analysis = analyse("Quand le reglement sur les données s'applique-t-il ? Et le RGPD’s article 5 ?", catalog)
+    assert analysis.acts == ["2023/2854", "2016/679"]
+    assert analysis.without_acts == "Quand le s'applique-t-il ? Et le article 5 ?"
+
+
+def test_act_names_are_renamed_into_the_language_of_a_version(catalog):
+    assert catalog.renamed("Ab wann gilt die KI-Verordnung (KI-VO)?", "en") == \
+        "Ab wann gilt die Artificial Intelligence Act (Artificial Intelligence Act)?"
+    # The longer name wins over the acronym inside it; numbers stay; an act without that version keeps its name.
+    assert catalog.renamed("Meldefrist der NIS2-Richtlinie und der Verordnung (EU) 2016/679", "en") == \
+        "Meldefrist der NIS 2 Directive und der Verordnung (EU) 2016/679"
+    assert catalog.renamed("Was regelt der DSA?", "da") == "Was regelt der DSA?"
+    assert catalog.renamed("Was regelt der Data Act?", "da") == "Was regelt der Dataforordningen?"
+
+
+@pytest.mark.parametrize("text", ["KI-VO (DSGVO)’s Art. 5", "Straße ﬁle 5(1)(c)", "  règlement–NIS2  ", "", "a—b"])
+def test_folding_with_positions_folds_like_fold(text):
+    folded, origin = fold_mapped(text)
+    assert folded == fold(text) and len(origin) == len(folded)
+    assert all(0 <= i < len(text) for i in origin) and origin == sorted(origin)
+
+
+def test_chapters_are_exact_terms_in_english_and_as_written():
+    assert exact_terms("Ab welchem Datum gilt Kapitel IV des CRA?") == ["Chapter IV", "Kapitel IV"]
+    assert exact_terms("When does chapter 5 apply?") == ["Chapter V"]
+    assert exact_terms("Which chapters of the Data Act?") == []
 
 
 def test_number_formats_normalise_alike():
