@@ -220,13 +220,19 @@ class Retriever:
         scope_langs = {table.doc_lang[d] for d in (scope or table.doc_lang)}
         if translate and opts.translate and self.translator and analysis.lang not in scope_langs:
             target = "en" if "en" in scope_langs else sorted(scope_langs)[0]
-            # Act names go in as the target version's own name, which the translation keeps.
-            translated = self.translator(table.catalog.renamed(query, target), analysis.lang, target)
+            translated = self.translation(query, analysis.lang, target)
             if translated:
                 if act_docs and opts.strip_act_names:
                     translated = analyse(translated, table.catalog).without_acts or translated
                 forms = [(forms[0][0], opts.weight_original_when_translated), (translated, 1.0)]
         return _Plan(analysis, scope, forms, act_docs)
+
+    def translation(self, query: str, lang: str, target: str) -> str | None:
+        """The question in the target language (None without a translator or when it fails).
+        Act names go in as the target version's own name, which the translation keeps."""
+        if not self.translator or lang == target:
+            return None
+        return self.translator(self.table.catalog.renamed(query, target), lang, target)
 
     # ------------------------------------------------------------------ search
 

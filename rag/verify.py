@@ -32,6 +32,19 @@ _MONTHS = (
 ).split()
 
 
+_UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_NUMBER_WORDS = {word: str(n) for n, word in enumerate(_UNITS, start=1)}
+_NUMBER_WORDS.update({tens: str(20 + 10 * i) for i, tens in enumerate(_TENS)})
+_NUMBER_WORDS.update({f"{tens}-{unit}": str(20 + 10 * i + n) for i, tens in enumerate(_TENS)
+                      for n, unit in enumerate(_UNITS[:9], start=1)})
+_NUMBER_WORDS.update(zip("zwei drei vier fünf sechs sieben acht neun zehn elf zwölf".split(), map(str, range(2, 13))))
+_NUMBER_WORDS.update(zip("deux trois quatre cinq six sept huit neuf dix onze douze".split(), map(str, range(2, 13))))
+_NUMBER_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?![\w])",
+                          re.IGNORECASE)
+"""Legislation writes small numbers as words ("within two months", "a two-month period")."""
+
+
 def normalise_number(token: str) -> str:
     """Canonical form of a number: no thousands separators, '.' as decimal mark, '%' attached."""
     t = token.strip().replace("\u00a0", " ").replace("\u202f", " ")
@@ -55,6 +68,11 @@ def numbers_in(text: str) -> set[str]:
         found.add(normalise_number(match.group(0)))
     # "10^25" is also written "10 25" or "1025" by some renderings; keep the caret form only.
     return found
+
+
+def evidence_numbers(text: str) -> set[str]:
+    """The numbers a passage states, in digits or in words: "two months" backs a claim of "2 months"."""
+    return numbers_in(text) | {_NUMBER_WORDS[m.group(1).lower()] for m in _NUMBER_WORD.finditer(text)}
 
 
 def _claim_numbers(sentence: str) -> set[str]:
@@ -84,10 +102,9 @@ def check_sentence(
         # "1 [1]." or a bare figure: nothing a passage could vouch for.
         return Support(False, "states nothing checkable", 0.0, 0.0)
     evidence = "\n".join(passages)
-    missing = _claim_numbers(claim) - numbers_in(evidence)
+    stated = evidence_numbers(evidence)
     # A percentage written without its sign (or the reverse) still names the same figure.
-    evidence_numbers = numbers_in(evidence)
-    missing = {m for m in missing if m.rstrip("%") not in {e.rstrip("%") for e in evidence_numbers}}
+    missing = {m for m in _claim_numbers(claim) if m.rstrip("%") not in {e.rstrip("%") for e in stated}}
     if missing:
         return Support(False, f"number(s) not in the cited passage: {', '.join(sorted(missing))}", 0.0, 0.0)
     lexical = lexical_overlap(claim, evidence)

@@ -8,7 +8,7 @@ from rag.assistant import bound_history, is_relevant
 from rag.chunking import Chunk
 from rag.citations import cited_numbers, drop_invalid_markers, split_sentences
 from rag.retrieval import Hit
-from rag.verify import best_quote, check_sentence, normalise_number, numbers_in, verify_sentences, with_marker
+from rag.verify import best_quote, check_sentence, evidence_numbers, normalise_number, numbers_in, verify_sentences, with_marker
 
 ART_99_3 = (
     "3. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be "
@@ -58,6 +58,14 @@ def test_supported_sentence_passes():
 def test_wrong_number_fails():
     result = check_sentence("The maximum fine is EUR 20 000 000 [1].", [ART_99_3])
     assert not result.supported and "20000000" in result.reason
+
+
+def test_figure_written_in_words_in_the_passage_supports_digits_in_the_claim():
+    passage = ["1. The competent bodies shall adopt a decision within two months; that two-month period may be extended."]
+    assert check_sentence("A decision is due within 2 months [1].", passage).supported
+    wrong = check_sentence("A decision is due within 3 months [1].", passage)
+    assert not wrong.supported and "3" in wrong.reason
+    assert evidence_numbers("twenty-four hours, zwei Monate, trois ans, 30 days") == {"24", "2", "3", "30"}
 
 
 def test_unrelated_sentence_fails_without_similarity():
