@@ -14,9 +14,18 @@ from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages
 from .retrieval import Hit, SearchFilters
 from .runtime import Runtime
 from .store import IndexGeneration
-from .verify import best_quote, embedding_similarity, verify_sentences, with_marker
+from .verify import best_quote, embedding_similarity, numbers_in, verify_sentences, with_marker
 
 ABSTAIN_TEXT = "The indexed documents do not answer this."
+
+
+def _run_silently(stream: Iterator) -> str:
+    """Run a generator of deltas to its end without passing them on; return its return value."""
+    while True:
+        try:
+            next(stream)
+        except StopIteration as done:
+            return done.value
 
 
 @dataclass
@@ -130,15 +139,30 @@ class Assistant:
         elif not hits or not is_relevant(hits, names_indexed_act=acts_named > 0):
             answer.abstain_reason = "no sufficiently relevant passage"
         else:
+            # A question in another language than its passages is answered in theirs (the small
+            # model reads and cites them far better so), checked there, then translated back.
+            sources_lang = detect_language(" ".join(h.chunk.text for h in hits))
+            pivot = None
+            if settings.answer_in_sources_language and lang != sources_lang:
+                pivot = retriever.translation(standalone, lang, sources_lang)
+            asked, asked_lang = (pivot, sources_lang) if pivot else (standalone, lang)
+
             def prompt(selected: list[Hit]) -> list[dict]:
-                return build_messages(standalone, selected, lang, acts_named)
+                return build_messages(asked, selected, asked_lang, acts_named)
 
             hits = self._fit_to_context(hits, prompt, params)
             answer.passages = hits
             messages = prompt(hits)
-            raw = yield from self._generate(messages, params, timings)
+            drafted = self._generate(messages, params, timings)
+            # A draft in the passages' language is not what the reader asked for: it is not streamed.
+            raw = _run_silently(drafted) if pivot else (yield from drafted)
             answer.raw_text = raw
+            answer.lang = asked_lang
             self._finish(answer, raw, hits)
+            answer.lang = lang
+            if pivot and not answer.abstained:
+                self._translate_back(answer, sources_lang)
+                yield Delta(answer.text)
         timings["total"] = time.perf_counter() - started
         if log:
             answer.id = self.runtime.provenance.append(
@@ -233,6 +257,18 @@ class Assistant:
                 n=n, doc=hit.chunk.doc, title=hit.doc_title, locator=hit.chunk.locator,
                 text=hit.chunk.text, chunk_id=hit.chunk.id, score=hit.score,
                 quote=best_quote(hit.chunk.text, claims)))
+
+    def _translate_back(self, answer: Answer, sources_lang: str) -> None:
+        """Each checked sentence into the answer's language, its markers kept. A sentence whose
+        translation fails, or loses or changes a figure, stays as it was checked."""
+        translator = self.runtime.translator
+        for sentence in answer.sentences:
+            bare = strip_markers(sentence.text)
+            out = translator(bare, sources_lang, answer.lang, kind="sentence",
+                             max_tokens=self.runtime.settings.max_tokens) if translator else None
+            if out and numbers_in(out) == numbers_in(bare):
+                sentence.text = out.rstrip() + "".join(f" [{n}]" for n in sentence.cited)
+        answer.text = " ".join(s.text for s in answer.sentences)
 
     def _in_sources_language(self, sentences: list[AnswerSentence], lang: str,
                              hits: list[Hit]) -> list[AnswerSentence]:

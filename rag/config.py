@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     translate_queries: bool = True
     verify_across_languages: bool = Field(
         True, description="Translate answer sentences into the sources' language before checking them")
+    answer_in_sources_language: bool = Field(
+        True, description="Answer a question in another language than its passages in theirs (through "
+                          "the query translation), check it there, then translate the checked sentences back")
 
     @field_validator("index_dir", "corpus_dir", "models_dir")
     @classmethod

@@ -73,10 +73,11 @@ class Runtime:
 
     @property
     def translator(self):
-        """One translator per process (queries, and answer sentences for checking), so its cache
+        """One translator per process (queries, answer sentences for checking or for the reader), so its cache
         serves every request; None when neither use is switched on."""
         with self._lock:
-            wanted = self.settings.translate_queries or self.settings.verify_across_languages
+            wanted = (self.settings.translate_queries or self.settings.verify_across_languages
+                      or self.settings.answer_in_sources_language)
             if self._translator is None and wanted:
                 from .translate import QueryTranslator
 

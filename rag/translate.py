@@ -35,28 +35,30 @@ class QueryTranslator:
         self.calls = 0  # generator calls made (cache misses): lets benches report the cost
 
     def __call__(self, text: str, source_lang: str, target_lang: str = "en",
-                 kind: str = "question") -> str | None:
-        """`kind` names what is translated ("question", "sentence"): it only words the instruction."""
+                 kind: str = "question", max_tokens: int | None = None) -> str | None:
+        """`kind` names what is translated ("question", "sentence"): it only words the instruction.
+        `max_tokens` bounds the translation (default: the translator's, enough for a question)."""
         key = (text, target_lang, kind)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        translation = self._translate(text, source_lang, target_lang, kind)
+        translation = self._translate(text, source_lang, target_lang, kind, max_tokens or self._max_tokens)
         with self._lock:
             self._cache[key] = translation
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return translation
 
-    def _translate(self, text: str, source_lang: str, target_lang: str, kind: str) -> str | None:
+    def _translate(self, text: str, source_lang: str, target_lang: str, kind: str,
+                   max_tokens: int) -> str | None:
         target = LANGUAGE_NAMES.get(target_lang, target_lang)
         source = LANGUAGE_NAMES.get(source_lang, "another language")
         messages = [
             {"role": "system", "content": _SYSTEM.format(target=target, kind=kind)},
             {"role": "user", "content": f"Translate from {source} into {target}:\n{text}"},
         ]
-        params = GenerationParams(max_tokens=self._max_tokens, temperature=0.0, seed=0)
+        params = GenerationParams(max_tokens=max_tokens, temperature=0.0, seed=0)
         self.calls += 1
         out = "".join(self._generator().stream_chat(messages, params)).strip()
         return clean_translation(out, text)

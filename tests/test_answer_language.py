@@ -1,0 +1,65 @@
+"""A question in another language than its passages is answered in theirs, checked there, and
+the checked sentences are translated back for the reader."""
+
+from __future__ import annotations
+
+from rag.assistant import Answer, Assistant, Delta
+
+try:
+    from tests.test_api_fixtures import ScriptedGenerator, tiny_runtime
+except ImportError:  # run from inside tests/
+    from test_api_fixtures import ScriptedGenerator, tiny_runtime
+
+QUESTION = "Welche Ziele verfolgt die Verordnung für interoperable europäische Lösungen?"
+ENGLISH = "What objectives does the regulation on interoperable European solutions pursue?"
+
+
+class FakeTranslator:
+    """German question → fixed English; English sentences → 'DE: …' (or with a figure added)."""
+
+    def __init__(self, change_figures: bool = False) -> None:
+        self.change_figures = change_figures
+        self.calls: list[tuple[str, str, str]] = []
+
+    def __call__(self, text, source_lang, target_lang="en", kind="question", max_tokens=None):
+        self.calls.append((text, target_lang, kind))
+        if target_lang == "en":
+            return ENGLISH
+        return "DE: " + text + (" binnen 99 Tagen" if self.change_figures else "")
+
+
+def _answer(tmp_path, translator: FakeTranslator, **overrides):
+    runtime = tiny_runtime(tmp_path, **overrides)
+    runtime._generator = generator = ScriptedGenerator()  # answers with source [1]'s first clause
+    runtime._translator = translator
+    return list(Assistant(runtime).stream(QUESTION)), generator
+
+
+def test_the_draft_is_written_from_the_translated_question_and_shown_translated(tmp_path):
+    translator = FakeTranslator()
+    events, _ = _answer(tmp_path, translator)
+    answer = events[-1]
+    assert isinstance(answer, Answer) and not answer.abstained, answer.abstain_reason
+    assert answer.lang == "de"
+    deltas = [e.text for e in events if isinstance(e, Delta)]
+    assert deltas == [answer.text], "the English draft is not streamed, only the translated answer"
+    assert answer.sentences and all(s.text.startswith("DE: ") for s in answer.sentences)
+    assert answer.text.rstrip().endswith("[1]") and answer.citations[0].n == 1
+    assert not answer.raw_text.startswith("DE: ")  # the draft itself stays as written (provenance)
+    assert ("en", "question") in {(t, k) for _, t, k in translator.calls}
+    assert ("de", "sentence") in {(t, k) for _, t, k in translator.calls}
+
+
+def test_a_translation_that_changes_a_figure_is_not_shown(tmp_path):
+    events, _ = _answer(tmp_path, FakeTranslator(change_figures=True))
+    answer = events[-1]
+    assert not answer.abstained and answer.sentences
+    assert all(not s.text.startswith("DE: ") and "99" not in s.text for s in answer.sentences)
+    assert answer.text == " ".join(s.text for s in answer.sentences)
+
+
+def test_switched_off_the_question_is_answered_as_asked(tmp_path):
+    translator = FakeTranslator()
+    events, _ = _answer(tmp_path, translator, answer_in_sources_language=False)
+    assert not any(kind == "sentence" and target == "de" for _, target, kind in translator.calls)
+    assert not any(isinstance(e, Delta) and e.text.startswith("DE: ") for e in events)
