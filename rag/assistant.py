@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
+from .answer_types import asks_yes_or_no
 from .generator import GenerationParams, loop_start
 from .language import detect_language
 from .query import unknown_act_names
@@ -17,6 +18,11 @@ from .store import IndexGeneration
 from .verify import best_quote, embedding_similarity, numbers_in, verify_sentences, with_marker
 
 ABSTAIN_TEXT = "The indexed documents do not answer this."
+
+
+def _declined(raw: str) -> bool:
+    """The model wrote nothing or NOT_FOUND."""
+    return not raw or NOT_FOUND in raw.upper().replace(" ", "_")
 
 
 def _run_silently(stream: Iterator) -> str:
@@ -147,8 +153,8 @@ class Assistant:
                 pivot = retriever.translation(standalone, lang, sources_lang)
             asked, asked_lang = (pivot, sources_lang) if pivot else (standalone, lang)
 
-            def prompt(selected: list[Hit]) -> list[dict]:
-                return build_messages(asked, selected, asked_lang, acts_named)
+            def prompt(selected: list[Hit], rule_not_verdict: bool = False) -> list[dict]:
+                return build_messages(asked, selected, asked_lang, acts_named, rule_not_verdict)
 
             hits = self._fit_to_context(hits, prompt, params)
             answer.passages = hits
@@ -156,10 +162,14 @@ class Assistant:
             drafted = self._generate(messages, params, timings)
             # A draft in the passages' language is not what the reader asked for: it is not streamed.
             raw = _run_silently(drafted) if pivot else (yield from drafted)
+            second_try = _declined(raw) and asks_yes_or_no(asked)
+            if second_try:
+                # The model declines most yes/no questions; asked for the deciding rule instead.
+                drafted = self._generate(prompt(hits, rule_not_verdict=True), params, timings)
+                raw = _run_silently(drafted) if pivot else (yield from drafted)
             answer.raw_text = raw
-            answer.lang = asked_lang
-            self._finish(answer, raw, hits)
-            answer.lang = lang
+            # The second draft overrides the model's own "not found": only its checked sentences stay.
+            self._finish(answer, raw, hits, asked_lang, asked, supported_only=second_try)
             if pivot and not answer.abstained:
                 self._translate_back(answer, sources_lang)
                 yield Delta(answer.text)
@@ -216,8 +226,11 @@ class Assistant:
         text = text.splitlines()[0].strip().strip('"').strip() if text else ""
         return text if 3 <= len(text) <= 400 else question
 
-    def _finish(self, answer: Answer, raw: str, hits: list[Hit]) -> None:
-        if not raw or NOT_FOUND in raw.upper().replace(" ", "_"):
+    def _finish(self, answer: Answer, raw: str, hits: list[Hit], draft_lang: str, question: str = "",
+                supported_only: bool = False) -> None:
+        """Parse and check the draft (written in `draft_lang`, answering `question`) into the
+        answer's sentences and citations; `supported_only` drops the sentences the check rejects."""
+        if _declined(raw):
             answer.abstain_reason = "the model found no answer in the passages"
             return
         text = drop_invalid_markers(raw, set(range(1, len(hits) + 1)))
@@ -226,9 +239,10 @@ class Assistant:
         if self.runtime.settings.verify:
             similarity = embedding_similarity(self.runtime.embedder.encode)
             shown = [s.text for s in sentences]
-            checked = self._in_sources_language(sentences, answer.lang, hits)
+            checked = self._in_sources_language(sentences, draft_lang, hits)
             verify_sentences(checked, lambda n: _support_text(hits[n - 1]), similarity,
-                             available=list(range(1, len(hits) + 1)))
+                             available=list(range(1, len(hits) + 1)),
+                             question=question if checked is sentences else "")
             for sentence, check in zip(sentences, checked):
                 if check is not sentence:
                     sentence.supported, sentence.reason = check.supported, check.reason
@@ -241,6 +255,10 @@ class Assistant:
                 answer.sentences = sentences
                 answer.abstain_reason = "no sentence of the draft answer is supported by its sources"
                 return
+            if supported_only:
+                kept = [(s, c) for s, c in zip(sentences, checked) if s.supported]
+                sentences, checked = [s for s, _ in kept], [c for _, c in kept]
+                text = " ".join(s.text for s in sentences)
         cited: list[int] = []
         for sentence in sentences:
             for n in sentence.cited:

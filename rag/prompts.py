@@ -5,7 +5,7 @@ from __future__ import annotations
 from .language import LANGUAGE_NAMES
 from .retrieval import Hit
 
-PROMPT_VERSION = "grounded-v7"
+PROMPT_VERSION = "grounded-v8"
 NOT_FOUND = "NOT_FOUND"
 
 SYSTEM = (
@@ -42,9 +42,17 @@ SEVERAL_ACTS_RULE = ("- The question is about more than one act: answer for each
 """Only for questions naming two or more acts, which the model otherwise answered for one of them."""
 
 
-def build_messages(question: str, hits: list[Hit], lang: str, acts_named: int = 0) -> list[dict]:
+RULE_NOT_VERDICT = ("- The question asks whether something is so. Do not answer yes or no: state the rule the "
+                    "sources set on this point, with its conditions or exceptions, in their words.\n")
+"""For a yes/no question the model declined (NOT_FOUND): asked again for the deciding rule instead of
+a verdict, with no NOT_FOUND option. Its yes/no verdicts were wrong too often to be shown."""
+
+
+def build_messages(question: str, hits: list[Hit], lang: str, acts_named: int = 0,
+                   rule_not_verdict: bool = False) -> list[dict]:
     """Sources first, then the question and the rules (measured better than a system prompt here).
-    `acts_named`: how many indexed acts the question names; two or more add a rule for comparisons."""
+    `acts_named`: how many indexed acts the question names; two or more add a rule for comparisons.
+    `rule_not_verdict`: the second attempt at a yes/no question (see RULE_NOT_VERDICT)."""
     language = LANGUAGE_NAMES.get(lang, "the language of the question")
     user = (
         f"Sources:\n\n{format_sources(hits)}\n\n"
@@ -54,9 +62,10 @@ def build_messages(question: str, hits: list[Hit], lang: str, acts_named: int = 
         "- Copy numbers, amounts, percentages, periods and dates exactly as the sources write them.\n"
         "- End each sentence with the number of the source it comes from, like [1].\n"
         "- If sources give different figures for different cases, give each figure with the case it applies to.\n"
-        + (SEVERAL_ACTS_RULE if acts_named > 1 else "") +
-        "- Use only what the sources say. The answer is usually in source [1] or [2].\n"
-        f"- Write {NOT_FOUND} only if no source contains the answer at all."
+        + (SEVERAL_ACTS_RULE if acts_named > 1 else "")
+        + (RULE_NOT_VERDICT if rule_not_verdict else "") +
+        "- Use only what the sources say. The answer is usually in source [1] or [2]."
+        + ("" if rule_not_verdict else f"\n- Write {NOT_FOUND} only if no source contains the answer at all.")
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

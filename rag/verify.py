@@ -23,6 +23,8 @@ MIN_LEXICAL_SUPPORT = 0.34
 MIN_SEMANTIC_SUPPORT = 0.45
 """Cosine similarity of sentence and passage embeddings accepted as support (tuned on the dev set)."""
 QUOTE_MAX_WORDS = 40
+_VERDICT_WORDS = set("yes ja oui tak nej nein non nie".split())
+"""Words that only give a verdict; they say nothing a passage could back."""
 
 _NUMBER = re.compile(r"\d+(?:[  .,]\d{3})*(?:[.,]\d+)?(?:\s*%)?|\d+\^\d+")
 _MONTHS = (
@@ -75,7 +77,7 @@ def evidence_numbers(text: str) -> set[str]:
     return numbers_in(text) | {_NUMBER_WORDS[m.group(1).lower()] for m in _NUMBER_WORD.finditer(text)}
 
 
-def _claim_numbers(sentence: str) -> set[str]:
+def claim_numbers(sentence: str) -> set[str]:
     """Numbers that make a claim: not list labels like '(a)' or '1.' at the start."""
     text = re.sub(r"^\s*\(?\d{1,2}[.)]\s+", "", sentence)
     return numbers_in(text)
@@ -89,22 +91,37 @@ class Support:
     semantic: float
 
 
+def restates_question(claim: str, question: str) -> bool:
+    """The sentence is the question turned into a statement ("Yes, X can be fined", "X does not
+    list Y", "A applies first"): at most one content word and no figure of its own. Its only
+    claim is the verdict, which word overlap with a passage cannot check."""
+    claim = strip_markers(claim)
+    said = set(tokenize(claim)) - _VERDICT_WORDS
+    own = said - set(tokenize(question))
+    if claim_numbers(claim) - numbers_in(question):
+        return False
+    return len(own) <= 1 and len(own) < 0.2 * max(len(said), 1)
+
+
 def check_sentence(
     sentence: str,
     passages: list[str],
     similarity: Callable[[str, list[str]], float] | None = None,
+    question: str = "",
 ) -> Support:
-    """Does the text of the cited passages support this sentence?"""
+    """Does the text of the cited passages support this sentence (an answer to `question`)?"""
     claim = strip_markers(sentence)
     if not passages:
         return Support(False, "cites no passage", 0.0, 0.0)
     if not any(ch.isalpha() for word in tokenize(claim) for ch in word):
         # "1 [1]." or a bare figure: nothing a passage could vouch for.
         return Support(False, "states nothing checkable", 0.0, 0.0)
+    if question and restates_question(claim, question):
+        return Support(False, "restates the question as a verdict; no passage states it", 0.0, 0.0)
     evidence = "\n".join(passages)
     stated = evidence_numbers(evidence)
     # A percentage written without its sign (or the reverse) still names the same figure.
-    missing = {m for m in _claim_numbers(claim) if m.rstrip("%") not in {e.rstrip("%") for e in stated}}
+    missing = {m for m in claim_numbers(claim) if m.rstrip("%") not in {e.rstrip("%") for e in stated}}
     if missing:
         return Support(False, f"number(s) not in the cited passage: {', '.join(sorted(missing))}", 0.0, 0.0)
     lexical = lexical_overlap(claim, evidence)
@@ -129,6 +146,7 @@ def verify_sentences(
     passage_text: Callable[[int], str | None],
     similarity: Callable[[str, list[str]], float] | None = None,
     available: list[int] | None = None,
+    question: str = "",
 ) -> None:
     """Set `supported` and `reason` on each sentence in place.
 
@@ -139,11 +157,11 @@ def verify_sentences(
     for sentence in sentences:
         texts = [t for t in (passage_text(n) for n in sentence.cited) if t]
         if sentence.cited:
-            result = check_sentence(sentence.text, texts, similarity)
+            result = check_sentence(sentence.text, texts, similarity, question)
             sentence.supported, sentence.reason = result.supported, result.reason
         else:
             sentence.supported, sentence.reason = False, "no citation"
-        if not sentence.supported and available:
+        if not sentence.supported and available and not (question and restates_question(sentence.text, question)):
             _reattribute(sentence, passage_text, similarity, [n for n in available if n not in sentence.cited])
 
 
@@ -200,11 +218,11 @@ def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS
     The result is always an exact substring of `passage`.
     """
     claim_words = set()
-    claim_numbers: set[str] = set()
+    figures: set[str] = set()
     for claim in claims:
         text = strip_markers(claim)
         claim_words |= set(tokenize(text))
-        claim_numbers |= _claim_numbers(text)
+        figures |= claim_numbers(text)
     spans = _spans(passage)
     if not spans:
         return ""
@@ -212,7 +230,7 @@ def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS
     def score(span: tuple[int, int]) -> float:
         text = passage[span[0]:span[1]]
         words = set(tokenize(text))
-        hits = len(words & claim_words) + 2 * len(numbers_in(text) & claim_numbers)
+        hits = len(words & claim_words) + 2 * len(numbers_in(text) & figures)
         return hits / (1 + 0.02 * len(text.split()))
 
     start, end = max(spans, key=score)
@@ -223,7 +241,7 @@ def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS
         best, best_hits = 0, -1
         for i in range(0, len(words) - max_words + 1):
             window = quote[words[i].start():words[i + max_words - 1].end()]
-            hits = len(set(tokenize(window)) & claim_words) + 2 * len(numbers_in(window) & claim_numbers)
+            hits = len(set(tokenize(window)) & claim_words) + 2 * len(numbers_in(window) & figures)
             if hits > best_hits:
                 best, best_hits = i, hits
         quote = quote[words[best].start():words[best + max_words - 1].end()]

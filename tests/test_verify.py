@@ -8,7 +8,8 @@ from rag.assistant import bound_history, is_relevant
 from rag.chunking import Chunk
 from rag.citations import cited_numbers, drop_invalid_markers, split_sentences
 from rag.retrieval import Hit
-from rag.verify import best_quote, check_sentence, evidence_numbers, normalise_number, numbers_in, verify_sentences, with_marker
+from rag.verify import (best_quote, check_sentence, evidence_numbers, normalise_number, numbers_in,
+                        restates_question, verify_sentences, with_marker)
 
 ART_99_3 = (
     "3. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be "
@@ -166,13 +167,13 @@ class _Runtime:
         self.translator = translator
 
 
-def _finish(runtime, raw: str, lang: str, passages: list[str]):
+def _finish(runtime, raw: str, lang: str, passages: list[str], question: str = "", supported_only: bool = False):
     from rag.assistant import Answer, Assistant
 
     hits = [Hit(Chunk(f"c{i}", "eu-ai-act-2024-1689.md", f"Article {i}", "", "", text), 1.0 / (i + 1))
             for i, text in enumerate(passages, start=1)]
-    answer = Answer(question="q", text="", abstained=True, passages=hits, lang=lang)
-    Assistant(runtime)._finish(answer, raw, hits)
+    answer = Answer(question=question or "q", text="", abstained=True, passages=hits, lang=lang)
+    Assistant(runtime)._finish(answer, raw, hits, lang, question, supported_only)
     return answer
 
 
@@ -211,3 +212,53 @@ def test_translated_check_moves_the_citation_on_the_original_sentence():
     answer = _finish(runtime, GERMAN.replace("[1]", "[2]"), "de", [ART_99_3, ART_33_1])
     assert answer.sentences[0].supported and answer.sentences[0].cited == [1]
     assert answer.text == GERMAN
+
+
+FINE_QUESTION = "Can providers be fined for prohibited AI practices?"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Yes, providers can be fined for prohibited AI practices [1].",
+    "No. Providers cannot be fined for prohibited AI practices.",
+    "Providers can be fined for prohibited AI practices under the Regulation [1].",
+])
+def test_a_verdict_that_restates_the_question_is_recognised(sentence):
+    assert restates_question(sentence, FINE_QUESTION)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Non-compliance with the prohibition is subject to fines of up to EUR 35 000 000 [1].",
+    "Providers can be fined for prohibited AI practices by the market surveillance authority [1].",
+    "Fines apply to providers.",  # short, with one word of its own
+])
+def test_a_sentence_with_its_own_content_is_not_a_restatement(sentence):
+    assert not restates_question(sentence, FINE_QUESTION)
+
+
+def test_a_restated_verdict_is_unsupported_even_when_its_words_are_in_the_passage():
+    claim = "Yes, non-compliance with the prohibition of the AI practices is subject to administrative fines."
+    question = "Is non-compliance with the prohibition of the AI practices subject to administrative fines?"
+    assert check_sentence(claim, [ART_99_3]).supported
+    result = check_sentence(claim, [ART_99_3], question=question)
+    assert not result.supported and "restates the question" in result.reason
+
+
+VERDICT_THEN_RULE = ("Yes, non-compliance with the prohibition of AI practices is subject to administrative fines [1]. "
+                     "Non-compliance with the prohibition of the AI practices referred to in Article 5 is subject to "
+                     "administrative fines of up to 35 000 000 EUR [1].")
+VERDICT_QUESTION = "Is non-compliance with the prohibition of AI practices subject to administrative fines?"
+
+
+def test_a_restated_verdict_is_marked_but_kept_in_a_first_draft():
+    answer = _finish(_Runtime({}), VERDICT_THEN_RULE, "en", [ART_99_3], VERDICT_QUESTION)
+    assert [s.supported for s in answer.sentences] == [False, True]
+    assert answer.text.startswith("Yes,")
+
+
+def test_supported_only_keeps_just_the_checked_sentences_and_their_citations():
+    answer = _finish(_Runtime({}), VERDICT_THEN_RULE.replace("fines [1]. ", "fines [2]. "), "en",
+                     [ART_99_3, ART_33_1], VERDICT_QUESTION, supported_only=True)
+    assert not answer.abstained
+    assert answer.text.startswith("Non-compliance") and "Yes" not in answer.text
+    assert [s.supported for s in answer.sentences] == [True]
+    assert [c.n for c in answer.citations] == [1] and "35 000 000" in answer.citations[0].quote
