@@ -10,8 +10,9 @@ from .citations import AnswerSentence, drop_invalid_markers, split_sentences, st
 from .answer_types import asks_yes_or_no
 from .generator import GenerationParams, loop_start
 from .language import detect_language
+from .parallels import find_parallels, parallel_sentence
 from .query import unknown_act_names
-from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages
+from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages, unit_title_of
 from .retrieval import Hit, SearchFilters
 from .runtime import Runtime
 from .store import IndexGeneration
@@ -23,6 +24,18 @@ ABSTAIN_TEXT = "The indexed documents do not answer this."
 def _declined(raw: str) -> bool:
     """The model wrote nothing or NOT_FOUND."""
     return not raw or NOT_FOUND in raw.upper().replace(" ", "_")
+
+
+def _add_parallels(answer: "Answer", hits: list[Hit]) -> None:
+    """Append, verbatim and cited, what other articles say in the same words with another figure."""
+    for parallel in find_parallels(answer.sentences, hits):
+        hit = hits[parallel.n - 1]
+        sentence = parallel_sentence(parallel, hit, answer.lang, unit_title_of(hit.chunk.heading))
+        answer.sentences.append(sentence)
+        answer.text = f"{answer.text.rstrip()} {sentence.text}"
+        answer.citations.append(Citation(
+            n=parallel.n, doc=hit.chunk.doc, title=hit.doc_title, locator=hit.chunk.locator,
+            text=hit.chunk.text, chunk_id=hit.chunk.id, score=hit.score, quote=parallel.quote))
 
 
 def _run_silently(stream: Iterator) -> str:
@@ -172,6 +185,9 @@ class Assistant:
             self._finish(answer, raw, hits, asked_lang, asked, supported_only=second_try)
             if pivot and not answer.abstained:
                 self._translate_back(answer, sources_lang)
+            if not answer.abstained:
+                _add_parallels(answer, hits)
+            if pivot and not answer.abstained:
                 yield Delta(answer.text)
         timings["total"] = time.perf_counter() - started
         if log:

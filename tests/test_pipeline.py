@@ -29,9 +29,6 @@ def test_ask_with_fast_model_cites_only_retrieved_passages(small_index):
     assert set(data) >= {"answer", "abstained", "citations", "passages"}
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 2): retrieval ranks Article 100(2) (fines on Union "
-                   "institutions, same wording, shorter) above Article 99(3); the 1.5B model answers from "
-                   "source [1] and, on this three-act index, repeats itself")
 def test_default_model_answers_the_fine_question(small_index):
     """The product's promise on its default generator: the right number, cited to Article 99."""
     from rag.config import load_settings
