@@ -87,7 +87,7 @@ def main() -> int:
         rows.append((name, run(retriever, questions, args.k)))
         print(f"done: {name}", file=sys.stderr)
     langs = sorted({lang for _, r in rows for lang in r["by_lang"]})
-    header = f"| system | recall@5 | recall@1 | MRR | " + " | ".join(f"r@5 {lang}" for lang in langs) \
+    header = "| system | recall@5 | recall@1 | MRR | " + " | ".join(f"r@5 {lang}" for lang in langs) \
         + " | p50 ms | p95 ms |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
