@@ -33,9 +33,12 @@ def _add_parallels(answer: "Answer", hits: list[Hit]) -> None:
         sentence = parallel_sentence(parallel, hit, answer.lang, unit_title_of(hit.chunk.heading))
         answer.sentences.append(sentence)
         answer.text = f"{answer.text.rstrip()} {sentence.text}"
-        answer.citations.append(Citation(
-            n=parallel.n, doc=hit.chunk.doc, title=hit.doc_title, locator=hit.chunk.locator,
-            text=hit.chunk.text, chunk_id=hit.chunk.id, score=hit.score, quote=parallel.quote))
+        answer.citations.append(_citation(parallel.n, hit, parallel.quote))
+
+
+def _citation(n: int, hit: Hit, quote: str) -> "Citation":
+    return Citation(n=n, doc=hit.chunk.doc, title=hit.doc_title, locator=hit.chunk.locator,
+                    text=hit.chunk.text, chunk_id=hit.chunk.id, score=hit.score, quote=quote)
 
 
 def _run_silently(stream: Iterator) -> str:
@@ -183,12 +186,12 @@ class Assistant:
             answer.raw_text = raw
             # The second draft overrides the model's own "not found": only its checked sentences stay.
             self._finish(answer, raw, hits, asked_lang, asked, supported_only=second_try)
-            if pivot and not answer.abstained:
-                self._translate_back(answer, sources_lang)
             if not answer.abstained:
+                if pivot:
+                    self._translate_back(answer, sources_lang)
                 _add_parallels(answer, hits)
-            if pivot and not answer.abstained:
-                yield Delta(answer.text)
+                if pivot:
+                    yield Delta(answer.text)
         timings["total"] = time.perf_counter() - started
         if log:
             answer.id = self.runtime.provenance.append(
@@ -287,10 +290,7 @@ class Assistant:
         for n in cited:
             hit = hits[n - 1]
             claims = [c.text for s, c in zip(sentences, checked) if n in s.cited]
-            answer.citations.append(Citation(
-                n=n, doc=hit.chunk.doc, title=hit.doc_title, locator=hit.chunk.locator,
-                text=hit.chunk.text, chunk_id=hit.chunk.id, score=hit.score,
-                quote=best_quote(hit.chunk.text, claims)))
+            answer.citations.append(_citation(n, hit, best_quote(hit.chunk.text, claims)))
 
     def _translate_back(self, answer: Answer, sources_lang: str) -> None:
         """Each checked sentence into the answer's language, its markers kept. A sentence whose

@@ -10,22 +10,19 @@ the answer verbatim, with its locator and citation, so the reader sees both case
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .citations import AnswerSentence, strip_markers
 from .lexical import tokenize
 from .query import parse_locator
 from .retrieval import Hit
-from .verify import claim_numbers
+from .verify import claim_numbers, clauses
 
 MIN_SHARED_WORDS = 0.8
 """Share of the answer's source sentence's words that the parallel sentence repeats."""
 MIN_ORIGIN_WORDS = 6
 """A shorter source sentence ("It shall apply from 2 May 2023.") is repeated by too many others."""
 MAX_PARALLELS = 2
-
-_SENTENCE_BREAK = re.compile(r"(?<=[.;:])\s+|\n+")
 
 LEAD = {
     "en": "{where} says the same with another figure",
@@ -40,18 +37,14 @@ class Parallel:
     quote: str  # verbatim from that source
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_BREAK.split(text) if s.strip()]
-
-
 def _words(text: str) -> set[str]:
     return {w for w in tokenize(text) if not w[0].isdigit()}
 
 
-def _unit(hit: Hit) -> tuple[str, tuple | None]:
-    """(document, (kind, number)) of the passage's article, annex or recital."""
+def _unit(hit: Hit) -> tuple | None:
+    """(kind, number) of the passage's article, annex or recital."""
     parsed = parse_locator(hit.chunk.locator)
-    return hit.chunk.doc, parsed[:2] if parsed else None
+    return parsed[:2] if parsed else None
 
 
 def find_parallels(sentences: list[AnswerSentence], hits: list[Hit]) -> list[Parallel]:
@@ -64,34 +57,38 @@ def find_parallels(sentences: list[AnswerSentence], hits: list[Hit]) -> list[Par
         if not sentence.supported or not figures:
             continue
         for n in sentence.cited:
-            source = hits[n - 1]
-            for origin in _sentences(source.chunk.text):
+            source, unit = hits[n - 1], _unit(hits[n - 1])
+            if unit is None:
+                continue
+            # Another article (annex, ...) of the same act and kind: a recital restating an
+            # article is commentary, not a second rule.
+            others = [(m, h) for m, h in enumerate(hits, start=1)
+                      if h.chunk.doc == source.chunk.doc and _unit(h) not in (None, unit)
+                      and _unit(h)[0] == unit[0]]
+            for origin in clauses(source.chunk.text):
                 origin_numbers = claim_numbers(origin)
-                if not origin_numbers & figures:
+                if not origin_numbers & figures or len(_words(origin)) < MIN_ORIGIN_WORDS:
                     continue
-                origin_words = _words(origin)
-                if len(origin_words) < MIN_ORIGIN_WORDS:
-                    continue
-                for m, other in enumerate(hits, start=1):
-                    if m == n or any(p.n == m for p in found) or other.chunk.doc != source.chunk.doc:
-                        continue
-                    unit, other_unit = _unit(source)[1], _unit(other)[1]
-                    # Another article (annex, ...) than the source's, of the same kind: a recital
-                    # restating an article is commentary, not a second rule.
-                    if other_unit is None or other_unit == unit or unit is None or other_unit[0] != unit[0]:
-                        continue
-                    for candidate in _sentences(other.chunk.text):
-                        numbers = claim_numbers(candidate)
-                        # Another figure, one the answer does not state yet.
-                        if numbers & figures or not numbers - origin_numbers - stated:
-                            continue
-                        shared = len(origin_words & _words(candidate)) / max(len(origin_words), 1)
-                        if shared >= MIN_SHARED_WORDS:
-                            found.append(Parallel(m, candidate))
-                            break
+                for m, other in others:
+                    quote = _repeat(origin, origin_numbers, other, figures, stated)
+                    if quote and all(p.n != m for p in found):
+                        found.append(Parallel(m, quote))
                     if len(found) >= MAX_PARALLELS:
                         return found
     return found
+
+
+def _repeat(origin: str, origin_numbers: set[str], other: Hit, figures: set[str], stated: set[str]) -> str | None:
+    """The sentence of `other` that repeats `origin` without the sentence's `figures` and with a
+    figure of its own that the answer has not `stated`."""
+    origin_words = _words(origin)
+    for candidate in clauses(other.chunk.text):
+        numbers = claim_numbers(candidate)
+        if numbers & figures or not numbers - origin_numbers - stated:
+            continue
+        if len(origin_words & _words(candidate)) >= MIN_SHARED_WORDS * len(origin_words):
+            return candidate
+    return None
 
 
 def parallel_sentence(parallel: Parallel, hit: Hit, lang: str, unit_title: str) -> AnswerSentence:

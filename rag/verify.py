@@ -223,7 +223,7 @@ def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS
         text = strip_markers(claim)
         claim_words |= set(tokenize(text))
         figures |= claim_numbers(text)
-    spans = _spans(passage)
+    spans = clause_spans(passage)
     if not spans:
         return ""
 
@@ -249,7 +249,12 @@ def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS
     return quote
 
 
-def _spans(passage: str) -> list[tuple[int, int]]:
+def clauses(passage: str) -> list[str]:
+    """The passage's sentences and clauses (split after '.', ';', ':' and at line breaks), trimmed."""
+    return [passage[start:end] for start, end in clause_spans(passage)]
+
+
+def clause_spans(passage: str) -> list[tuple[int, int]]:
     spans = []
     start = 0
     for match in _SPAN_BREAK.finditer(passage):
