@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .documents import Block, LoadedDocument
+from .query import parse_locator
 
 MAX_WORDS = 180
 """Upper bound on a passage's words: a paragraph or a few short points."""
@@ -327,3 +328,71 @@ def _make_chunk(segs: list[_Segment], whole: bool) -> Chunk:
     text = "\n".join(s.text for s in segs)
     return Chunk(id="", doc="", locator=locator, heading=first.heading, context=context, text=text,
                  page=pages[0] if pages else None)
+
+
+# --------------------------------------------------------------------------- sentences
+
+SENTENCE_MIN_WORDS = 8
+"""Clauses shorter than this ("(a) where:") are joined to the next one: alone they say too little."""
+SENTENCE_UNITS_VERSION = 1
+"""Changes whenever `sentence_units` would split or label passages differently (index manifests
+record it, so stored sentence vectors are reused only when they were made the same way)."""
+
+
+def sentence_units(chunk: Chunk, min_words: int = SENTENCE_MIN_WORDS) -> list[str]:
+    """The passage sentence by sentence, for the embedder: its clauses joined up to `min_words`
+    words, each led by the unit's title ("Penalties: Non-compliance with … shall be subject to …").
+
+    One vector per passage blurs its sentences together, and the embedder reads only the first
+    256 tokens of a long passage; a question is usually answered by one sentence, which a vector of
+    its own lets the question meet directly."""
+    units: list[str] = []
+    pending = ""
+    for clause in clauses(chunk.text):
+        pending = f"{pending} {clause}" if pending else clause
+        if len(pending.split()) >= min_words:
+            units.append(pending)
+            pending = ""
+    if pending:
+        if units:
+            units[-1] = f"{units[-1]} {pending}"
+        else:
+            units.append(pending)
+    units = units or [chunk.text.strip() or chunk.locator]  # every passage gets at least one
+    title = unit_title(chunk.heading)
+    return [f"{title}: {u}" for u in units] if title else units
+
+
+def unit_title(heading: str) -> str:
+    """The innermost title of a heading path, without its label: "… > Article 54 — Entry into
+    force and application" → "Entry into force and application"."""
+    last = heading.split(" > ")[-1]
+    parts = last.split(" — ", 1)
+    return parts[1] if len(parts) == 2 else ("" if parse_locator(last) else last)
+
+_SPAN_BREAK = re.compile(r"(?<=[.;:])\s+|\n+")
+
+
+def clauses(passage: str) -> list[str]:
+    """The passage's sentences and clauses (split after '.', ';', ':' and at line breaks), trimmed."""
+    return [passage[start:end] for start, end in clause_spans(passage)]
+
+
+def clause_spans(passage: str) -> list[tuple[int, int]]:
+    spans = []
+    start = 0
+    for match in _SPAN_BREAK.finditer(passage):
+        if passage[start:match.start()].strip():
+            spans.append(_trim(passage, start, match.start()))
+        start = match.end()
+    if passage[start:].strip():
+        spans.append(_trim(passage, start, len(passage)))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Chunk, chunk_document
+from .chunking import Chunk, chunk_document, sentence_units
 from .documents import LoadedDocument, SkipFile, load_document, supported_suffixes
 from .embedder import Embedder
 from .errors import SovragError
-from .store import DocumentRecord, IndexStore, check_embedder, embed_text
+from .store import DocumentRecord, IndexStore, SentenceVectors, check_embedder, embed_text
 
 IGNORED_NAMES = {"SOURCES.md", "README.md", ".DS_Store", "Thumbs.db"}
 """Corpus bookkeeping files, not documents (nor are Office lock files `~$…`)."""
@@ -36,6 +36,7 @@ class IngestReport:
     passages: int = 0
     documents: int = 0
     embedded: int = 0
+    sentences_embedded: int = 0
     seconds: float = 0.0
     generation: str = ""
 
@@ -43,7 +44,8 @@ class IngestReport:
         return (
             f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
             f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped; "
-            f"{self.documents} documents, {self.passages} passages ({self.embedded} embedded) "
+            f"{self.documents} documents, {self.passages} passages ({self.embedded} embedded, "
+            f"{self.sentences_embedded} sentences embedded) "
             f"in {self.seconds:.1f} s; generation {self.generation or '-'}"
         )
 
@@ -143,8 +145,6 @@ def run_ingest(
     progress_hook: Callable[[str, float], None] | None = None,
 ) -> IngestReport:
     """The one ingestion routine behind build, update, remove and uploads."""
-    from tqdm import tqdm
-
     started = time.perf_counter()
     report = IngestReport()
     hook = progress_hook or (lambda stage, fraction: None)
@@ -241,25 +241,22 @@ def run_ingest(
             else:
                 todo.append(i)
         if todo:
-            hook("embedding", 0.2)
-            with tqdm(total=len(todo), desc="Embedding", unit="passage", disable=not show_progress,
-                      file=sys.stderr) as bar:
-                done = [0]
-
-                def advance(n: int) -> None:
-                    bar.update(n)
-                    done[0] += n
-                    hook("embedding", 0.2 + 0.75 * done[0] / len(todo))
-
-                vectors[todo] = embedder.encode([texts[i] for i in todo], progress=advance)
+            vectors[todo] = _encode(embedder, [texts[i] for i in todo], "passage", show_progress,
+                                    lambda f: hook("embedding", 0.2 + 0.35 * f))
         report.embedded = len(todo)
+        # Sentence vectors of unchanged passages are copied like their passage vectors.
+        sources = [sc.row for sc in kept] + [reusable.get(h) for h in hashes[len(kept):]]
+        old_sentences = previous.sentences if previous is not None and not full_rebuild else None
+        sentences, report.sentences_embedded = _sentence_vectors(
+            chunks, sources, old_sentences, embedder, dimension, show_progress,
+            lambda f: hook("embedding", 0.55 + 0.4 * f))
         hook("writing", 0.95)
         if not report.added and not report.changed and not report.removed and previous is not None \
                 and not full_rebuild:
             report.generation = previous.name
         else:
             generation = store.write_generation(documents, chunks, hashes, vectors, texts,
-                                                embedder.model_id, dimension)
+                                                embedder.model_id, dimension, sentences)
             report.generation = generation.name
             generation.close()
         report.passages = len(chunks)
@@ -269,6 +266,46 @@ def run_ingest(
     report.seconds = time.perf_counter() - started
     hook("done", 1.0)
     return report
+
+
+def _encode(embedder: Embedder, texts: list[str], unit: str, show_progress: bool,
+            fraction: Callable[[float], None]) -> np.ndarray:
+    """Embed with a progress bar (`unit` names what is counted) and a 0→1 progress callback."""
+    from tqdm import tqdm
+
+    fraction(0.0)
+    with tqdm(total=len(texts), desc="Embedding", unit=unit, disable=not show_progress,
+              file=sys.stderr) as bar:
+        done = [0]
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            done[0] += n
+            fraction(done[0] / len(texts))
+
+        return embedder.encode(texts, progress=advance)
+
+
+def _sentence_vectors(chunks: list[Chunk], sources: list[int | None], old: SentenceVectors | None,
+                      embedder: Embedder, dimension: int, show_progress: bool,
+                      fraction: Callable[[float], None]) -> tuple[SentenceVectors, int]:
+    """Vectors of every passage's sentence units; a passage whose vectors come from the previous
+    generation (`sources[i]` is its old row) takes its sentence vectors from there too."""
+    units = [sentence_units(c) for c in chunks]
+    counts = np.array([len(u) for u in units], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    vectors = np.zeros((int(starts[-1]), dimension), dtype=np.float32)
+    todo: list[int] = []
+    for i, source in enumerate(sources):
+        previous = old.of_row(source) if old is not None and source is not None else None
+        if previous is not None and len(previous) == counts[i]:
+            vectors[starts[i]:starts[i + 1]] = previous
+        else:
+            todo.extend(range(starts[i], starts[i + 1]))
+    if todo:
+        flat = [u for passage in units for u in passage]
+        vectors[todo] = _encode(embedder, [flat[j] for j in todo], "sentence", show_progress, fraction)
+    return SentenceVectors(vectors, np.repeat(np.arange(len(chunks)), counts), len(chunks)), len(todo)
 
 
 def _is_under(path: Path, root: Path) -> bool:

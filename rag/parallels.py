@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .chunking import clauses
 from .citations import AnswerSentence, strip_markers
 from .lexical import tokenize
 from .query import parse_locator
 from .retrieval import Hit
-from .verify import claim_numbers, clauses
+from .verify import claim_numbers
 
 MIN_SHARED_WORDS = 0.8
 """Share of the answer's source sentence's words that the parallel sentence repeats."""

@@ -303,6 +303,31 @@ def parse_references(text: str) -> list[Reference]:
     return refs
 
 
+_CITED_ARTICLES = re.compile(
+    r"(?<!\w)(?:Articles?|Artikel|Artikels|Artikeln|article|articles)\s+"
+    r"(\d+[a-z]?(?:\s*\(\w{1,4}\))*(?:\s*(?:,|and|or|to|und|bis|et|à|og|til)\s*(?:Articles?\s+)?"
+    r"(?:\d+[a-z]?|\(\w{1,4}\))(?:\s*\(\w{1,4}\))*)*)",
+)
+_ARTICLE_NUMBER = re.compile(r"(?<![\w(])\d+[a-z]?(?![\w)])")
+_RANGE_WORDS = re.compile(r"^\s*(?:to|bis|à|til)\s*$")
+
+
+def cited_articles(text: str) -> set[str]:
+    """Article numbers a provision's text refers to: "Article 14", "Articles 5, 6 and 7",
+    "Articles 35 to 51" (every number of the range), "Article 3(1) to (4) and Article 17"."""
+    numbers: set[str] = set()
+    for m in _CITED_ARTICLES.finditer(text):
+        listed = m.group(1)
+        found = list(_ARTICLE_NUMBER.finditer(listed))
+        for i, n in enumerate(found):
+            numbers.add(n.group().lower())
+            if i and _RANGE_WORDS.match(listed[found[i - 1].end():n.start()]):
+                low, high = found[i - 1].group(), n.group()
+                if low.isdigit() and high.isdigit() and 0 < int(high) - int(low) <= 200:
+                    numbers.update(str(k) for k in range(int(low), int(high) + 1))
+    return numbers
+
+
 _LOCATOR = re.compile(r"^\s*(?P<kind>[^\W\d_]+\.?)\s+(?P<num>\d+[a-z]?|[IVXLC]+)\b(?P<rest>.*)$", re.IGNORECASE)
 _LOCATOR_PARTS = re.compile(r"\((\w{1,4})\)")
 

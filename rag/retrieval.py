@@ -1,5 +1,5 @@
-"""Hybrid retrieval: dense (FAISS vectors) and BM25 rankings fused by weighted reciprocal rank,
-scoped by what the question says about itself.
+"""Hybrid retrieval: dense (passage and best-sentence vectors) and BM25 rankings fused by weighted
+reciprocal rank, scoped by what the question says about itself.
 
 Besides its words, a question about EU law usually names its act ("under the GDPR", "DSGVO") and
 sometimes cites a unit ("Art. 5(1)(c)") or relies on an exact string ("72 hours", a quoted defined
@@ -11,6 +11,7 @@ lack are translated (optional callable) and both forms are searched.
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -18,13 +19,15 @@ from typing import Callable
 
 import numpy as np
 
-from .answer_types import holds_value
-from .chunking import Chunk
+from .answer_types import DATE, holds_value
+from .chunking import Chunk, unit_title
 from .embedder import Embedder
 from .lexical import LexicalIndex, tokenize_truncated
-from .query import (ActCatalog, DocumentInfo, QueryAnalysis, analyse, locator_span, normalise_text,
-                    parse_locator)
+from .query import (ActCatalog, DocumentInfo, QueryAnalysis, analyse, cited_articles, locator_span,
+                    normalise_text, parse_locator)
 from .store import IndexGeneration
+
+log = logging.getLogger(__name__)
 
 RRF_K = 60
 """The usual reciprocal-rank-fusion constant: damps the weight of the very first ranks."""
@@ -57,7 +60,7 @@ class RetrievalOptions:
     """Inside a scope of a few hundred passages the first ranks must count: a small k sharpens RRF."""
     mmr_lambda: float | None = None
     """MMR trade-off (1 = relevance only); None disables diversification."""
-    weight_dense: float = 1.0
+    weight_dense: float = 0.5
     weight_lexical: float = 1.0
     weight_reference: float = 2.0
     """An explicitly cited unit is strong intent: it outweighs either text ranking."""
@@ -73,6 +76,14 @@ class RetrievalOptions:
     weight_heading: float = 0.5
     recital_prior: float = 0.5
     """Multiplier on recitals' fused scores: answers are expected in the operative provisions."""
+    weight_sentence: float = 0.5
+    """Dense similarity of a passage's best-matching sentence (`chunking.sentence_units`): a
+    question usually meets one sentence, which the passage's single vector blurs or truncates."""
+    weight_applicability: float = 0.5
+    """For date questions: passages holding a date that cite the article asked about ("Article 14
+    shall apply from …"), since acts set their provisions' dates in separate articles."""
+    applicability_units: int = 3
+    """How many of the best-matching articles count as "the article asked about"."""
     weight_original_when_translated: float = 0.5
     """Weight of the untranslated question's lists once a translation exists (English-only models)."""
 
@@ -114,12 +125,18 @@ class _PassageTable:
         """(doc, kind, number) → rows of that article/annex/recital, in document order."""
         self.spans: list[list[str]] = [[] for _ in range(n)]
         self.texts: list[str] = [""] * n
+        self.raw_texts: list[str] = [""] * n
+        self.unit_of_row: list[str | None] = [None] * n
+        self._cited: dict[int, set[str]] = {}
         by_doc: dict[str, list[int]] = {}
         for s in stored:
             self.doc_of_row[s.row] = s.chunk.doc
             by_doc.setdefault(s.chunk.doc, []).append(s.row)
             self.texts[s.row] = normalise_text(s.chunk.text)
+            self.raw_texts[s.row] = s.chunk.text
             parsed = parse_locator(s.chunk.locator)
+            if parsed and parsed[0] == "article":
+                self.unit_of_row[s.row] = parsed[1]
             if parsed:
                 self.units.setdefault((s.chunk.doc, parsed[0], parsed[1]), []).append(s.row)
                 self.spans[s.row] = locator_span(s.chunk.locator)
@@ -136,6 +153,17 @@ class _PassageTable:
         self._holding_lock = threading.Lock()
         self._holding: dict[str, np.ndarray] = {}
         self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
+        self.sentences = generation.sentences
+        if self.sentences is None and n:
+            log.warning("Index generation %s has no sentence vectors (written by an older sovrag): "
+                        "retrieval runs without them until `sovrag index build` rebuilds it.", generation.name)
+
+    def cited(self, row: int) -> set[str]:
+        """Article numbers the passage's text cites; parsed on first use."""
+        found = self._cited.get(row)
+        if found is None:
+            found = self._cited[row] = cited_articles(self.raw_texts[row])
+        return found
 
     def holding(self, kind: str) -> np.ndarray:
         """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""
@@ -236,14 +264,6 @@ class Retriever:
 
     # ------------------------------------------------------------------ search
 
-    def dense_scores(self, query: str, mask: np.ndarray | None = None) -> np.ndarray:
-        """Cosine similarity of every passage (vectors are normalised); -inf outside the mask."""
-        vector = self.embedder.encode_query(query).astype(np.float32)
-        scores = self.table.vectors @ vector
-        if mask is not None:
-            scores = np.where(mask, scores, -np.inf)
-        return scores.astype(np.float32, copy=False)
-
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
                translate: bool = True) -> list[Hit]:
         """Top-k passages; `translate=False` never calls the generator."""
@@ -261,9 +281,13 @@ class Retriever:
         lexical_lists: list[int] = []
         for text, weight in plan.forms:
             if opts.dense:
-                lists.append(self.dense_scores(text))
+                vector = self.embedder.encode_query(text).astype(np.float32)
+                lists.append(table.vectors @ vector)
                 weights.append(weight * opts.weight_dense)
                 dense_lists.append(len(lists) - 1)
+                if opts.weight_sentence and table.sentences is not None:
+                    lists.append(table.sentences.best_similarity(vector))
+                    weights.append(weight * opts.weight_sentence)
             if opts.lexical:
                 lexical = self.generation.lexical.scores(text)
                 lists.append(np.where(lexical > 0, lexical, -np.inf).astype(np.float32))
@@ -292,6 +316,9 @@ class Retriever:
             lists += [exact, defining]
             weights += [opts.weight_exact, opts.weight_definition]
         kind = plan.analysis.answer_kind
+        if opts.weight_applicability > 0 and kind == DATE:
+            lists.append(self._applicability_scores(plan, base_fused, scope))
+            weights.append(opts.weight_applicability)
         if opts.weight_answer_kind > 0 and kind:
             # Same relevance order, restricted to passages that hold such a value.
             so_far, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
@@ -341,6 +368,38 @@ class Retriever:
                     exact_part = bool(ref.parts) and ref.parts[0] in table.spans[row]
                     # Tie-break inside a unit by the question's own relevance (base_fused < 1).
                     scores[row] = max(scores[row], (2.0 if exact_part else 1.0) + float(base_fused[row]))
+        return scores
+
+    def _applicability_scores(self, plan: _Plan, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
+        """Dates of a provision are often set by another one that cites it ("Article 14 shall apply
+        from 11 September 2026"): passages holding a date that cite an article the question names
+        (weight 2) or an article among the best text matches (weight 1)."""
+        table = self.table
+        targets: dict[tuple[str, str], float] = {}
+        top_docs = plan.scope_docs or list(table.doc_lang)
+        for ref, act in plan.analysis.references:
+            if ref.kind == "article":
+                for doc in (plan.act_docs.get(act, top_docs) if act else top_docs):
+                    targets[(doc, ref.number)] = 2.0
+        seen_units = 0
+        for row in np.argsort(-np.where(scope, base_fused, -np.inf))[:50]:
+            if base_fused[row] <= 0 or seen_units >= self.options.applicability_units:
+                break
+            unit = table.unit_of_row[row]
+            if unit is not None:
+                key = (table.doc_of_row[row], unit)
+                if key not in targets:
+                    targets[key] = 1.0
+                    seen_units += 1
+        scores = np.full(self.generation.size, -np.inf, dtype=np.float32)
+        if not targets:
+            return scores
+        for row in np.flatnonzero(scope & table.holding(DATE)):
+            doc = table.doc_of_row[row]
+            own = table.unit_of_row[row]
+            hit = sum(targets.get((doc, n), 0.0) for n in table.cited(row) if n != own)
+            if hit:
+                scores[row] = hit + float(base_fused[row])
         return scores
 
     def _exact_scores(self, terms: list[str], base_fused: np.ndarray,
@@ -405,14 +464,6 @@ def _leading_docs(base_fused: np.ndarray, table: "_PassageTable", n: int) -> lis
 
 
 _QUOTES = [("‘", "’"), ("“", "”"), ('"', '"'), ("«", "»"), ("„", "“")]
-
-
-def unit_title(heading: str) -> str:
-    """The innermost title of a heading path, without its label: "… > Article 54 — Entry into
-    force and application" → "Entry into force and application"."""
-    last = heading.split(" > ")[-1]
-    parts = last.split(" — ", 1)
-    return parts[1] if len(parts) == 2 else ("" if parse_locator(last) else last)
 
 
 def _preferred_versions(act, lang: str) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import Chunk
+from .chunking import SENTENCE_UNITS_VERSION, Chunk
 from .errors import IndexMismatchError, IndexMissingError, SovragError
 from .lexical import LexicalIndex
 
@@ -64,6 +64,46 @@ class StoredChunk:
     embed_hash: str
 
 
+class SentenceVectors:
+    """One vector per sentence unit of every passage (`chunking.sentence_units`), grouped by row.
+
+    `rows[i]` is the passage row of vector i; rows are non-decreasing and every passage has at
+    least one unit, so a passage's units are the slice `starts[row]:starts[row + 1]`."""
+
+    def __init__(self, vectors: np.ndarray, rows: np.ndarray, passages: int) -> None:
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.rows = np.asarray(rows, dtype=np.int32)
+        if len(self.vectors) != len(self.rows):
+            raise ValueError("sentence vectors and rows must align")
+        self.starts = np.searchsorted(self.rows, np.arange(passages + 1)).astype(np.int64)
+        if passages and (np.any(np.diff(self.starts) <= 0) or np.any(np.diff(self.rows) < 0)):
+            raise ValueError("every passage needs at least one sentence vector, in row order")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def of_row(self, row: int) -> np.ndarray:
+        return self.vectors[self.starts[row]:self.starts[row + 1]]
+
+    def best_similarity(self, query_vector: np.ndarray) -> np.ndarray:
+        """Per passage, the cosine similarity of its best-matching sentence (vectors are normalised)."""
+        if not len(self.rows):
+            return np.zeros(len(self.starts) - 1, dtype=np.float32)
+        return np.maximum.reduceat(self.vectors @ query_vector, self.starts[:-1]).astype(np.float32)
+
+    def save(self, directory: Path) -> None:
+        np.save(directory / "sentence_vectors.npy", self.vectors)
+        np.save(directory / "sentence_rows.npy", self.rows)
+
+    @classmethod
+    def load(cls, directory: Path, passages: int) -> "SentenceVectors | None":
+        """The generation's sentence vectors; None for a generation written before they existed."""
+        vectors, rows = directory / "sentence_vectors.npy", directory / "sentence_rows.npy"
+        if not vectors.exists() or not rows.exists():
+            return None
+        return cls(np.load(vectors), np.load(rows), passages)
+
+
 def embed_text(chunk: Chunk, doc_title: str) -> str:
     """What the embedder and BM25 see: document title, unit heading, locator, context, text."""
     parts = [f"{doc_title} — {chunk.locator}", chunk.heading, chunk.context, chunk.text]
@@ -86,6 +126,7 @@ class IndexGeneration:
         self._db = sqlite3.connect(f"file:{path / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self._documents: dict[str, DocumentRecord] | None = None
+        self._sentences: SentenceVectors | None = None
 
     @property
     def name(self) -> str:
@@ -143,6 +184,20 @@ class IndexGeneration:
     def rows_of_language(self, langs: list[str]) -> np.ndarray:
         docs = [d.id for d in self.documents().values() if d.lang in langs]
         return self.rows_of_documents(docs) if docs else np.zeros(0, dtype=np.int64)
+
+    @property
+    def sentences(self) -> SentenceVectors | None:
+        """Sentence vectors (None for generations written before they existed, or written with
+        another sentence splitting: their units would not match `chunking.sentence_units`)."""
+        if self._sentences is None and self.manifest.get("sentence_units") == SENTENCE_UNITS_VERSION:
+            with self._lock:
+                if self._sentences is None:
+                    try:
+                        self._sentences = SentenceVectors.load(self.path, self.size)
+                    except (OSError, ValueError) as exc:
+                        raise SovragError(f"Index generation {self.path} is damaged ({exc}); "
+                                          "run `sovrag index build`.") from exc
+        return self._sentences
 
     def all_vectors(self) -> np.ndarray:
         return self.vectors.reconstruct_n(0, self.size) if self.size else np.zeros((0, self.manifest["dimension"]), np.float32)
@@ -206,6 +261,7 @@ class IndexStore:
         lexical_texts: list[str],
         embedder_id: str,
         dimension: int,
+        sentences: SentenceVectors | None = None,
         extra_manifest: dict | None = None,
     ) -> IndexGeneration:
         """Write a complete generation and make it current. Call inside `writer_lock()`."""
@@ -235,6 +291,8 @@ class IndexStore:
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         faiss.write_index(index, str(tmp / "vectors.faiss"))
         LexicalIndex.build(lexical_texts).save(tmp / "bm25")
+        if sentences is not None:
+            sentences.save(tmp)
 
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -244,6 +302,7 @@ class IndexStore:
             "dimension": dimension,
             "passages": len(chunks),
             "documents": len(documents),
+            **({"sentence_units": SENTENCE_UNITS_VERSION, "sentences": len(sentences)} if sentences is not None else {}),
             **(extra_manifest or {}),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")

@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 
+from .chunking import clause_spans
 from .citations import AnswerSentence, strip_markers
 from .lexical import tokenize
 
@@ -209,9 +210,6 @@ def embedding_similarity(encode: Callable[[list[str]], np.ndarray]) -> Callable[
     return similarity
 
 
-_SPAN_BREAK = re.compile(r"(?<=[.;:])\s+|\n+")
-
-
 def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS) -> str:
     """The passage span (a sentence or clause, at most max_words) that best matches the claims.
 
@@ -247,28 +245,3 @@ def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS
         quote = quote[words[best].start():words[best + max_words - 1].end()]
     assert quote in passage
     return quote
-
-
-def clauses(passage: str) -> list[str]:
-    """The passage's sentences and clauses (split after '.', ';', ':' and at line breaks), trimmed."""
-    return [passage[start:end] for start, end in clause_spans(passage)]
-
-
-def clause_spans(passage: str) -> list[tuple[int, int]]:
-    spans = []
-    start = 0
-    for match in _SPAN_BREAK.finditer(passage):
-        if passage[start:match.start()].strip():
-            spans.append(_trim(passage, start, match.start()))
-        start = match.end()
-    if passage[start:].strip():
-        spans.append(_trim(passage, start, len(passage)))
-    return spans
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end

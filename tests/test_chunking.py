@@ -89,3 +89,24 @@ def test_plain_document_falls_back_to_headings():
     assert chunks[0].locator == "Background"
     assert all(len(c.text.split()) <= MAX_WORDS for c in chunks)
     assert [c.locator for c in chunks[1:]] == ["Plan"] * (len(chunks) - 1)
+
+
+def test_sentence_units_join_short_clauses_and_carry_the_unit_title():
+    from rag.chunking import Chunk, sentence_units
+
+    chunk = Chunk("c", "d.md", "Article 65(2)", "CHAPTER VII > Article 65 — Structure of the Board", "",
+                  "2. The Board shall be composed of one representative per Member State. "
+                  "It shall meet where:\n(a) the Chair so decides for reasons of urgency;\n(b) a majority asks.")
+    # "2." and "It shall meet where:" are too short alone; the trailing "(b) …" joins the unit before.
+    assert sentence_units(chunk) == [
+        "Structure of the Board: 2. The Board shall be composed of one representative per Member State.",
+        "Structure of the Board: It shall meet where: (a) the Chair so decides for reasons of urgency; "
+        "(b) a majority asks.",
+    ]
+
+
+def test_every_passage_has_a_sentence_unit():
+    from rag.chunking import Chunk, sentence_units
+
+    assert sentence_units(Chunk("c", "d.md", "Recital 3", "Recitals", "", "(3) Short.")) == ["Recitals: (3) Short."]
+    assert sentence_units(Chunk("c", "d.md", "Article 1", "Article 1", "", "   ")) == ["Article 1"]

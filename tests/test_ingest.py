@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fixtures import acts
 from fixtures.stub_embedder import StubEmbedder
 from test_loaders import BAD_LIMIT, _bad_files
 
+from rag.chunking import sentence_units
 from rag.errors import IndexMismatchError, SovragError
 from rag.ingest import run_ingest
 from rag.store import IndexStore
@@ -51,10 +53,13 @@ def test_update_embeds_only_what_changed(tmp_path):
     corpus = _small_corpus(tmp_path / "corpus")
     index, emb = tmp_path / "index", StubEmbedder()
     first = _ingest(index, emb, [corpus], full=True)
-    assert first.embedded == first.passages == emb.calls > 0
+    assert first.embedded == first.passages > 0
+    assert first.sentences_embedded >= first.passages  # every passage has one sentence unit or more
+    assert emb.calls == first.passages + first.sentences_embedded
+    start = emb.calls
 
     again = _ingest(index, emb, [corpus])
-    assert again.embedded == 0 and emb.calls == first.passages
+    assert again.embedded == again.sentences_embedded == 0 and emb.calls == start
     assert again.generation == first.generation  # nothing changed: no new generation either
     assert sorted(again.unchanged) == ["ai-act.md", "data-act.md", "gdpr.md"]
 
@@ -63,8 +68,18 @@ def test_update_embeds_only_what_changed(tmp_path):
     changed = _ingest(index, emb, [corpus])
     assert changed.changed == ["gdpr.md"] and not changed.added
     assert 1 <= changed.embedded <= 3  # only the passages whose text changed
-    assert emb.calls == first.passages + changed.embedded
+    assert 1 <= changed.sentences_embedded <= 3 * 6  # and only their sentences
+    assert emb.calls == start + changed.embedded + changed.sentences_embedded
     assert changed.passages == first.passages
+    generation = IndexStore(index).open()
+    try:  # reused sentence vectors still belong to their passages
+        sentences = generation.sentences
+        assert sentences is not None and len(sentences) == first.sentences_embedded
+        for stored in generation.stored_chunks({"gdpr.md"}):
+            units = sentence_units(stored.chunk)
+            assert np.allclose(sentences.of_row(stored.row), emb.encode(units), atol=1e-6)
+    finally:
+        generation.close()
 
 
 def test_deleted_file_leaves_no_passage(tmp_path):
@@ -150,7 +165,7 @@ def test_real_pipeline_incremental_update_delete_and_remove(tmp_path):
     rt = Runtime(load_settings(index_dir=tmp_path / "index", corpus_dir=corpus, threads=2))
     first = run_ingest(rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=True,
                        show_progress=False)
-    assert rt.embedder.calls == first.passages
+    assert rt.embedder.calls == first.passages + first.sentences_embedded
     hits = rt.retriever().search("administrative fines for infringements of data protection", k=5)
     assert any(h.chunk.doc == "gdpr.md" for h in hits)
 
@@ -161,7 +176,8 @@ def test_real_pipeline_incremental_update_delete_and_remove(tmp_path):
     path.write_text(path.read_text("utf-8").replace("EUR 35 000 000", "EUR 40 000 000"), "utf-8")
     changed = run_ingest(rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=False,
                          show_progress=False)
-    assert changed.changed == ["ai-act.md"] and rt.embedder.calls - calls == changed.embedded == 1
+    assert changed.changed == ["ai-act.md"] and changed.embedded == 1
+    assert rt.embedder.calls - calls == changed.embedded + changed.sentences_embedded
     hits = rt.retriever().search("maximum fine for prohibited AI practices", k=5,
                                  filters=SearchFilters(docs=["ai-act.md"]))
     assert [h.chunk.locator for h in hits if "EUR 40 000 000" in h.chunk.text] == ["Article 99(3)"]

@@ -160,3 +160,13 @@ def test_unknown_act_names_only_when_no_indexed_act_is_named():
     assert unknown_act_names("What fines apply under the GDPR?", catalog) == []
     assert unknown_act_names("Does the Artificial Intelligence Act cover the military?", catalog) == []
     assert unknown_act_names("How are fines set under the General Data Protection Regulation?", catalog) == []
+
+
+def test_cited_articles_reads_lists_and_ranges():
+    from rag.query import cited_articles
+
+    assert cited_articles("However, Article 14 shall apply from 11 September 2026 and Chapter IV "
+                          "(Articles 35 to 51) shall apply from 11 June 2026.") == {"14", *map(str, range(35, 52))}
+    assert cited_articles("Article 3(1) to (4) and Article 17 shall apply from 12 January 2025.") == {"3", "17"}
+    assert cited_articles("referred to in Articles 5, 6 and 7") == {"5", "6", "7"}
+    assert cited_articles("in accordance with paragraph 2 of this Article.") == set()

@@ -156,3 +156,75 @@ def test_reference_without_act_means_the_act_the_question_is_about(index):
     assert near[0].chunk.doc == GDPR and not iea_article_3(near)
     everywhere = retriever(index, reference_docs=10).search(question, k=5)
     assert iea_article_3(everywhere)
+
+
+def test_sentence_vectors_score_a_passage_by_its_best_sentence():
+    from rag.store import SentenceVectors
+
+    vectors = np.array([[1, 0], [0, 1], [0.6, 0.8]], dtype=np.float32)
+    sentences = SentenceVectors(vectors, np.array([0, 0, 1]), passages=2)
+    assert sentences.best_similarity(np.array([0, 1], dtype=np.float32)).tolist() == pytest.approx([1.0, 0.8])
+    assert len(sentences.of_row(0)) == 2 and len(sentences.of_row(1)) == 1
+    with pytest.raises(ValueError):
+        SentenceVectors(vectors, np.array([0, 0, 2]), passages=3)  # passage 1 has no sentence
+
+
+def test_index_holds_a_vector_per_sentence_unit(index):
+    from rag.chunking import sentence_units
+
+    generation, embedder = index
+    stored = generation.stored_chunks()
+    sentences = generation.sentences
+    assert sentences is not None
+    assert len(sentences) == sum(len(sentence_units(s.chunk)) for s in stored)
+    row = stored[5]
+    assert np.allclose(sentences.of_row(row.row), embedder.encode(sentence_units(row.chunk)), atol=1e-6)
+
+
+APPLICATION_ACT = """# Widget Safety Act — Regulation (EU) 2031/77
+
+## Articles
+
+### Article 1 — Subject matter
+
+This Regulation lays down rules on the safety of widgets placed on the Union market.
+
+### Article 2 — Reporting obligations of manufacturers
+
+1. Manufacturers shall notify any actively exploited vulnerability in a widget to the authority.
+
+2. The notification shall describe the widget and the vulnerability.
+
+### Article 3 — Evaluation
+
+By 1 January 2036 the Commission shall evaluate the reporting obligations of manufacturers on actively exploited vulnerabilities in widgets.
+
+### Article 4 — Entry into force and application
+
+1. This Regulation shall enter into force on the twentieth day following that of its publication.
+
+2. This Regulation shall apply from 1 March 2034.
+
+However, Article 2 shall apply from 1 June 2033.
+"""
+
+
+def test_date_question_finds_the_article_that_dates_the_provision(tmp_path):
+    """Acts date their provisions in a separate article that cites them ("Article 2 shall apply
+    from …"): for a date question, that citation of the best-matching article counts."""
+    from rag.ingest import run_ingest
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "widgets.md").write_text(APPLICATION_ACT, "utf-8")
+    embedder = HashEmbedder()
+    run_ingest(IndexStore(tmp_path / "index"), embedder, [tmp_path / "corpus"], max_bytes=10**8,
+               full_rebuild=True, show_progress=False, say=lambda *_: None)
+    generation = IndexStore(tmp_path / "index").open()
+    question = "From what date do the reporting obligations of manufacturers on exploited vulnerabilities apply?"
+
+    def first(**options) -> str:
+        hit = Retriever(generation, embedder, options=RetrievalOptions(**options)).search(question, k=3)[0]
+        return hit.chunk.text
+
+    assert "Article 2 shall apply from 1 June 2033" in first()
+    assert "Article 2 shall apply" not in first(weight_applicability=0.0)  # the signal is what moves it up
