@@ -169,6 +169,7 @@ def index_status(rt) -> dict:
         "dimension": generation.manifest.get("dimension"),
         "documents": len(docs),
         "passages": generation.size,
+        "sentences": len(generation.sentences) if generation.sentences is not None else None,
         "size_bytes": rt.store.size_bytes(),
         "document_list": [vars(d) | {"source_path": None} for d in docs.values()],
     }
@@ -183,8 +184,10 @@ def cmd_index_status(args) -> int:
     print(f"index:      {status['index_dir']}")
     print(f"generation: {status['generation']} (built {status['created_at']})")
     print(f"embedder:   {status['embedder']} ({status['dimension']} dimensions)")
+    sentences = status["sentences"] if status["sentences"] is not None else \
+        "none (written by an older sovrag: `sovrag index build` adds them)"
     print(f"documents:  {status['documents']}    passages: {status['passages']}    "
-          f"size: {status['size_bytes'] / 1e6:.1f} MB")
+          f"sentence vectors: {sentences}    size: {status['size_bytes'] / 1e6:.1f} MB")
     for d in status["document_list"]:
         print(f"  {d['id']:<45} {d['lang']}  {d['passages']:>5} passages  {d['title'][:60]}")
     return 0

@@ -42,6 +42,7 @@ def test_search_json_and_status(small_index):
     assert any(h["doc"] == "eu-ai-act-2024-1689.md" and h["locator"].startswith("Article 99") for h in hits)
     status = json.loads(run("index", "status", "--json", "--index", index).stdout)
     assert status["documents"] == 3 and status["passages"] > 100
+    assert status["sentences"] >= status["passages"]  # at least one sentence vector per passage
     assert status["embedder"] == "all-minilm-l6-v2"
 
 
