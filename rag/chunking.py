@@ -370,6 +370,7 @@ def unit_title(heading: str) -> str:
     parts = last.split(" — ", 1)
     return parts[1] if len(parts) == 2 else ("" if parse_locator(last) else last)
 
+
 _SPAN_BREAK = re.compile(r"(?<=[.;:])\s+|\n+")
 
 

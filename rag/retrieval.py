@@ -127,7 +127,7 @@ class _PassageTable:
         self.texts: list[str] = [""] * n
         self.raw_texts: list[str] = [""] * n
         self.unit_of_row: list[str | None] = [None] * n
-        self._cited: dict[int, set[str]] = {}
+        self._citing: dict[tuple[str, str], list[int]] | None = None
         by_doc: dict[str, list[int]] = {}
         for s in stored:
             self.doc_of_row[s.row] = s.chunk.doc
@@ -158,12 +158,18 @@ class _PassageTable:
             log.warning("Index generation %s has no sentence vectors (written by an older sovrag): "
                         "retrieval runs without them until `sovrag index build` rebuilds it.", generation.name)
 
-    def cited(self, row: int) -> set[str]:
-        """Article numbers the passage's text cites; parsed on first use."""
-        found = self._cited.get(row)
-        if found is None:
-            found = self._cited[row] = cited_articles(self.raw_texts[row])
-        return found
+    def citing(self, doc: str, article: str) -> list[int]:
+        """Rows of `doc` whose text cites its Article `article` (not counting the article itself);
+        every passage is read once, on first use."""
+        with self._holding_lock:
+            if self._citing is None:
+                citing: dict[tuple[str, str], list[int]] = {}
+                for row, text in enumerate(self.raw_texts):
+                    for number in cited_articles(text):
+                        if number != self.unit_of_row[row]:
+                            citing.setdefault((self.doc_of_row[row], number), []).append(row)
+                self._citing = citing
+            return self._citing.get((doc, article), [])
 
     def holding(self, kind: str) -> np.ndarray:
         """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""
@@ -391,16 +397,11 @@ class Retriever:
                 if key not in targets:
                     targets[key] = 1.0
                     seen_units += 1
-        scores = np.full(self.generation.size, -np.inf, dtype=np.float32)
-        if not targets:
-            return scores
-        for row in np.flatnonzero(scope & table.holding(DATE)):
-            doc = table.doc_of_row[row]
-            own = table.unit_of_row[row]
-            hit = sum(targets.get((doc, n), 0.0) for n in table.cited(row) if n != own)
-            if hit:
-                scores[row] = hit + float(base_fused[row])
-        return scores
+        cited = np.zeros(self.generation.size, dtype=np.float32)
+        for (doc, article), weight in targets.items():
+            cited[table.citing(doc, article)] += weight
+        held = scope & table.holding(DATE) & (cited > 0)
+        return np.where(held, cited + base_fused, -np.inf).astype(np.float32)
 
     def _exact_scores(self, terms: list[str], base_fused: np.ndarray,
                       scope: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
