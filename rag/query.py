@@ -304,9 +304,11 @@ def parse_references(text: str) -> list[Reference]:
 
 
 _CITED_ARTICLES = re.compile(
-    r"(?<!\w)(?:Articles?|Artikel|Artikels|Artikeln|article|articles)\s+"
-    r"(\d+[a-z]?(?:\s*\(\w{1,4}\))*(?:\s*(?:,|and|or|to|und|bis|et|à|og|til)\s*(?:Articles?\s+)?"
+    rf"(?<!\w)(?:{_KIND_WORDS['article']})\s+"
+    r"(\d+[a-z]?(?:\s*\(\w{1,4}\))*(?:\s*(?:,|and|or|to|und|bis|et|à|og|til)\s*"
+    rf"(?:(?:{_KIND_WORDS['article']})\s+)?"
     r"(?:\d+[a-z]?|\(\w{1,4}\))(?:\s*\(\w{1,4}\))*)*)",
+    re.IGNORECASE,
 )
 _ARTICLE_NUMBER = re.compile(r"(?<![\w(])\d+[a-z]?(?![\w)])")
 _RANGE_WORDS = re.compile(r"^\s*(?:to|bis|à|til)\s*$")

@@ -170,3 +170,6 @@ def test_cited_articles_reads_lists_and_ranges():
     assert cited_articles("Article 3(1) to (4) and Article 17 shall apply from 12 January 2025.") == {"3", "17"}
     assert cited_articles("referred to in Articles 5, 6 and 7") == {"5", "6", "7"}
     assert cited_articles("in accordance with paragraph 2 of this Article.") == set()
+    # Danish writes "artikel" in lower case inside a sentence.
+    assert cited_articles("Artikel 14 finder dog anvendelse fra den 11. september 2026, og kapitel IV "
+                          "(artikel 35 til 51) finder anvendelse") == {"14", *map(str, range(35, 52))}
