@@ -19,7 +19,8 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"appl(?:y|ies) first", r"starts? to apply", r"enters? into force", r"entry into force",
         r"wann", r"bis wann", r"ab wann", r"welche[mn]? datum", r"frist",
         r"quand", r"quelle date", r"date limite", r"à partir de quand", r"délai",
-        r"hvornår", r"kiedy", r"do kiedy", r"termin",
+        r"hvornår", r"(?:fra |fra og med )?hvilken dato", r"kiedy", r"do kiedy", r"od kiedy",
+        r"(?:od |do )?jakiej daty", r"termin",
     ),
     PERIOD: (
         r"how long", r"how many (?:hours|days|weeks|months|years)", r"within what (?:period|time)",
@@ -75,6 +76,32 @@ def asked_kind(question: str) -> str | None:
 def holds_value(text: str, kind: str) -> bool:
     """Whether the text holds a value that could answer a question of this kind."""
     return any(pattern.search(text) for pattern in _VALUE_RES[kind])
+
+
+# When a provision starts to apply is set in the act's closing article, titled in every act by the
+# drafting rules of the EU institutions ("Entry into force and application"; for a directive, also
+# "Transposition"), often by citing it ("Article 14 shall apply from 11 September 2026").
+_APPLICATION_CUE = re.compile(
+    r"(?<!\w)(?:appl(?:y|ies|ied|icable|ication)|enters? into force|entered into force|entry into force|"
+    r"takes? effect|gelten|gilt|galt|anwendbar|anzuwenden|geltung|in kraft|"
+    r"s['’]appliqu\w*|applicables?|en vigueur|"
+    r"anvendelse|gælder|træder i kraft|ikrafttræden|stosuje się|stosowan\w*|obowiązuj\w*|w życie)(?!\w)",
+    re.IGNORECASE)
+_APPLICATION_HEADING = re.compile(
+    r"entry into force|transposition|inkrafttreten|geltungsbeginn|umsetzung|entrée en vigueur|"
+    r"ikrafttræden|gennemførelse|wejście w życie|transpozycja|entrata in vigore|recepimento|"
+    r"entrada en vigor|transposición|inwerkingtreding|omzetting",
+    re.IGNORECASE)
+
+
+def asks_when_applicable(question: str) -> bool:
+    """Whether the question asks from when something applies or is in force (not any deadline)."""
+    return asked_kind(question) == DATE and bool(_APPLICATION_CUE.search(question))
+
+
+def sets_application_dates(unit_title: str) -> bool:
+    """Whether a unit with this title is where an act sets when it (or parts of it) apply."""
+    return bool(_APPLICATION_HEADING.search(unit_title))
 
 
 # A yes/no question opens with its verb ("Does …", "Kann …", "Czy …") or, in French, inverts its

@@ -17,7 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
-from .answer_types import asked_kind
+from .answer_types import asked_kind, asks_when_applicable
 from .language import detect_language
 
 _ACT_NUMBER = re.compile(r"(?<![\d/])((?:19|20)\d{2})/(\d{1,4})(?![\d/])")
@@ -424,6 +424,8 @@ class QueryAnalysis:
     exact: list[str] = field(default_factory=list)
     answer_kind: str | None = None
     """The kind of value asked for (`rag.answer_types`): "date", "period", "amount" or None."""
+    asks_application: bool = False
+    """Whether it asks from when something applies ("From when does Article 6(1) apply?")."""
     without_acts: str = ""
     """The question with the act names removed: once retrieval is scoped to those acts, the names
     match every passage of the scope and only blur the words that discriminate."""
@@ -457,4 +459,5 @@ def analyse(text: str, catalog: ActCatalog) -> QueryAnalysis:
     skip += [(m.start(), m.end()) for m in _ACT_NUMBER.finditer(text)]
     skip += [(m.start(), m.end()) for m in _CHAPTER.finditer(text)]
     return QueryAnalysis(text=text, lang=lang, acts=acts, references=linked, exact=exact_terms(text, skip),
-                         answer_kind=asked_kind(text), without_acts=strip_spans(text, spans) if acts else text)
+                         answer_kind=asked_kind(text), asks_application=asks_when_applicable(text),
+                         without_acts=strip_spans(text, spans) if acts else text)

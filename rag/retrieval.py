@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from .answer_types import DATE, holds_value
+from .answer_types import DATE, holds_value, sets_application_dates
 from .chunking import Chunk, unit_title
 from .embedder import Embedder
 from .lexical import LexicalIndex, tokenize_truncated
@@ -84,6 +84,9 @@ class RetrievalOptions:
     shall apply from …"), since acts set their provisions' dates in separate articles."""
     applicability_units: int = 3
     """How many of the best-matching articles count as "the article asked about"."""
+    weight_application_article: float = 2.0
+    """For questions asking from when something applies: passages of the act's closing article
+    ("Entry into force and application", "Transposition"), where acts set those dates."""
     weight_original_when_translated: float = 0.5
     """Weight of the untranslated question's lists once a translation exists (English-only models)."""
 
@@ -142,11 +145,14 @@ class _PassageTable:
                 self.spans[s.row] = locator_span(s.chunk.locator)
         self.rows_of_doc = {d: np.array(rows, dtype=np.int64) for d, rows in by_doc.items()}
         self.is_recital = np.zeros(n, dtype=bool)
+        self.sets_dates = np.zeros(n, dtype=bool)
+        """Rows of articles that set when the act applies ("Entry into force and application")."""
         unit_titles = [""] * n
         for s in stored:
             parsed = parse_locator(s.chunk.locator)
             self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
             unit_titles[s.row] = unit_title(s.chunk.heading)
+            self.sets_dates[s.row] = bool(parsed and parsed[0] == "article") and sets_application_dates(unit_titles[s.row])
         self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
         """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
         precise fields that the passage-level BM25 dilutes."""
@@ -311,7 +317,10 @@ class Retriever:
                 weights.append(weight * opts.weight_heading)
         base_fused, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
         pinned: list[int] = []
-        if opts.references and plan.analysis.references:
+        # A question asking from when a cited unit applies ("From when does Article 6(1) apply?")
+        # has its answer where that unit is dated, not in it: there the citation only tells which
+        # article is asked about (`_asked_articles`).
+        if opts.references and plan.analysis.references and not plan.analysis.asks_application:
             cited = self._reference_scores(plan, base_fused)
             lists.append(cited)
             weights.append(opts.weight_reference)
@@ -322,9 +331,13 @@ class Retriever:
             lists += [exact, defining]
             weights += [opts.weight_exact, opts.weight_definition]
         kind = plan.analysis.answer_kind
-        if opts.weight_applicability > 0 and kind == DATE:
-            lists.append(self._applicability_scores(plan, base_fused, scope))
+        if kind == DATE and (opts.weight_applicability > 0 or opts.weight_application_article > 0):
+            asked = self._asked_articles(plan, base_fused, scope)
+            lists.append(self._applicability_scores(asked, base_fused, scope))
             weights.append(opts.weight_applicability)
+            if plan.analysis.asks_application:
+                lists.append(self._application_article_scores(asked, base_fused, scope))
+                weights.append(opts.weight_application_article)
         if opts.weight_answer_kind > 0 and kind:
             # Same relevance order, restricted to passages that hold such a value.
             so_far, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
@@ -376,10 +389,9 @@ class Retriever:
                     scores[row] = max(scores[row], (2.0 if exact_part else 1.0) + float(base_fused[row]))
         return scores
 
-    def _applicability_scores(self, plan: _Plan, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
-        """Dates of a provision are often set by another one that cites it ("Article 14 shall apply
-        from 11 September 2026"): passages holding a date that cite an article the question names
-        (weight 2) or an article among the best text matches (weight 1)."""
+    def _asked_articles(self, plan: _Plan, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
+        """Per passage, how strongly it cites the article the question is about: an article the
+        question names (2) or one of the best text matches (1)."""
         table = self.table
         targets: dict[tuple[str, str], float] = {}
         top_docs = plan.scope_docs or list(table.doc_lang)
@@ -400,7 +412,19 @@ class Retriever:
         cited = np.zeros(self.generation.size, dtype=np.float32)
         for (doc, article), weight in targets.items():
             cited[table.citing(doc, article)] += weight
-        held = scope & table.holding(DATE) & (cited > 0)
+        return cited
+
+    def _applicability_scores(self, cited: np.ndarray, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
+        """Dates of a provision are often set by another one that cites it ("Article 14 shall apply
+        from 11 September 2026"): passages holding a date that cite the article asked about."""
+        held = scope & self.table.holding(DATE) & (cited > 0)
+        return np.where(held, cited + base_fused, -np.inf).astype(np.float32)
+
+    def _application_article_scores(self, cited: np.ndarray, base_fused: np.ndarray,
+                                    scope: np.ndarray) -> np.ndarray:
+        """Passages of the closing articles that set when the act applies, those citing the
+        article asked about first."""
+        held = scope & self.table.holding(DATE) & self.table.sets_dates
         return np.where(held, cited + base_fused, -np.inf).astype(np.float32)
 
     def _exact_scores(self, terms: list[str], base_fused: np.ndarray,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_types import AMOUNT, DATE, PERIOD, asked_kind, asks_yes_or_no, holds_value
+from rag.answer_types import (AMOUNT, DATE, PERIOD, asked_kind, asks_when_applicable, asks_yes_or_no, holds_value,
+                               sets_application_dates)
 
 
 @pytest.mark.parametrize("question,kind", [
@@ -13,6 +14,8 @@ from rag.answer_types import AMOUNT, DATE, PERIOD, asked_kind, asks_yes_or_no, h
     ("Which obligation starts to apply first?", DATE),
     ("Ab wann gilt der Interoperable Europe Act?", DATE),
     ("À partir de quand l'obligation s'applique-t-elle ?", DATE),
+    ("Fra hvilken dato finder dataforordningen anvendelse?", DATE),
+    ("Od kiedy stosuje się akt w sprawie sztucznej inteligencji?", DATE),
     ("How long may testing in real-world conditions last?", PERIOD),
     ("Within how many hours must a breach be notified?", PERIOD),
     ("Innerhalb welcher Frist muss die Meldung erfolgen?", PERIOD),
@@ -57,3 +60,34 @@ def test_holds_value(text, kind, expected):
 ])
 def test_asks_yes_or_no(question, expected):
     assert asks_yes_or_no(question) is expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("From which date does the Data Act apply?", True),
+    ("When did the Digital Markets Act start to apply?", True),
+    ("When does the Regulation enter into force?", True),
+    ("Ab wann gelten die Pflichten für Anbieter?", True),
+    ("À partir de quand l'obligation de conception s'applique-t-elle ?", True),
+    ("Fra hvilken dato finder dataforordningen anvendelse?", True),
+    ("Od kiedy stosuje się rozporządzenie?", True),
+    # A deadline for someone to act, or no date at all, is another question.
+    ("By what date must every Member State have a regulatory sandbox?", False),
+    ("Which rules apply to providers of general-purpose AI models?", False),
+    ("How long does the transitional period apply?", False),
+])
+def test_asks_when_applicable(question, expected):
+    assert asks_when_applicable(question) is expected
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Entry into force and application", True),
+    ("Entry into force", True),
+    ("Transposition", True),
+    ("Ikrafttræden og anvendelse", True),
+    ("Wejście w życie i rozpoczęcie stosowania", True),
+    ("Inkrafttreten und Geltungsbeginn", True),
+    ("Penalties", False),
+    ("Evaluation and review", False),
+])
+def test_sets_application_dates(title, expected):
+    assert sets_application_dates(title) is expected

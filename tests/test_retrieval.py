@@ -199,7 +199,11 @@ This Regulation lays down rules on the safety of widgets placed on the Union mar
 
 By 1 January 2036 the Commission shall evaluate the reporting obligations of manufacturers on actively exploited vulnerabilities in widgets.
 
-### Article 4 — Entry into force and application
+### Article 4 — Review of the rules on the safety of widgets
+
+By 1 March 2037 the Commission shall review from which date the rules on the safety of widgets should apply to spare parts.
+
+### Article 5 — Entry into force and application
 
 1. This Regulation shall enter into force on the twentieth day following that of its publication.
 
@@ -227,4 +231,42 @@ def test_date_question_finds_the_article_that_dates_the_provision(tmp_path):
         return hit.chunk.text
 
     assert "Article 2 shall apply from 1 June 2033" in first()
-    assert "Article 2 shall apply" not in first(weight_applicability=0.0)  # the signal is what moves it up
+    # The two signals are what move it up: citations of the asked article, the closing article.
+    assert "Article 2 shall apply" not in first(weight_applicability=0.0, weight_application_article=0.0)
+
+
+def _widget_index(tmp_path):
+    from rag.ingest import run_ingest
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "widgets.md").write_text(APPLICATION_ACT, "utf-8")
+    embedder = HashEmbedder()
+    run_ingest(IndexStore(tmp_path / "index"), embedder, [tmp_path / "corpus"], max_bytes=10**8,
+               full_rebuild=True, show_progress=False, say=lambda *_: None)
+    return IndexStore(tmp_path / "index").open(), embedder
+
+
+@pytest.mark.parametrize("question", [
+    "From when does Article 2(1) of the Widget Safety Act apply?",
+    "Ab wann gilt Artikel 2 Absatz 1 des Widget Safety Act?",
+])
+def test_asking_when_a_cited_article_applies_finds_where_it_is_dated(tmp_path, question):
+    """A cited paragraph normally comes first; asked from when it applies, the answer is the
+    closing article that dates it, and the citation only says which article is meant."""
+    generation, embedder = _widget_index(tmp_path)
+    hits = Retriever(generation, embedder).search(question, k=3)
+    assert "Article 2 shall apply from 1 June 2033" in hits[0].chunk.text
+    cited = Retriever(generation, embedder).search("What must manufacturers do under Article 2(1)?", k=3)
+    assert cited[0].chunk.locator == "Article 2(1)"  # pinned as before when the question is not about dates
+
+
+def test_asking_when_an_act_applies_finds_its_closing_article(tmp_path):
+    generation, embedder = _widget_index(tmp_path)
+    question = "From which date does the regulation on widgets apply?"
+
+    def first(**options) -> str:
+        return Retriever(generation, embedder, options=RetrievalOptions(**options)).search(question, k=3)[0].chunk.locator
+
+    assert first().startswith("Article 5")
+    # Without the signal, a review clause that shares the question's words and holds a date wins.
+    assert first(weight_application_article=0.0) == "Article 4"
