@@ -1,4 +1,4 @@
-"""The kind of value a question asks for (a date, a period, an amount) and where passages hold one.
+"""The kind of value a question asks for (a date, a period, an amount, a frequency) and where passages hold one.
 
 "By when must …", "How long may …", "What is the maximum fine …" ask for a value of a known shape.
 Among the paragraphs of the right article, the one that holds such a value is usually the answer;
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-DATE, PERIOD, AMOUNT = "date", "period", "amount"
+DATE, PERIOD, AMOUNT, FREQUENCY = "date", "period", "amount", "frequency"
 
 _CUES: dict[str, tuple[str, ...]] = {
     # A date question is often answered by a period ("within 72 hours") and the reverse.
@@ -28,6 +28,12 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"wie lange", r"innerhalb welche[rs]", r"wie viele (?:stunden|tage|wochen|monate|jahre)",
         r"combien de temps", r"dans quel délai", r"quelle (?:durée|période)",
         r"hvor længe", r"jak długo",
+    ),
+    FREQUENCY: (
+        r"how often", r"how frequently", r"how regularly", r"at what intervals?", r"with what frequency",
+        r"wie oft", r"wie häufig", r"in welchen (?:zeitlichen )?abständen",
+        r"à quelle fréquence", r"à quel rythme", r"tous les combien",
+        r"hvor ofte", r"med hvilke mellemrum", r"jak często", r"z jaką częstotliwością",
     ),
     AMOUNT: (
         r"how (?:many|much)", r"what (?:percentage|share|amount|threshold|number|proportion)",
@@ -61,13 +67,24 @@ _PERIOD = re.compile(r"(?<!\w)(?:" + _COUNT + r")(?: \(\d+\))? (?:" + _UNITS + r
 _AMOUNT = re.compile(r"(?:EUR|€)\s?\d|\d\s?%|\d+(?:[ .,]\d{3})+|\d+ (?:million|billion|millionen|milliarden)"
                      r"|(?<!\w)(?:million|billion|millionen|milliarden)(?!\w)", re.IGNORECASE)
 
-_VALUE_RES = {DATE: (_DATE, _PERIOD), PERIOD: (_PERIOD, _DATE), AMOUNT: (_AMOUNT,)}
+_FREQUENCY = re.compile(
+    r"(?<!\w)(?:(?:once|twice) (?:a|per|every|each) |once every |every (?:" + _COUNT + r") |each |every |per )"
+    r"(?:calendar |financial )?(?:year|month|week|day|" + _UNITS + r")(?!\w)"
+    r"|(?<!\w)(?:annually|yearly|quarterly|biannually|at regular intervals|regularly"
+    r"|jährlich|einmal (?:im|pro) jahr|alle (?:" + _COUNT + r") (?:jahre|monate)|regelmäßig"
+    r"|une fois par (?:an|mois)|tous les (?:" + _COUNT + r") (?:ans|mois)|chaque année|annuellement|régulièrement"
+    r"|én gang om året|årligt|hvert (?:\w+ )?år|regelmæssigt"
+    r"|raz w roku|corocznie|co roku|co (?:najmniej )?(?:\d+|dwa|trzy|sześć) (?:lata|lat|miesięcy)|regularnie)(?!\w)",
+    re.IGNORECASE)
+
+_VALUE_RES = {DATE: (_DATE, _PERIOD), PERIOD: (_PERIOD, _DATE), AMOUNT: (_AMOUNT,), FREQUENCY: (_FREQUENCY,)}
 
 
 def asked_kind(question: str) -> str | None:
-    """The kind of value the question asks for, or None; a period beats a date beats an amount
-    ("how many days" is a period, "by what date" a date, "what fine" an amount)."""
-    for kind in (PERIOD, DATE, AMOUNT):
+    """The kind of value the question asks for, or None; a frequency beats a period beats a date
+    beats an amount ("how often" is a frequency, "how many days" a period, "by what date" a date,
+    "what fine" an amount)."""
+    for kind in (FREQUENCY, PERIOD, DATE, AMOUNT):
         if _CUE_RES[kind].search(question):
             return kind
     return None

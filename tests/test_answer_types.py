@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_types import (AMOUNT, DATE, PERIOD, asked_kind, asks_when_applicable, asks_yes_or_no, holds_value,
+from rag.answer_types import (AMOUNT, DATE, FREQUENCY, PERIOD, asked_kind, asks_when_applicable, asks_yes_or_no, holds_value,
                                sets_application_dates)
 
 
@@ -23,6 +23,9 @@ from rag.answer_types import (AMOUNT, DATE, PERIOD, asked_kind, asks_when_applic
     ("What is the maximum fine for a gatekeeper?", AMOUNT),
     ("How many representatives sit on the Board?", AMOUNT),
     ("Wie hoch ist die Geldbuße?", AMOUNT),
+    ("How often must very large online platforms be audited?", FREQUENCY),
+    ("Wie oft muss der Bericht veröffentlicht werden?", FREQUENCY),
+    ("À quelle fréquence les plateformes doivent-elles publier ce nombre ?", FREQUENCY),
     ("Who must approve the cybersecurity risk-management measures?", None),
     ("What does 'connected product' mean?", None),
 ])
@@ -41,6 +44,14 @@ def test_asked_kind(question, kind):
     ("as referred to in Article 5(1), point (a)", DATE, False),
     ("as referred to in Article 5(1), point (a)", PERIOD, False),
     ("Regulation (EU) 2016/679 applies", AMOUNT, False),
+    ("shall be subject, at their own expense and at least once a year, to independent audits", FREQUENCY, True),
+    ("shall carry out at least every 3 years advanced testing by means of TLPT", FREQUENCY, True),
+    ("By 17 February 2023 and at least once every six months thereafter", FREQUENCY, True),
+    ("mindestens alle zwei Jahre", FREQUENCY, True),
+    ("une fois par an", FREQUENCY, True),
+    ("within 72 hours of becoming aware", FREQUENCY, False),
+    ("an annual supervisory fee", FREQUENCY, False),
+    ("each Member State shall designate", FREQUENCY, False),
 ])
 def test_holds_value(text, kind, expected):
     assert holds_value(text, kind) is expected
