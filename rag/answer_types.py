@@ -1,4 +1,5 @@
-"""The kind of value a question asks for (a date, a period, an amount, a frequency) and where passages hold one.
+"""The kind of value a question asks for (a date, a period, an amount, a frequency) and where
+passages hold one.
 
 "By when must …", "How long may …", "What is the maximum fine …" ask for a value of a known shape.
 Among the paragraphs of the right article, the one that holds such a value is usually the answer;
@@ -68,13 +69,16 @@ _AMOUNT = re.compile(r"(?:EUR|€)\s?\d|\d\s?%|\d+(?:[ .,]\d{3})+|\d+ (?:million
                      r"|(?<!\w)(?:million|billion|millionen|milliarden)(?!\w)", re.IGNORECASE)
 
 _FREQUENCY = re.compile(
-    r"(?<!\w)(?:(?:once|twice) (?:a|per|every|each) |once every |every (?:" + _COUNT + r") |each |every |per )"
+    r"(?<!\w)(?:(?:once|twice) (?:a|per|every|each) |once every |every (?:" + _COUNT + r") "
+    r"|each |every |per )"
     r"(?:calendar |financial )?(?:year|month|week|day|" + _UNITS + r")(?!\w)"
     r"|(?<!\w)(?:annually|yearly|quarterly|biannually|at regular intervals|regularly"
     r"|jährlich|einmal (?:im|pro) jahr|alle (?:" + _COUNT + r") (?:jahre|monate)|regelmäßig"
-    r"|une fois par (?:an|mois)|tous les (?:" + _COUNT + r") (?:ans|mois)|chaque année|annuellement|régulièrement"
+    r"|une fois par (?:an|mois)|tous les (?:" + _COUNT + r") (?:ans|mois)|chaque année|annuellement"
+    r"|régulièrement"
     r"|én gang om året|årligt|hvert (?:\w+ )?år|regelmæssigt"
-    r"|raz w roku|corocznie|co roku|co (?:najmniej )?(?:\d+|dwa|trzy|sześć) (?:lata|lat|miesięcy)|regularnie)(?!\w)",
+    r"|raz w roku|corocznie|co roku|co (?:najmniej )?(?:\d+|dwa|trzy|sześć) (?:lata|lat|miesięcy)"
+    r"|regularnie)(?!\w)",
     re.IGNORECASE)
 
 _VALUE_RES = {DATE: (_DATE, _PERIOD), PERIOD: (_PERIOD, _DATE), AMOUNT: (_AMOUNT,), FREQUENCY: (_FREQUENCY,)}
@@ -102,7 +106,8 @@ _APPLICATION_CUE = re.compile(
     r"(?<!\w)(?:appl(?:y|ies|ied|icable|ication)|enters? into force|entered into force|entry into force|"
     r"takes? effect|gelten|gilt|galt|anwendbar|anzuwenden|geltung|in kraft|"
     r"s['’]appliqu\w*|applicables?|en vigueur|"
-    r"anvendelse|gælder|træder i kraft|ikrafttræden|stosuje się|stosowan\w*|obowiązuj\w*|w życie)(?!\w)",
+    r"anvendelse|gælder|træder i kraft|ikrafttræden|stosuje się|stosowan\w*|obowiązuj\w*|w życie"
+    r")(?!\w)",
     re.IGNORECASE)
 _APPLICATION_HEADING = re.compile(
     r"entry into force|transposition|inkrafttreten|geltungsbeginn|umsetzung|entrée en vigueur|"
