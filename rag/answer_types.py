@@ -31,7 +31,8 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"hvor længe", r"jak długo",
     ),
     FREQUENCY: (
-        r"how often", r"how frequently", r"how regularly", r"at what intervals?", r"with what frequency",
+        r"how often", r"how frequently", r"how regularly", r"at what intervals?",
+        r"with what frequency",
         r"wie oft", r"wie häufig", r"in welchen (?:zeitlichen )?abständen",
         r"à quelle fréquence", r"à quel rythme", r"tous les combien",
         r"hvor ofte", r"med hvilke mellemrum", r"jak często", r"z jaką częstotliwością",
@@ -81,7 +82,8 @@ _FREQUENCY = re.compile(
     r"|regularnie)(?!\w)",
     re.IGNORECASE)
 
-_VALUE_RES = {DATE: (_DATE, _PERIOD), PERIOD: (_PERIOD, _DATE), AMOUNT: (_AMOUNT,), FREQUENCY: (_FREQUENCY,)}
+_VALUE_RES = {DATE: (_DATE, _PERIOD), PERIOD: (_PERIOD, _DATE), AMOUNT: (_AMOUNT,),
+              FREQUENCY: (_FREQUENCY,)}
 
 
 def asked_kind(question: str) -> str | None:
@@ -103,7 +105,8 @@ def holds_value(text: str, kind: str) -> bool:
 # drafting rules of the EU institutions ("Entry into force and application"; for a directive, also
 # "Transposition"), often by citing it ("Article 14 shall apply from 11 September 2026").
 _APPLICATION_CUE = re.compile(
-    r"(?<!\w)(?:appl(?:y|ies|ied|icable|ication)|enters? into force|entered into force|entry into force|"
+    r"(?<!\w)(?:appl(?:y|ies|ied|icable|ication)|enters? into force|entered into force|"
+    r"entry into force|"
     r"takes? effect|gelten|gilt|galt|anwendbar|anzuwenden|geltung|in kraft|"
     r"s['’]appliqu\w*|applicables?|en vigueur|"
     r"anvendelse|gælder|træder i kraft|ikrafttræden|stosuje się|stosowan\w*|obowiązuj\w*|w życie"

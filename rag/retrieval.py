@@ -152,7 +152,8 @@ class _PassageTable:
             parsed = parse_locator(s.chunk.locator)
             self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
             unit_titles[s.row] = unit_title(s.chunk.heading)
-            self.sets_dates[s.row] = bool(parsed and parsed[0] == "article") and sets_application_dates(unit_titles[s.row])
+            self.sets_dates[s.row] = (bool(parsed and parsed[0] == "article")
+                                      and sets_application_dates(unit_titles[s.row]))
         self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
         """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
         precise fields that the passage-level BM25 dilutes."""
@@ -414,7 +415,8 @@ class Retriever:
             cited[table.citing(doc, article)] += weight
         return cited
 
-    def _applicability_scores(self, cited: np.ndarray, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
+    def _applicability_scores(self, cited: np.ndarray, base_fused: np.ndarray,
+                              scope: np.ndarray) -> np.ndarray:
         """Dates of a provision are often set by another one that cites it ("Article 14 shall apply
         from 11 September 2026"): passages holding a date that cite the article asked about."""
         held = scope & self.table.holding(DATE) & (cited > 0)
