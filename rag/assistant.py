@@ -11,7 +11,7 @@ from .answer_types import asks_yes_or_no
 from .generator import GenerationParams, loop_start
 from .language import detect_language
 from .parallels import find_parallels, parallel_sentence
-from .query import unknown_act_names
+from .query import unknown_names
 from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages, unit_title_of
 from .retrieval import Hit, SearchFilters
 from .runtime import Runtime
@@ -154,10 +154,10 @@ class Assistant:
         answer = Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=hits,
                         standalone_question=standalone, lang=lang, timings=timings)
 
-        missing_acts = unknown_act_names(standalone, retriever.table.catalog)
+        missing_names = unknown_names(standalone, retriever.table.catalog, generation.lexical.knows)
         acts_named = len(retriever.table.catalog.find(standalone))
-        if missing_acts:
-            answer.abstain_reason = f"the indexed documents do not include {', '.join(missing_acts)}"
+        if missing_names:
+            answer.abstain_reason = f"the indexed documents do not include {', '.join(missing_names)}"
         elif not hits or not is_relevant(hits, names_indexed_act=acts_named > 0):
             answer.abstain_reason = "no sufficiently relevant passage"
         else:

@@ -50,6 +50,15 @@ def test_absent_topic_abstains_with_fast_model(small_index):
     assert answer.passages, "closest passages are still offered as possibly related"
 
 
+def test_question_about_a_name_no_passage_holds_abstains(small_index):
+    """Retrieval always finds something close to "AI gigafactories"; the coined name it asks about
+    is in no indexed passage, so no answer can come from them."""
+    answer = Assistant(small_index).answer(
+        "How much investment does the InvestAI initiative aim to mobilise for AI gigafactories?")
+    assert answer.abstained and "InvestAI" in answer.abstain_reason, answer.raw_text
+    assert not answer.citations and answer.passages
+
+
 def test_follow_up_and_provenance_replay(small_index):
     assistant = Assistant(small_index)
     history = [{"role": "user", "content": "What is the maximum fine for prohibited AI practices under the AI Act?"},
