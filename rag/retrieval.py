@@ -320,7 +320,7 @@ class Retriever:
         pinned: list[int] = []
         # A question asking from when a cited unit applies ("From when does Article 6(1) apply?")
         # has its answer where that unit is dated, not in it: there the citation only tells which
-        # article is asked about (`_asked_articles`).
+        # article is asked about (`_citations_of_asked_article`).
         if opts.references and plan.analysis.references and not plan.analysis.asks_application:
             cited = self._reference_scores(plan, base_fused)
             lists.append(cited)
@@ -333,7 +333,7 @@ class Retriever:
             weights += [opts.weight_exact, opts.weight_definition]
         kind = plan.analysis.answer_kind
         if kind == DATE and (opts.weight_applicability > 0 or opts.weight_application_article > 0):
-            asked = self._asked_articles(plan, base_fused, scope)
+            asked = self._citations_of_asked_article(plan, base_fused, scope)
             lists.append(self._applicability_scores(asked, base_fused, scope))
             weights.append(opts.weight_applicability)
             if plan.analysis.asks_application:
@@ -390,7 +390,7 @@ class Retriever:
                     scores[row] = max(scores[row], (2.0 if exact_part else 1.0) + float(base_fused[row]))
         return scores
 
-    def _asked_articles(self, plan: _Plan, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
+    def _citations_of_asked_article(self, plan: _Plan, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
         """Per passage, how strongly it cites the article the question is about: an article the
         question names (2) or one of the best text matches (1)."""
         table = self.table
