@@ -390,7 +390,8 @@ class Retriever:
                     scores[row] = max(scores[row], (2.0 if exact_part else 1.0) + float(base_fused[row]))
         return scores
 
-    def _citations_of_asked_article(self, plan: _Plan, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
+    def _citations_of_asked_article(self, plan: _Plan, base_fused: np.ndarray,
+                                    scope: np.ndarray) -> np.ndarray:
         """Per passage, how strongly it cites the article the question is about: an article the
         question names (2) or one of the best text matches (1)."""
         table = self.table
