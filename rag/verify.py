@@ -1,8 +1,9 @@
 """Checking that each answer sentence is supported by the passages it cites.
 
 A sentence is supported when (1) every number, amount, percentage and date in it occurs in a cited
-passage (after normalising `35 000 000`/`35,000,000` and `2,5 %`/`2.5%`), and (2) it overlaps a
-cited passage in content: enough of its content words occur there, or its embedding is close
+passage (after normalising `35 000 000`/`35,000,000` and `2,5 %`/`2.5%`), and so does every name of
+three or more capitalised words ("European Digital Identity Wallet"), and (2) it overlaps a cited
+passage in content: enough of its content words occur there, or its embedding is close
 enough. Each citation also gets a short verbatim quote: the passage span that best matches the
 claims citing it, checked to be an exact substring of the stored passage.
 """
@@ -18,6 +19,7 @@ import numpy as np
 from .chunking import clause_spans
 from .citations import AnswerSentence, strip_markers
 from .lexical import tokenize
+from .query import normalise_spaces
 
 MIN_LEXICAL_SUPPORT = 0.34
 """Share of a sentence's content words found in its cited passages (tuned on the dev set)."""
@@ -46,6 +48,42 @@ _NUMBER_WORDS.update(zip("deux trois quatre cinq six sept huit neuf dix onze dou
 _NUMBER_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?![\w])",
                           re.IGNORECASE)
 """Legislation writes small numbers as words ("within two months", "a two-month period")."""
+
+
+_WORD = re.compile(r"[^\W_][\w’'-]*")
+_NAME_JOINERS = {"of", "for", "the", "and", "on", "de", "des", "du", "la", "für", "der"}
+NAME_MIN_WORDS = 3
+"""Capitalised words that make a sentence's phrase a name a passage must hold: two-word runs are
+often general terms or a German noun pair ("Member States", "Der Verantwortliche")."""
+
+
+def proper_names(sentence: str) -> list[str]:
+    """Names of bodies, instruments or programmes the sentence states ("European Digital Identity
+    Wallet"): runs of `NAME_MIN_WORDS`+ capitalised words (joined by "of", "for", … and nothing
+    else), not counting the sentence's first word, without a possessive ending."""
+    names: list[str] = []
+    run: list[tuple[str, int, int]] = []
+
+    def close() -> None:
+        while run and not run[-1][0][:1].isupper():
+            run.pop()
+        if sum(1 for w, _, _ in run if w[:1].isupper()) >= NAME_MIN_WORDS:
+            names.append(re.sub(r"['’]s$", "", sentence[run[0][1]:run[-1][2]]))
+        run.clear()
+
+    for i, m in enumerate(_WORD.finditer(sentence)):
+        word = m.group(0)
+        adjacent = not run or sentence[run[-1][2]:m.start()].isspace()
+        if word[:1].isupper() and i > 0 and adjacent:
+            run.append((word, m.start(), m.end()))
+        elif run and word in _NAME_JOINERS and adjacent:
+            run.append((word, m.start(), m.end()))
+        else:
+            close()
+            if word[:1].isupper() and i > 0:
+                run.append((word, m.start(), m.end()))
+    close()
+    return names
 
 
 def normalise_number(token: str) -> str:
@@ -125,6 +163,11 @@ def check_sentence(
     missing = {m for m in claim_numbers(claim) if m.rstrip("%") not in {e.rstrip("%") for e in stated}}
     if missing:
         return Support(False, f"number(s) not in the cited passage: {', '.join(sorted(missing))}", 0.0, 0.0)
+    # A name the passage does not hold is a claim it cannot back, however many words it shares.
+    said = normalise_spaces(evidence)
+    unnamed = [n for n in proper_names(claim) if normalise_spaces(n) not in said]
+    if unnamed:
+        return Support(False, f"name(s) not in the cited passage: {', '.join(unnamed)}", 0.0, 0.0)
     lexical = lexical_overlap(claim, evidence)
     if lexical >= MIN_LEXICAL_SUPPORT:
         return Support(True, "", lexical, 0.0)

@@ -61,6 +61,34 @@ def test_wrong_number_fails():
     assert not result.supported and "20000000" in result.reason
 
 
+DMA_54 = ("Digital Markets Act — Regulation (EU) 2022/1925 — Article 54\nThis Regulation shall apply from "
+          "2 May 2023. Member States shall apply Article 42 from 25 June 2023.")
+
+
+def test_name_the_passage_does_not_hold_fails():
+    """Numbers, "Member States" and the act's name all match; the wallet is named nowhere in it."""
+    claim = ("The Digital Markets Act requires Member States to offer a European Digital Identity Wallet "
+             "by 2 May 2023 [1].")
+    result = check_sentence(claim, [DMA_54])
+    assert not result.supported and "European Digital Identity Wallet" in result.reason
+    # The act's own name is in the support text (its title), and so are two-word terms.
+    assert check_sentence("The Digital Markets Act applies from 2 May 2023 [1].", [DMA_54]).supported
+
+
+@pytest.mark.parametrize("sentence, names", [
+    ("The European Artificial Intelligence Board is composed of one representative per Member State.",
+     ["European Artificial Intelligence Board"]),
+    ("From 11 September 2026 the Cyber Resilience Act's reporting obligations apply.", ["Cyber Resilience Act"]),
+    ("Member States shall designate a Data Protection Officer.", ["Data Protection Officer"]),
+    ("Die Europäische Kommission kann Geldbußen verhängen.", []),
+    ("Member States shall notify the Commission.", []),
+])
+def test_proper_names(sentence, names):
+    from rag.verify import proper_names
+
+    assert proper_names(sentence) == names
+
+
 def test_figure_written_in_words_in_the_passage_supports_digits_in_the_claim():
     passage = ["1. The competent bodies shall adopt a decision within two months; that two-month period may be extended."]
     assert check_sentence("A decision is due within 2 months [1].", passage).supported
