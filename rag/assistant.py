@@ -261,7 +261,8 @@ class Assistant:
             checked = self._in_sources_language(sentences, draft_lang, hits)
             verify_sentences(checked, lambda n: _support_text(hits[n - 1]), similarity,
                              available=list(range(1, len(hits) + 1)),
-                             question=question if checked is sentences else "")
+                             question=question if checked is sentences else "",
+                             labels=[_source_label(h) for h in hits])
             for sentence, check in zip(sentences, checked):
                 if check is not sentence:
                     sentence.supported, sentence.reason = check.supported, check.reason
@@ -363,10 +364,13 @@ def is_relevant(hits: list[Hit], names_indexed_act: bool = False) -> bool:
     return best >= MIN_RELEVANCE or any(h.rank_bm25 is not None and h.rank_bm25 <= 3 for h in hits)
 
 
+def _source_label(hit: Hit) -> str:
+    return f"{hit.doc_title} — {hit.chunk.locator}"
+
+
 def _support_text(hit: Hit) -> str:
     """What a citation can vouch for: the passage, its lead-in, and where it sits (title, locator)."""
-    return "\n".join(p for p in (f"{hit.doc_title} — {hit.chunk.locator}", hit.chunk.context,
-                                  hit.chunk.text) if p)
+    return "\n".join(p for p in (_source_label(hit), hit.chunk.context, hit.chunk.text) if p)
 
 
 HISTORY_TURNS = 6

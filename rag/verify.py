@@ -191,14 +191,23 @@ def verify_sentences(
     similarity: Callable[[str, list[str]], float] | None = None,
     available: list[int] | None = None,
     question: str = "",
+    labels: list[str] | None = None,
 ) -> None:
     """Set `supported` and `reason` on each sentence in place.
+
+    `labels` are the sources' headers as the model saw them ("Interoperable Europe Act — …
+    — Article 2(14)"): a sentence that only repeats one of them names a source and says nothing.
 
     With `available` (the numbers of all passages the model was given), a sentence that its own
     markers do not support, or that carries none, is re-attributed to the one passage that
     supports it by the same test, if there is one: small models often cite the first source for
     everything or forget the marker, and the claim is still checkable."""
+    label_words = [set(tokenize(label)) for label in labels or []]
     for sentence in sentences:
+        said = set(tokenize(strip_markers(sentence.text)))
+        if said and any(said <= words for words in label_words):
+            sentence.supported, sentence.reason = False, "only repeats a source's header"
+            continue
         texts = [t for t in (passage_text(n) for n in sentence.cited) if t]
         if sentence.cited:
             result = check_sentence(sentence.text, texts, similarity, question)

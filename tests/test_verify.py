@@ -121,6 +121,25 @@ def test_miscited_sentence_is_reattributed_to_the_passage_that_supports_it():
     assert second.text == "The fine can reach EUR 35 000 000 or 7 % of turnover [2]."
 
 
+def test_sentence_repeating_only_a_source_header_is_not_supported():
+    """A small model may copy a source's header as its answer; the support text holds that header
+    (title and locator count for names), so without the rule it would pass as supported."""
+    from rag.citations import split_sentences
+    from rag.verify import verify_sentences
+
+    label = "General Data Protection Regulation — Article 33(1)"
+    passage = f"{label}\n{ART_33_1}"
+    sentences = split_sentences("[1] General Data Protection Regulation — Article 33(1)")
+    verify_sentences(sentences, lambda n: passage, None, available=[1])
+    assert sentences[0].supported  # what it was before: every word is in the support text
+    sentences = split_sentences("[1] General Data Protection Regulation — Article 33(1)")
+    verify_sentences(sentences, lambda n: passage, None, available=[1], labels=[label])
+    assert not sentences[0].supported and "header" in sentences[0].reason
+    claim = split_sentences("Under the General Data Protection Regulation a breach is notified within 72 hours [1].")
+    verify_sentences(claim, lambda n: passage, None, available=[1], labels=[label])
+    assert claim[0].supported
+
+
 def test_uncited_sentence_gets_its_supporting_passage():
     (sentence,) = _verify("The fine can reach EUR 35 000 000 or 7 % of turnover.", [ART_33_1, ART_99_3])
     assert (sentence.cited, sentence.supported) == ([2], True)
