@@ -12,7 +12,8 @@ from .generator import GenerationParams, loop_start
 from .language import detect_language
 from .parallels import find_parallels, parallel_sentence
 from .query import unknown_names
-from .prompts import NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages, unit_title_of
+from .prompts import (NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages, source_label,
+                      unit_title_of)
 from .retrieval import Hit, SearchFilters
 from .runtime import Runtime
 from .store import IndexGeneration
@@ -262,7 +263,7 @@ class Assistant:
             verify_sentences(checked, lambda n: _support_text(hits[n - 1]), similarity,
                              available=list(range(1, len(hits) + 1)),
                              question=question if checked is sentences else "",
-                             labels=[_source_label(h) for h in hits])
+                             labels=[source_label(h) for h in hits])
             for sentence, check in zip(sentences, checked):
                 if check is not sentence:
                     sentence.supported, sentence.reason = check.supported, check.reason
@@ -364,13 +365,9 @@ def is_relevant(hits: list[Hit], names_indexed_act: bool = False) -> bool:
     return best >= MIN_RELEVANCE or any(h.rank_bm25 is not None and h.rank_bm25 <= 3 for h in hits)
 
 
-def _source_label(hit: Hit) -> str:
-    return f"{hit.doc_title} — {hit.chunk.locator}"
-
-
 def _support_text(hit: Hit) -> str:
     """What a citation can vouch for: the passage, its lead-in, and where it sits (title, locator)."""
-    return "\n".join(p for p in (_source_label(hit), hit.chunk.context, hit.chunk.text) if p)
+    return "\n".join(p for p in (source_label(hit), hit.chunk.context, hit.chunk.text) if p)
 
 
 HISTORY_TURNS = 6

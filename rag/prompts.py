@@ -25,10 +25,15 @@ def neutralise_delimiters(text: str) -> str:
     return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
 
 
+def source_label(hit: Hit) -> str:
+    """Where a passage sits, as its source header names it: "<document title> — <locator>"."""
+    return f"{hit.doc_title} — {hit.chunk.locator}"
+
+
 def format_sources(hits: list[Hit]) -> str:
     blocks = []
     for n, hit in enumerate(hits, start=1):
-        head = f"[{n}] {hit.doc_title} — {hit.chunk.locator}"
+        head = f"[{n}] {source_label(hit)}"
         unit_title = unit_title_of(hit.chunk.heading)
         if unit_title:
             head += f" ({unit_title})"

@@ -73,15 +73,13 @@ def proper_names(sentence: str) -> list[str]:
 
     for i, m in enumerate(_WORD.finditer(sentence)):
         word = m.group(0)
-        adjacent = not run or sentence[run[-1][2]:m.start()].isspace()
-        if word[:1].isupper() and i > 0 and adjacent:
-            run.append((word, m.start(), m.end()))
-        elif run and word in _NAME_JOINERS and adjacent:
-            run.append((word, m.start(), m.end()))
-        else:
+        capital = word[:1].isupper() and i > 0
+        joins = bool(run) and word in _NAME_JOINERS
+        if (run and not sentence[run[-1][2]:m.start()].isspace()) or not (capital or joins):
             close()
-            if word[:1].isupper() and i > 0:
-                run.append((word, m.start(), m.end()))
+            joins = False
+        if capital or joins:
+            run.append((word, m.start(), m.end()))
     close()
     return names
 
