@@ -27,6 +27,7 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"how long", r"how many (?:hours|days|weeks|months|years)", r"within what (?:period|time)",
         r"what (?:time )?period", r"how soon", r"how quickly", r"time limit",
         r"wie lange", r"innerhalb welche[rs]", r"wie viele (?:stunden|tage|wochen|monate|jahre)",
+        r"(?:maximum|minimum|transitional|retention|notice|grace|waiting|storage) (?:time )?period",
         r"combien de temps", r"dans quel délai", r"quelle (?:durée|période)",
         r"hvor længe", r"jak długo",
     ),
@@ -39,9 +40,12 @@ _CUES: dict[str, tuple[str, ...]] = {
     ),
     AMOUNT: (
         r"how (?:many|much)", r"what (?:percentage|share|amount|threshold|number|proportion)",
-        r"maximum", r"minimum", r"threshold", r"fines?", r"penalt(?:y|ies)",
+        r"maximum", r"minimum", r"threshold", r"fines?", r"penalt(?:y|ies)", r"ceiling", r"cap(?:ped)?",
+        r"upper limit",
         r"wie (?:viele|viel|hoch)", r"höchst\w*", r"schwellenwert", r"geldbußen?",
-        r"combien", r"quel(?:le)? (?:montant|pourcentage|seuil|nombre)", r"seuil", r"amendes?",
+        r"obergrenze", r"zwangsgeld(?:er)?",
+        r"combien", r"quel(?:le)? (?:montant|pourcentage|seuil|nombre)", r"seuil", r"amendes?", r"plafond",
+        r"astreintes?",
         r"hvor (?:mange|meget)", r"bøder?", r"ile", r"jaki(?:ej)? (?:kwot|wysokoś)\w*", r"kar[ay]?",
     ),
 }
