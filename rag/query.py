@@ -327,7 +327,7 @@ _CITED_ARTICLES = re.compile(
     re.IGNORECASE,
 )
 _ARTICLE_NUMBER = re.compile(r"(?<![\w(])\d+[a-z]?(?![\w)])")
-_RANGE_WORDS = re.compile(r"^\s*(?:to|bis|à|til)\s*$")
+_RANGE_WORDS = re.compile(r"^\s*(?:to|bis|à|til|do)\s*$")
 
 
 def cited_articles(text: str) -> set[str]:
@@ -342,6 +342,34 @@ def cited_articles(text: str) -> set[str]:
             if i and _RANGE_WORDS.match(listed[found[i - 1].end():n.start()]):
                 low, high = found[i - 1].group(), n.group()
                 if low.isdigit() and high.isdigit() and 0 < int(high) - int(low) <= 200:
+                    numbers.update(str(k) for k in range(int(low), int(high) + 1))
+    return numbers
+
+
+_PARAGRAPH_WORDS = r"paragraphs?|absatz|absätze[n]?|abs\.|paragraphe|paragraphes|stk\.|ust\.|ustęp(?:ie|u|y|ach)?"
+_CITED_PARAGRAPHS = re.compile(
+    rf"(?<!\w)(?:{_PARAGRAPH_WORDS})\s+(\d+[a-z]?(?:\s*(?:,|and|or|to|und|bis|et|à|og|til|i|do)\s*\d+[a-z]?)*)"
+    rf"(?P<of>\s+(?:of|von|de|du|af|w)\s+(?:(?:this|dieses|du présent|denne|niniejszego)\s+)?"
+    rf"(?:{_KIND_WORDS['article']}|[\w-]+)(?:\s+(?P<other>\d+))?)?",
+    re.IGNORECASE,
+)
+
+
+def cited_paragraphs(text: str) -> set[str]:
+    """Paragraph numbers of its own article that a provision refers to: "referred to in paragraph 1,
+    point (a)", "paragraphs 3 to 5", "paragraph 2 of this Article"; not "paragraph 2 of Article 6"
+    (another article) nor a paragraph of another act."""
+    numbers: set[str] = set()
+    for m in _CITED_PARAGRAPHS.finditer(text):
+        if m.group("of") and (m.group("other") or not re.search(
+                r"this|dieses|présent|denne|niniejszego", m.group("of"), re.IGNORECASE)):
+            continue
+        found = list(_ARTICLE_NUMBER.finditer(m.group(1)))
+        for i, n in enumerate(found):
+            numbers.add(n.group().lower())
+            if i and _RANGE_WORDS.match(m.group(1)[found[i - 1].end():n.start()]):
+                low, high = found[i - 1].group(), n.group()
+                if low.isdigit() and high.isdigit() and 0 < int(high) - int(low) <= 30:
                     numbers.update(str(k) for k in range(int(low), int(high) + 1))
     return numbers
 

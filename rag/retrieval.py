@@ -23,8 +23,8 @@ from .answer_types import DATE, holds_value, sets_application_dates
 from .chunking import Chunk, unit_title
 from .embedder import Embedder
 from .lexical import LexicalIndex, tokenize_truncated
-from .query import (ActCatalog, DocumentInfo, QueryAnalysis, analyse, cited_articles, locator_span,
-                    normalise_text, parse_locator)
+from .query import (ActCatalog, DocumentInfo, QueryAnalysis, analyse, cited_articles, cited_paragraphs,
+                    locator_span, normalise_text, parse_locator)
 from .store import IndexGeneration
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,11 @@ class RetrievalOptions:
     weight_application_article: float = 2.0
     """For questions asking from when something applies: passages of the act's closing article
     ("Entry into force and application", "Transposition"), where acts set those dates."""
+    weight_cited_paragraph: float = 1.0
+    """For questions asking for a value: sibling paragraphs that hold one and refer back to one of
+    the best-matching paragraphs ("fines imposed in the cases referred to in paragraph 1 …")."""
+    cited_paragraph_units: int = 3
+    """How many of the best-matching paragraphs count as the rule asked about."""
     weight_original_when_translated: float = 0.5
     """Weight of the untranslated question's lists once a translation exists (English-only models)."""
 
@@ -130,7 +135,9 @@ class _PassageTable:
         self.texts: list[str] = [""] * n
         self.raw_texts: list[str] = [""] * n
         self.unit_of_row: list[str | None] = [None] * n
+        self.paragraph_of_row: list[str | None] = [None] * n
         self._citing: dict[tuple[str, str], list[int]] | None = None
+        self._citing_paragraph: dict[tuple[str, str, str], list[int]] | None = None
         by_doc: dict[str, list[int]] = {}
         for s in stored:
             self.doc_of_row[s.row] = s.chunk.doc
@@ -140,6 +147,8 @@ class _PassageTable:
             parsed = parse_locator(s.chunk.locator)
             if parsed and parsed[0] == "article":
                 self.unit_of_row[s.row] = parsed[1]
+                if parsed[2] and parsed[2][0].isdigit():
+                    self.paragraph_of_row[s.row] = parsed[2][0]
             if parsed:
                 self.units.setdefault((s.chunk.doc, parsed[0], parsed[1]), []).append(s.row)
                 self.spans[s.row] = locator_span(s.chunk.locator)
@@ -177,6 +186,22 @@ class _PassageTable:
                             citing.setdefault((self.doc_of_row[row], number), []).append(row)
                 self._citing = citing
             return self._citing.get((doc, article), [])
+
+    def citing_paragraph(self, doc: str, article: str, paragraph: str) -> list[int]:
+        """Rows of `doc`'s Article `article` whose text refers to its paragraph `paragraph`
+        ("the fines referred to in paragraph 1, point (a), shall not exceed …")."""
+        with self._holding_lock:
+            if self._citing_paragraph is None:
+                citing: dict[tuple[str, str, str], list[int]] = {}
+                for row, text in enumerate(self.raw_texts):
+                    article_of_row = self.unit_of_row[row]
+                    if article_of_row is None:
+                        continue
+                    for number in cited_paragraphs(text):
+                        if number != self.paragraph_of_row[row]:
+                            citing.setdefault((self.doc_of_row[row], article_of_row, number), []).append(row)
+                self._citing_paragraph = citing
+            return self._citing_paragraph.get((doc, article, paragraph), [])
 
     def holding(self, kind: str) -> np.ndarray:
         """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""
@@ -339,6 +364,9 @@ class Retriever:
             if plan.analysis.asks_application:
                 lists.append(self._application_article_scores(asked, base_fused, scope))
                 weights.append(opts.weight_application_article)
+        if kind and opts.weight_cited_paragraph > 0 and not plan.analysis.asks_application:
+            lists.append(self._cited_paragraph_scores(kind, base_fused, scope))
+            weights.append(opts.weight_cited_paragraph)
         if opts.weight_answer_kind > 0 and kind:
             # Same relevance order, restricted to passages that hold such a value.
             so_far, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
@@ -421,6 +449,28 @@ class Retriever:
         """Dates of a provision are often set by another one that cites it ("Article 14 shall apply
         from 11 September 2026"): passages holding a date that cite the article asked about."""
         held = scope & self.table.holding(DATE) & (cited > 0)
+        return np.where(held, cited + base_fused, -np.inf).astype(np.float32)
+
+    def _cited_paragraph_scores(self, kind: str, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
+        """Values are often set in a sibling paragraph that refers back to the rule ("Fines imposed
+        in the cases referred to in paragraph 1, point (a), shall not exceed 1 %"): passages holding
+        a value of the asked kind that refer to one of the best-matching paragraphs."""
+        table = self.table
+        cited = np.zeros(self.generation.size, dtype=np.float32)
+        seen: set[tuple[str, str, str]] = set()
+        for row in np.argsort(-np.where(scope, base_fused, -np.inf))[:20]:
+            if base_fused[row] <= 0 or len(seen) >= self.options.cited_paragraph_units:
+                break
+            article, paragraph = table.unit_of_row[row], table.paragraph_of_row[row]
+            if article is None or paragraph is None:
+                continue
+            if table.holding(kind)[row]:
+                break  # the best-matching rule states its own value
+            key = (table.doc_of_row[row], article, paragraph)
+            if key not in seen:
+                seen.add(key)
+                cited[table.citing_paragraph(*key)] += 1.0 / len(seen)
+        held = scope & table.holding(kind) & (cited > 0)
         return np.where(held, cited + base_fused, -np.inf).astype(np.float32)
 
     def _application_article_scores(self, cited: np.ndarray, base_fused: np.ndarray,
