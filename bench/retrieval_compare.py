@@ -31,6 +31,7 @@ SYSTEMS: dict[str, dict] = {
     "product without sentence vectors, no translation": dict(translate=False, weight_dense=1.0, weight_sentence=0.0),
     "product without the application-date list, no translation": dict(translate=False, weight_applicability=0.0),
     "product without the closing-article list, no translation": dict(translate=False, weight_application_article=0.0),
+    "product without the cited-paragraph list, no translation": dict(translate=False, weight_cited_paragraph=0.0),
     "product, no translation": dict(translate=False),
     "product (with translation)": {},
 }
