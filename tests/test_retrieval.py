@@ -216,14 +216,7 @@ However, Article 2 shall apply from 1 June 2033.
 def test_date_question_finds_the_article_that_dates_the_provision(tmp_path):
     """Acts date their provisions in a separate article that cites them ("Article 2 shall apply
     from …"): for a date question, that citation of the best-matching article counts."""
-    from rag.ingest import run_ingest
-
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "widgets.md").write_text(APPLICATION_ACT, "utf-8")
-    embedder = HashEmbedder()
-    run_ingest(IndexStore(tmp_path / "index"), embedder, [tmp_path / "corpus"], max_bytes=10**8,
-               full_rebuild=True, show_progress=False, say=lambda *_: None)
-    generation = IndexStore(tmp_path / "index").open()
+    generation, embedder = _act_index(tmp_path, APPLICATION_ACT)
     question = "From what date do the reporting obligations of manufacturers on exploited vulnerabilities apply?"
 
     def first(**options) -> str:
@@ -235,11 +228,12 @@ def test_date_question_finds_the_article_that_dates_the_provision(tmp_path):
     assert "Article 2 shall apply" not in first(weight_applicability=0.0, weight_application_article=0.0)
 
 
-def _widget_index(tmp_path):
+def _act_index(tmp_path, act_text: str):
+    """A one-document index of a synthetic act, with the hash embedder."""
     from rag.ingest import run_ingest
 
     (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "widgets.md").write_text(APPLICATION_ACT, "utf-8")
+    (tmp_path / "corpus" / "act.md").write_text(act_text, "utf-8")
     embedder = HashEmbedder()
     run_ingest(IndexStore(tmp_path / "index"), embedder, [tmp_path / "corpus"], max_bytes=10**8,
                full_rebuild=True, show_progress=False, say=lambda *_: None)
@@ -253,7 +247,7 @@ def _widget_index(tmp_path):
 def test_asking_when_a_cited_article_applies_finds_where_it_is_dated(tmp_path, question):
     """A cited paragraph normally comes first; asked from when it applies, the answer is the
     closing article that dates it, and the citation only says which article is meant."""
-    generation, embedder = _widget_index(tmp_path)
+    generation, embedder = _act_index(tmp_path, APPLICATION_ACT)
     hits = Retriever(generation, embedder).search(question, k=3)
     assert "Article 2 shall apply from 1 June 2033" in hits[0].chunk.text
     cited = Retriever(generation, embedder).search("What must manufacturers do under Article 2(1)?", k=3)
@@ -261,7 +255,7 @@ def test_asking_when_a_cited_article_applies_finds_where_it_is_dated(tmp_path, q
 
 
 def test_asking_when_an_act_applies_finds_its_closing_article(tmp_path):
-    generation, embedder = _widget_index(tmp_path)
+    generation, embedder = _act_index(tmp_path, APPLICATION_ACT)
     question = "From which date does the regulation on widgets apply?"
 
     def first(**options) -> str:
@@ -296,14 +290,7 @@ def test_value_set_in_a_paragraph_referring_back_to_the_rule(tmp_path):
     """A rule without its value ("may impose fines where … supplies incorrect information") is often
     completed by a sibling paragraph that refers back to it ("fines imposed in the cases referred to
     in paragraph 1, point (a), shall not exceed 1 %"): for a question asking for the value, that one."""
-    from rag.ingest import run_ingest
-
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "gadgets.md").write_text(FINES_ACT, "utf-8")
-    embedder = HashEmbedder()
-    run_ingest(IndexStore(tmp_path / "index"), embedder, [tmp_path / "corpus"], max_bytes=10**8,
-               full_rebuild=True, show_progress=False, say=lambda *_: None)
-    generation = IndexStore(tmp_path / "index").open()
+    generation, embedder = _act_index(tmp_path, FINES_ACT)
     question = "What is the highest fine for supplying incorrect information to the Commission under the Gadget Supply Act?"
 
     def first(**options) -> str:
