@@ -41,6 +41,7 @@ _CUES: dict[str, tuple[str, ...]] = {
     AMOUNT: (
         r"how (?:many|much)", r"what (?:percentage|share|amount|threshold|number|proportion)",
         r"maximum", r"minimum", r"threshold", r"fines?", r"penalt(?:y|ies)", r"ceiling", r"cap(?:ped)?",
+        r"(?:what|which) (?:\w+ )?(?:numbers|figures|headcount|turnover|budget)",
         r"upper limit",
         r"wie (?:viele|viel|hoch)", r"höchst\w*", r"schwellenwert", r"geldbußen?",
         r"obergrenze", r"zwangsgeld(?:er)?",

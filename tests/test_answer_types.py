@@ -27,6 +27,8 @@ from rag.answer_types import (AMOUNT, DATE, FREQUENCY, PERIOD, asked_kind, asks_
     ("How long is the transitional period for existing contracts?", PERIOD),
     ("What is the ceiling on the penalty payments?", AMOUNT),
     ("Is the fee capped?", AMOUNT),
+    ("Which figures must the annual report contain?", AMOUNT),
+    ("What turnover makes an undertaking a large enterprise?", AMOUNT),
     ("Quel est le plafond des astreintes journalières ?", AMOUNT),
     ("Gibt es eine Obergrenze für Zwangsgelder?", AMOUNT),
     ("How often must very large online platforms be audited?", FREQUENCY),
