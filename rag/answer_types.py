@@ -72,6 +72,7 @@ _UNITS = (r"(?:working |calendar )?(?:hours?|days?|weeks?|months?|years?)|"
           r"timer|dage|uger|måneder|år|godzin|dni|tygodni|miesięcy|lat")
 _PERIOD = re.compile(r"(?<!\w)(?:" + _COUNT + r")(?: \(\d+\))? (?:" + _UNITS + r")(?!\w)", re.IGNORECASE)
 _AMOUNT = re.compile(r"(?:EUR|€)\s?\d|\d\s?%|\d+(?:[ .,]\d{3})+|\d+ (?:million|billion|millionen|milliarden)"
+                     r"|(?<!\w)(?:(?:fewer|less|more|lower|higher|greater) than|at least) \d+ (?!(?:" + _UNITS + r")(?!\w))"
                      r"|(?<!\w)(?:million|billion|millionen|milliarden)(?!\w)", re.IGNORECASE)
 
 _FREQUENCY = re.compile(

@@ -49,6 +49,9 @@ def test_asked_kind(question, kind):
     ("administrative fines of up to EUR 35 000 000 or 7 % of turnover", AMOUNT, True),
     ("45 million average monthly active recipients", AMOUNT, True),
     ("The Board shall be composed of one representative per Member State.", AMOUNT, False),
+    ("shall not apply to an organisation employing fewer than 50 persons", AMOUNT, True),
+    ("a platform with at least 10 000 business users", AMOUNT, True),
+    ("for more than 24 hours", AMOUNT, False),  # a period, not a count
     ("as referred to in Article 5(1), point (a)", DATE, False),
     ("as referred to in Article 5(1), point (a)", PERIOD, False),
     ("Regulation (EU) 2016/679 applies", AMOUNT, False),
