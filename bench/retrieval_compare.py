@@ -23,7 +23,7 @@ from rag.translate import QueryTranslator
 PLAIN = dict(act_scope=False, language_scope=False, references=False, exact=False, headings=False,
              translate=False, cover_acts=False, strip_act_names=False, recital_prior=1.0, rrf_k=60,
              weight_dense=1.0, weight_sentence=0.0, weight_applicability=0.0, weight_application_article=0.0,
-             weight_answer_kind=0.0, weight_cited_paragraph=0.0)
+             weight_answer_kind=0.0, weight_cited_paragraph=0.0, acronyms=False)
 SYSTEMS: dict[str, dict] = {
     "bm25 only": dict(PLAIN, dense=False),
     "dense only": dict(PLAIN, lexical=False),

@@ -406,6 +406,39 @@ def locator_span(locator: str) -> list[str]:
     return list(parsed[2][:1]) if parsed else []
 
 
+# --------------------------------------------------------------------------- acronyms
+
+_ACRONYM_IN_BRACKETS = re.compile(r"\((?:the |hereinafter )?[‘'“]?([A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*s?)[’'”]?\)")
+_FILLER_WORDS = {"of", "and", "the", "for", "on", "in", "to", "a", "an", "und", "der", "des", "de", "du", "la", "et"}
+
+
+def acronym_definitions(text: str) -> list[tuple[str, str]]:
+    """(acronym, long form) pairs a text introduces: "threat-led penetration testing (TLPT)",
+    "Joint Oversight Network (‘JON’)": the words before the brackets whose initials (hyphenated
+    parts count separately, filler words not at all) spell the acronym's capitals."""
+    pairs: list[tuple[str, str]] = []
+    for m in _ACRONYM_IN_BRACKETS.finditer(text):
+        acronym = m.group(1)
+        letters = "".join(c for c in acronym if c.isupper())
+        if len(letters) < 2:
+            continue
+        words = re.findall(r"[^\W\d_][\w-]*", text[max(0, m.start() - 200):m.start()])
+        taken: list[str] = []
+        initials = ""
+        for word in reversed(words):
+            parts = [p for p in word.split("-") if p]
+            taken.insert(0, word)
+            if word.lower() not in _FILLER_WORDS:
+                initials = "".join(p[0].upper() for p in parts) + initials
+            if initials == letters:
+                if len(taken) >= 2:
+                    pairs.append((acronym, " ".join(taken)))
+                break
+            if len(initials) >= len(letters) or not letters.endswith(initials):
+                break
+    return pairs
+
+
 # --------------------------------------------------------------------------- exact-match terms
 
 _CHAPTER = re.compile(r"(?<!\w)(chapters?|kapitel|kapitlet|chapitre|capítulo|capitolo|rozdzia[łl]\w{0,2}|hoofdstuk)"

@@ -23,8 +23,8 @@ from .answer_types import DATE, holds_value, sets_application_dates
 from .chunking import Chunk, unit_title
 from .embedder import Embedder
 from .lexical import LexicalIndex, tokenize_truncated
-from .query import (ActCatalog, DocumentInfo, QueryAnalysis, analyse, cited_articles, cited_paragraphs,
-                    locator_span, normalise_text, parse_locator)
+from .query import (ActCatalog, DocumentInfo, QueryAnalysis, acronym_definitions, analyse, cited_articles,
+                    cited_paragraphs, fold, locator_span, normalise_text, parse_locator)
 from .store import IndexGeneration
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ class RetrievalOptions:
     exact: bool = True
     translate: bool = True
     cover_acts: bool = True
+    acronyms: bool = True
+    """Add to the query the acronyms the scoped documents define for long forms it spells out."""
     strip_act_names: bool = True
     rrf_k: int = 3
     """Inside a scope of a few hundred passages the first ranks must count: a small k sharpens RRF."""
@@ -163,6 +165,12 @@ class _PassageTable:
             unit_titles[s.row] = unit_title(s.chunk.heading)
             self.sets_dates[s.row] = (bool(parsed and parsed[0] == "article")
                                       and sets_application_dates(unit_titles[s.row]))
+        self.acronyms: dict[str, dict[str, str]] = {}
+        """Per document, the acronyms it introduces ("threat-led penetration testing (TLPT)"), by
+        their folded long form: later provisions and titles use the acronym alone."""
+        for row, text in enumerate(self.raw_texts):
+            for acronym, long_form in acronym_definitions(text):
+                self.acronyms.setdefault(self.doc_of_row[row], {}).setdefault(fold(long_form), acronym)
         self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
         """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
         precise fields that the passage-level BM25 dilutes."""
@@ -291,7 +299,18 @@ class Retriever:
                 if act_docs and opts.strip_act_names:
                     translated = analyse(translated, table.catalog).without_acts or translated
                 forms = [(forms[0][0], opts.weight_original_when_translated), (translated, 1.0)]
+        if opts.acronyms:
+            forms = [(self._with_acronyms(text, scope), weight) for text, weight in forms]
         return _Plan(analysis, scope, forms, act_docs)
+
+    def _with_acronyms(self, text: str, docs: list[str] | None) -> str:
+        """The query with the acronyms the documents introduce for long forms it spells out
+        ("threat-led penetration testing" + "TLPT"), which the provisions then use alone."""
+        folded = f" {fold(text)} "
+        added = [acronym for doc in (docs or self.table.acronyms)
+                 for long_form, acronym in self.table.acronyms.get(doc, {}).items()
+                 if f" {long_form} " in folded and acronym not in text]
+        return f"{text} ({', '.join(dict.fromkeys(added))})" if added else text
 
     def translation(self, query: str, lang: str, target: str) -> str | None:
         """The question in the target language (None without a translator or when it fails).

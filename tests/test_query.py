@@ -216,3 +216,15 @@ def test_cited_paragraphs_reads_own_article_references_only():
     assert cited_paragraphs("as referred to in paragraph 2 of Article 6") == set()
     assert cited_paragraphs("paragraph 3 of Article 14 of Regulation (EU) 2016/679") == set()
     assert cited_paragraphs("the first subparagraph shall apply") == set()
+
+
+def test_acronym_definitions_match_initials():
+    from rag.query import acronym_definitions
+
+    assert acronym_definitions("‘threat-led penetration testing (TLPT)’ means") == [("TLPT", "threat-led penetration testing")]
+    assert acronym_definitions("the Joint Oversight Network (‘JON’)") == [("JON", "Joint Oversight Network")]
+    assert acronym_definitions("computer security incident response teams (CSIRTs)") == [
+        ("CSIRTs", "computer security incident response teams")]
+    assert acronym_definitions("Treaty on European Union (TEU)") == [("TEU", "Treaty on European Union")]
+    assert acronym_definitions("Regulation (EU) 2016/679") == []
+    assert acronym_definitions("a European Artificial Intelligence Board (the ‘Board’)") == []

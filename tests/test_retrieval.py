@@ -298,3 +298,36 @@ def test_value_set_in_a_paragraph_referring_back_to_the_rule(tmp_path):
 
     assert first() == "Article 9(3)"
     assert first(weight_cited_paragraph=0.0) != "Article 9(3)"  # the reference back is what moves it up
+
+
+ACRONYM_ACT = """# Resilience Testing Act — Regulation (EU) 2031/79
+
+## Articles
+
+### Article 2 — Definitions
+
+For the purposes of this Regulation, ‘red team testing (RTT)’ means a framework that mimics the tactics of real attackers.
+
+### Article 3 — Guidelines
+
+The authority shall publish guidelines on red team testing.
+
+### Article 5 — Scope of RTT
+
+1. Significant entities shall carry out RTT on their critical systems.
+"""
+
+
+def test_acronym_the_act_defines_joins_the_query(tmp_path):
+    """Once an act introduces an acronym ("red team testing (RTT)") its provisions use it alone:
+    a question spelling out the long form must meet them too."""
+    generation, embedder = _act_index(tmp_path, ACRONYM_ACT)
+    question = "Which entities must carry out red team testing under the Resilience Testing Act?"
+
+    def locators(**options) -> list[str]:
+        hits = Retriever(generation, embedder, options=RetrievalOptions(**options)).search(question, k=3)
+        return [h.chunk.locator for h in hits]
+
+    assert Retriever(generation, embedder).plan(question).forms[0][0].endswith("(RTT)")
+    assert locators()[0] == "Article 5(1)"
+    assert locators(acronyms=False)[0] != "Article 5(1)"
