@@ -335,14 +335,20 @@ def cited_articles(text: str) -> set[str]:
     "Articles 35 to 51" (every number of the range), "Article 3(1) to (4) and Article 17"."""
     numbers: set[str] = set()
     for m in _CITED_ARTICLES.finditer(text):
-        listed = m.group(1)
-        found = list(_ARTICLE_NUMBER.finditer(listed))
-        for i, n in enumerate(found):
-            numbers.add(n.group().lower())
-            if i and _RANGE_WORDS.match(listed[found[i - 1].end():n.start()]):
-                low, high = found[i - 1].group(), n.group()
-                if low.isdigit() and high.isdigit() and 0 < int(high) - int(low) <= 200:
-                    numbers.update(str(k) for k in range(int(low), int(high) + 1))
+        numbers |= _listed_numbers(m.group(1), max_range=200)
+    return numbers
+
+
+def _listed_numbers(listed: str, max_range: int) -> set[str]:
+    """The numbers of a list such as "5, 6 and 7" or "35 to 51" (every number of a range)."""
+    numbers: set[str] = set()
+    found = list(_ARTICLE_NUMBER.finditer(listed))
+    for i, n in enumerate(found):
+        numbers.add(n.group().lower())
+        if i and _RANGE_WORDS.match(listed[found[i - 1].end():n.start()]):
+            low, high = found[i - 1].group(), n.group()
+            if low.isdigit() and high.isdigit() and 0 < int(high) - int(low) <= max_range:
+                numbers.update(str(k) for k in range(int(low), int(high) + 1))
     return numbers
 
 
@@ -364,13 +370,7 @@ def cited_paragraphs(text: str) -> set[str]:
         if m.group("of") and (m.group("other") or not re.search(
                 r"this|dieses|présent|denne|niniejszego", m.group("of"), re.IGNORECASE)):
             continue
-        found = list(_ARTICLE_NUMBER.finditer(m.group(1)))
-        for i, n in enumerate(found):
-            numbers.add(n.group().lower())
-            if i and _RANGE_WORDS.match(m.group(1)[found[i - 1].end():n.start()]):
-                low, high = found[i - 1].group(), n.group()
-                if low.isdigit() and high.isdigit() and 0 < int(high) - int(low) <= 30:
-                    numbers.update(str(k) for k in range(int(low), int(high) + 1))
+        numbers |= _listed_numbers(m.group(1), max_range=30)
     return numbers
 
 

@@ -12,6 +12,7 @@ lack are translated (optional callable) and both forms are searched.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -309,7 +310,7 @@ class Retriever:
         folded = f" {fold(text)} "
         added = [acronym for doc in (docs or self.table.acronyms)
                  for long_form, acronym in self.table.acronyms.get(doc, {}).items()
-                 if f" {long_form} " in folded and acronym not in text]
+                 if f" {long_form} " in folded and not re.search(rf"(?<!\w){re.escape(acronym)}(?!\w)", text)]
         return f"{text} ({', '.join(dict.fromkeys(added))})" if added else text
 
     def translation(self, query: str, lang: str, target: str) -> str | None:
