@@ -355,7 +355,7 @@ def _listed_numbers(listed: str, max_range: int) -> set[str]:
 _PARAGRAPH_WORDS = r"paragraphs?|absatz|absätze[n]?|abs\.|paragraphe|paragraphes|stk\.|ust\.|ustęp(?:ie|u|y|ach)?"
 _CITED_PARAGRAPHS = re.compile(
     rf"(?<!\w)(?:{_PARAGRAPH_WORDS})\s+(\d+[a-z]?(?:\s*(?:,|and|or|to|und|bis|et|à|og|til|i|do)\s*\d+[a-z]?)*)"
-    rf"(?P<of>\s+(?:of|von|de|du|af|w)\s+(?:(?:this|dieses|du présent|denne|niniejszego)\s+)?"
+    rf"(?P<of>\s+(?:of|von|de|du|af|w)\s+(?:(?P<this>this|dieses|(?:du )?présent|denne|niniejszego)\s+)?"
     rf"(?:{_KIND_WORDS['article']}|[\w-]+)(?:\s+(?P<other>\d+))?)?",
     re.IGNORECASE,
 )
@@ -367,9 +367,8 @@ def cited_paragraphs(text: str) -> set[str]:
     (another article) nor a paragraph of another act."""
     numbers: set[str] = set()
     for m in _CITED_PARAGRAPHS.finditer(text):
-        if m.group("of") and (m.group("other") or not re.search(
-                r"this|dieses|présent|denne|niniejszego", m.group("of"), re.IGNORECASE)):
-            continue
+        if m.group("of") and (m.group("other") or not m.group("this")):
+            continue  # a paragraph of another article or act
         numbers |= _listed_numbers(m.group(1), max_range=30)
     return numbers
 

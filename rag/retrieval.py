@@ -184,33 +184,32 @@ class _PassageTable:
                         "retrieval runs without them until `sovrag index build` rebuilds it.", generation.name)
 
     def citing(self, doc: str, article: str) -> list[int]:
-        """Rows of `doc` whose text cites its Article `article` (not counting the article itself);
-        every passage is read once, on first use."""
-        with self._holding_lock:
-            if self._citing is None:
-                citing: dict[tuple[str, str], list[int]] = {}
-                for row, text in enumerate(self.raw_texts):
-                    for number in cited_articles(text):
-                        if number != self.unit_of_row[row]:
-                            citing.setdefault((self.doc_of_row[row], number), []).append(row)
-                self._citing = citing
-            return self._citing.get((doc, article), [])
+        """Rows of `doc` whose text cites its Article `article` (not counting the article itself)."""
+        return self._citation_maps()[0].get((doc, article), [])
 
     def citing_paragraph(self, doc: str, article: str, paragraph: str) -> list[int]:
         """Rows of `doc`'s Article `article` whose text refers to its paragraph `paragraph`
         ("the fines referred to in paragraph 1, point (a), shall not exceed …")."""
+        return self._citation_maps()[1].get((doc, article, paragraph), [])
+
+    def _citation_maps(self) -> tuple[dict, dict]:
+        """Who cites which article, and which paragraph of its own article; every passage is read
+        once, on first use."""
         with self._holding_lock:
-            if self._citing_paragraph is None:
-                citing: dict[tuple[str, str, str], list[int]] = {}
+            if self._citing is None or self._citing_paragraph is None:
+                articles: dict[tuple[str, str], list[int]] = {}
+                paragraphs: dict[tuple[str, str, str], list[int]] = {}
                 for row, text in enumerate(self.raw_texts):
-                    article_of_row = self.unit_of_row[row]
-                    if article_of_row is None:
-                        continue
-                    for number in cited_paragraphs(text):
-                        if number != self.paragraph_of_row[row]:
-                            citing.setdefault((self.doc_of_row[row], article_of_row, number), []).append(row)
-                self._citing_paragraph = citing
-            return self._citing_paragraph.get((doc, article, paragraph), [])
+                    doc, own_article = self.doc_of_row[row], self.unit_of_row[row]
+                    for number in cited_articles(text):
+                        if number != own_article:
+                            articles.setdefault((doc, number), []).append(row)
+                    if own_article is not None:
+                        for number in cited_paragraphs(text):
+                            if number != self.paragraph_of_row[row]:
+                                paragraphs.setdefault((doc, own_article, number), []).append(row)
+                self._citing, self._citing_paragraph = articles, paragraphs
+            return self._citing, self._citing_paragraph
 
     def holding(self, kind: str) -> np.ndarray:
         """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""
@@ -450,8 +449,8 @@ class Retriever:
                 for doc in (plan.act_docs.get(act, top_docs) if act else top_docs):
                     targets[(doc, ref.number)] = 2.0
         seen_units = 0
-        for row in np.argsort(-np.where(scope, base_fused, -np.inf))[:50]:
-            if base_fused[row] <= 0 or seen_units >= self.options.applicability_units:
+        for row in _best_rows(base_fused, scope, 50):
+            if seen_units >= self.options.applicability_units:
                 break
             unit = table.unit_of_row[row]
             if unit is not None:
@@ -477,20 +476,21 @@ class Retriever:
         a value of the asked kind that refer to one of the best-matching paragraphs."""
         table = self.table
         cited = np.zeros(self.generation.size, dtype=np.float32)
+        holding = table.holding(kind)
         seen: set[tuple[str, str, str]] = set()
-        for row in np.argsort(-np.where(scope, base_fused, -np.inf))[:20]:
-            if base_fused[row] <= 0 or len(seen) >= self.options.cited_paragraph_units:
+        for row in _best_rows(base_fused, scope, 20):
+            if len(seen) >= self.options.cited_paragraph_units:
                 break
             article, paragraph = table.unit_of_row[row], table.paragraph_of_row[row]
             if article is None or paragraph is None:
                 continue
-            if table.holding(kind)[row]:
+            if holding[row]:
                 break  # the best-matching rule states its own value
             key = (table.doc_of_row[row], article, paragraph)
             if key not in seen:
                 seen.add(key)
                 cited[table.citing_paragraph(*key)] += 1.0 / len(seen)
-        held = scope & table.holding(kind) & (cited > 0)
+        held = scope & holding & (cited > 0)
         return np.where(held, cited + base_fused, -np.inf).astype(np.float32)
 
     def _application_article_scores(self, cited: np.ndarray, base_fused: np.ndarray,
@@ -547,12 +547,19 @@ class Retriever:
         ]
 
 
+def _best_rows(scores: np.ndarray, mask: np.ndarray | None, depth: int):
+    """Rows of the first `depth` ranks by score (inside `mask`), up to the first that scores ≤ 0."""
+    masked = scores if mask is None else np.where(mask, scores, -np.inf)
+    for row in np.argsort(-masked)[:depth]:
+        if masked[row] <= 0:
+            return
+        yield int(row)
+
+
 def _leading_docs(base_fused: np.ndarray, table: "_PassageTable", n: int) -> list[str]:
     """The first `n` distinct documents of the fused text ranking."""
     docs: list[str] = []
-    for row in np.argsort(-base_fused)[: 20 * n]:
-        if base_fused[row] <= 0:
-            break
+    for row in _best_rows(base_fused, None, 20 * n):
         doc = table.doc_of_row[row]
         if doc not in docs:
             docs.append(doc)
