@@ -1,9 +1,13 @@
-"""Compare BM25 only, dense only and the product's retrieval on the same index and questions.
+"""Compare plain baselines with the product's retrieval, and ablate every signal and mechanism.
 
-Prints recall@5, recall@1, MRR, recall@5 per question language and query latency p50/p95 (query
-encoding + search + fusion; with translation, the generator call too). Figures, never pass/fail.
+For each question set: recall@5, recall@1, MRR, recall@5 per question language and per comparison
+question, and query latency p50/p95 (query encoding + search + fusion; with translation, the
+generator call too). One row per entry of `rag.signals.SIGNALS` switched off (its weight set to 0),
+and one per query mechanism (act scope, language scope, …) switched off. Figures, never pass/fail.
 
-    python bench/retrieval_compare.py --index /work/idx-b --questions ../shared/eval/dev.jsonl
+    python bench/retrieval_compare.py --index /work/idx \\
+        --questions ../shared/eval/dev.jsonl --questions ../shared/eval/dev2.jsonl \\
+        --out bench/results/retrieval_compare.md
 """
 
 from __future__ import annotations
@@ -18,28 +22,41 @@ from rag.config import load_settings
 from rag.evaluation import first_rank_retrieved, load_questions
 from rag.retrieval import RetrievalOptions, Retriever
 from rag.runtime import Runtime
+from rag.signals import SIGNALS
 from rag.translate import QueryTranslator
 
-PLAIN = dict(act_scope=False, language_scope=False, references=False, exact=False, headings=False,
-             translate=False, cover_acts=False, strip_act_names=False, recital_prior=1.0, rrf_k=60,
-             weight_dense=1.0, weight_sentence=0.0, weight_applicability=0.0, weight_application_article=0.0,
-             weight_answer_kind=0.0, weight_cited_paragraph=0.0, acronyms=False)
-SYSTEMS: dict[str, dict] = {
-    "bm25 only": dict(PLAIN, dense=False),
-    "dense only": dict(PLAIN, lexical=False),
-    "bm25+dense RRF (baseline)": dict(PLAIN),
-    "product without sentence vectors, no translation": dict(translate=False, weight_dense=1.0, weight_sentence=0.0),
-    "product without the application-date list, no translation": dict(translate=False, weight_applicability=0.0),
-    "product without the closing-article list, no translation": dict(translate=False, weight_application_article=0.0),
-    "product without the cited-paragraph list, no translation": dict(translate=False, weight_cited_paragraph=0.0),
-    "product, no translation": dict(translate=False),
-    "product (with translation)": {},
+_OFF = {s.weight: 0.0 for s in SIGNALS if s.name not in ("dense", "bm25")}
+PLAIN = dict(_OFF, act_scope=False, language_scope=False, translate=False, cover_acts=False,
+             strip_act_names=False, acronyms=False, recital_prior=1.0, rrf_k=60,
+             weight_dense=1.0)
+MECHANISMS = {
+    "act scope": {"act_scope": False},
+    "language scope": {"language_scope": False},
+    "act names stripped from the query": {"strip_act_names": False},
+    "acronyms added to the query": {"acronyms": False},
+    "each named act covered": {"cover_acts": False},
+    "recital prior": {"recital_prior": 1.0},
 }
+
+
+def systems() -> dict[str, dict]:
+    rows: dict[str, dict] = {
+        "bm25 only": dict(PLAIN, weight_dense=0.0, dense=False),
+        "dense only": dict(PLAIN, weight_lexical=0.0, lexical=False),
+        "bm25+dense RRF (baseline)": dict(PLAIN),
+        "product, no translation": {"translate": False},
+    }
+    for signal in SIGNALS:
+        rows[f"without signal: {signal.name}"] = {signal.weight: 0.0, "translate": False}
+    for name, overrides in MECHANISMS.items():
+        rows[f"without mechanism: {name}"] = dict(overrides, translate=False)
+    rows["product (with translation)"] = {}
+    return rows
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def run(retriever: Retriever, questions: list[dict], k: int) -> dict:
@@ -53,55 +70,67 @@ def run(retriever: Retriever, questions: list[dict], k: int) -> dict:
             firsts[q["id"]] = first_rank_retrieved(q["evidence"], [h.chunk.text for h in hits])
     answerable = [q for q in questions if q.get("evidence")]
 
-    def recall(at: int, lang: str | None = None) -> float:
-        pool = [q for q in answerable if lang is None or q["lang"] == lang]
+    def recall(at: int, keep=lambda q: True) -> float:
+        pool = [q for q in answerable if keep(q)]
         return sum(1 for q in pool if (firsts[q["id"]] or k + 1) <= at) / max(1, len(pool))
 
     langs = sorted({q["lang"] for q in answerable})
     return {
         "recall@1": recall(1), "recall@5": recall(5),
         "mrr": statistics.fmean(1 / firsts[q["id"]] if firsts[q["id"]] else 0.0 for q in answerable),
-        "by_lang": {lang: recall(5, lang) for lang in langs},
+        "comparison": recall(5, lambda q: q["type"].startswith("comparison")),
+        "by_lang": {lang: recall(5, lambda q, lang=lang: q["lang"] == lang) for lang in langs},
         "p50_ms": percentile(latencies, 0.5) * 1000, "p95_ms": percentile(latencies, 0.95) * 1000,
     }
+
+
+def table(rows: list[tuple[str, dict]]) -> list[str]:
+    langs = sorted({lang for _, r in rows for lang in r["by_lang"]})
+    header = ("| system | recall@5 | recall@1 | MRR | r@5 comparison | "
+              + " | ".join(f"r@5 {lang}" for lang in langs) + " | p50 ms | p95 ms |")
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for name, r in rows:
+        cells = " | ".join(f"{r['by_lang'].get(lang, 0):.2f}" for lang in langs)
+        lines.append(f"| {name} | {r['recall@5']:.3f} | {r['recall@1']:.3f} | {r['mrr']:.3f} | "
+                     f"{r['comparison']:.2f} | {cells} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} |")
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=None)
-    parser.add_argument("--questions", type=Path, required=True)
+    parser.add_argument("--questions", type=Path, action="append", required=True,
+                        help="a JSONL question set; give it several times for several sets")
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--skip-translation", action="store_true", help="no generator calls at all")
+    parser.add_argument("--out", type=Path, default=None, help="also write the tables to this file")
     args = parser.parse_args()
     runtime = Runtime(load_settings(index_dir=args.index))
     generation = runtime.generation()
-    questions = load_questions(args.questions)
     runtime.embedder.encode_query("warm-up")
     translator = QueryTranslator(lambda: runtime.generator)
     words = [len(c.chunk.text.split()) for c in generation.stored_chunks()]
-    print(f"index: {generation.size} passages, mean {statistics.fmean(words):.1f} words "
-          f"(max {max(words)}); {len(questions)} questions", file=sys.stderr)
-    rows = []
-    for name, overrides in SYSTEMS.items():
-        if args.skip_translation and name.endswith("(with translation)"):
-            continue
-        retriever = Retriever(generation, runtime.embedder, translator=translator,
-                              options=RetrievalOptions(**overrides))
-        retriever.search("warm-up", k=1)  # per-generation tables are built once, not timed
-        if not overrides:
-            retriever.search("Wann gilt die Verordnung?", k=1)  # loads the generator, not timed
-        rows.append((name, run(retriever, questions, args.k)))
-        print(f"done: {name}", file=sys.stderr)
-    langs = sorted({lang for _, r in rows for lang in r["by_lang"]})
-    header = "| system | recall@5 | recall@1 | MRR | " + " | ".join(f"r@5 {lang}" for lang in langs) \
-        + " | p50 ms | p95 ms |"
-    print(header)
-    print("|" + "---|" * (header.count("|") - 1))
-    for name, r in rows:
-        cells = " | ".join(f"{r['by_lang'].get(lang, 0):.2f}" for lang in langs)
-        print(f"| {name} | {r['recall@5']:.3f} | {r['recall@1']:.3f} | {r['mrr']:.3f} | {cells} | "
-              f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} |")
-    print(f"\ngenerator calls for translation: {translator.calls}")
+    report = [(f"index: {generation.size} passages, mean {statistics.fmean(words):.1f} words "
+              f"(max {max(words)})"), ""]
+    for path in args.questions:
+        questions = load_questions(path)
+        rows = []
+        for name, overrides in systems().items():
+            if args.skip_translation and name.endswith("(with translation)"):
+                continue
+            retriever = Retriever(generation, runtime.embedder, translator=translator,
+                                  options=RetrievalOptions(**overrides))
+            retriever.search("warm-up", k=1)  # per-generation tables are built once, not timed
+            if not overrides:
+                retriever.search("Wann gilt die Verordnung?", k=1)  # loads the generator, not timed
+            rows.append((name, run(retriever, questions, args.k)))
+            print(f"done: {path.name}: {name}", file=sys.stderr)
+        report += [f"## {path.name} ({len(questions)} questions)", "", *table(rows), ""]
+    report.append(f"generator calls for translation: {translator.calls}")
+    text = "\n".join(report)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
     return 0
 
 

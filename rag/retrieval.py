@@ -13,27 +13,20 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
-from .answer_types import DATE, holds_value, sets_application_dates
-from .chunking import Chunk, unit_title
+from .chunking import Chunk
 from .embedder import Embedder
-from .lexical import LexicalIndex, tokenize_truncated
-from .query import (ActCatalog, DocumentInfo, QueryAnalysis, acronym_definitions, analyse, cited_articles,
-                    cited_paragraphs, fold, locator_span, normalise_text, parse_locator)
+from .fusion import CANDIDATES, RRF_K, ranks, weighted_rrf
+from .passages import PassageTable, passage_table
+from .query import QueryAnalysis, analyse, fold
+from .signals import SearchState, run_signals
 from .store import IndexGeneration
 
 log = logging.getLogger(__name__)
-
-RRF_K = 60
-"""The usual reciprocal-rank-fusion constant: damps the weight of the very first ranks."""
-CANDIDATES = 100
-"""Candidates taken from each ranking before fusion."""
 
 Translator = Callable[[str, str, str], "str | None"]
 
@@ -120,125 +113,6 @@ class Hit:
         }
 
 
-class _PassageTable:
-    """Per-generation arrays that query-time signals need; built once, shared by all retrievers."""
-
-    def __init__(self, generation: IndexGeneration) -> None:
-        docs = generation.documents()
-        self.catalog = ActCatalog(DocumentInfo(d.id, d.title, d.lang) for d in docs.values())
-        self.doc_lang = {d.id: d.lang for d in docs.values()}
-        self.titles = {d.id: d.title for d in docs.values()}
-        stored = generation.stored_chunks()
-        n = generation.size
-        self.doc_of_row = np.empty(n, dtype=object)
-        self.rows_of_doc: dict[str, np.ndarray] = {}
-        self.units: dict[tuple[str, str, str], list[int]] = {}
-        """(doc, kind, number) → rows of that article/annex/recital, in document order."""
-        self.spans: list[list[str]] = [[] for _ in range(n)]
-        self.texts: list[str] = [""] * n
-        self.raw_texts: list[str] = [""] * n
-        self.unit_of_row: list[str | None] = [None] * n
-        self.paragraph_of_row: list[str | None] = [None] * n
-        self._citing: dict[tuple[str, str], list[int]] | None = None
-        self._citing_paragraph: dict[tuple[str, str, str], list[int]] | None = None
-        by_doc: dict[str, list[int]] = {}
-        for s in stored:
-            self.doc_of_row[s.row] = s.chunk.doc
-            by_doc.setdefault(s.chunk.doc, []).append(s.row)
-            self.texts[s.row] = normalise_text(s.chunk.text)
-            self.raw_texts[s.row] = s.chunk.text
-            parsed = parse_locator(s.chunk.locator)
-            if parsed and parsed[0] == "article":
-                self.unit_of_row[s.row] = parsed[1]
-                if parsed[2] and parsed[2][0].isdigit():
-                    self.paragraph_of_row[s.row] = parsed[2][0]
-            if parsed:
-                self.units.setdefault((s.chunk.doc, parsed[0], parsed[1]), []).append(s.row)
-                self.spans[s.row] = locator_span(s.chunk.locator)
-        self.rows_of_doc = {d: np.array(rows, dtype=np.int64) for d, rows in by_doc.items()}
-        self.is_recital = np.zeros(n, dtype=bool)
-        self.sets_dates = np.zeros(n, dtype=bool)
-        """Rows of articles that set when the act applies ("Entry into force and application")."""
-        unit_titles = [""] * n
-        for s in stored:
-            parsed = parse_locator(s.chunk.locator)
-            self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
-            unit_titles[s.row] = unit_title(s.chunk.heading)
-            self.sets_dates[s.row] = (bool(parsed and parsed[0] == "article")
-                                      and sets_application_dates(unit_titles[s.row]))
-        self.acronyms: dict[str, dict[str, str]] = {}
-        """Per document, the acronyms it introduces ("threat-led penetration testing (TLPT)"), by
-        their folded long form: later provisions and titles use the acronym alone."""
-        for row, text in enumerate(self.raw_texts):
-            for acronym, long_form in acronym_definitions(text):
-                self.acronyms.setdefault(self.doc_of_row[row], {}).setdefault(fold(long_form), acronym)
-        self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
-        """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
-        precise fields that the passage-level BM25 dilutes."""
-        self._holding_lock = threading.Lock()
-        self._holding: dict[str, np.ndarray] = {}
-        self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
-        self.sentences = generation.sentences
-        if self.sentences is None and n:
-            log.warning("Index generation %s has no sentence vectors (written by an older sovrag): "
-                        "retrieval runs without them until `sovrag index build` rebuilds it.", generation.name)
-
-    def citing(self, doc: str, article: str) -> list[int]:
-        """Rows of `doc` whose text cites its Article `article` (not counting the article itself)."""
-        return self._citation_maps()[0].get((doc, article), [])
-
-    def citing_paragraph(self, doc: str, article: str, paragraph: str) -> list[int]:
-        """Rows of `doc`'s Article `article` whose text refers to its paragraph `paragraph`
-        ("the fines referred to in paragraph 1, point (a), shall not exceed …")."""
-        return self._citation_maps()[1].get((doc, article, paragraph), [])
-
-    def _citation_maps(self) -> tuple[dict, dict]:
-        """Who cites which article, and which paragraph of its own article; every passage is read
-        once, on first use."""
-        with self._holding_lock:
-            if self._citing is None or self._citing_paragraph is None:
-                articles: dict[tuple[str, str], list[int]] = {}
-                paragraphs: dict[tuple[str, str, str], list[int]] = {}
-                for row, text in enumerate(self.raw_texts):
-                    doc, own_article = self.doc_of_row[row], self.unit_of_row[row]
-                    for number in cited_articles(text):
-                        if number != own_article:
-                            articles.setdefault((doc, number), []).append(row)
-                    if own_article is not None:
-                        for number in cited_paragraphs(text):
-                            if number != self.paragraph_of_row[row]:
-                                paragraphs.setdefault((doc, own_article, number), []).append(row)
-                self._citing, self._citing_paragraph = articles, paragraphs
-            return self._citing, self._citing_paragraph
-
-    def holding(self, kind: str) -> np.ndarray:
-        """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""
-        with self._holding_lock:
-            if kind not in self._holding:
-                self._holding[kind] = np.array([holds_value(t, kind) for t in self.texts], dtype=bool)
-            return self._holding[kind]
-
-    def mask_of_docs(self, doc_ids) -> np.ndarray:
-        mask = np.zeros(len(self.texts), dtype=bool)
-        for d in doc_ids:
-            rows = self.rows_of_doc.get(d)
-            if rows is not None:
-                mask[rows] = True
-        return mask
-
-
-_TABLES: "weakref.WeakKeyDictionary[IndexGeneration, _PassageTable]" = weakref.WeakKeyDictionary()
-_TABLES_LOCK = threading.Lock()
-
-
-def passage_table(generation: IndexGeneration) -> _PassageTable:
-    with _TABLES_LOCK:
-        table = _TABLES.get(generation)
-        if table is None:
-            table = _TABLES[generation] = _PassageTable(generation)
-        return table
-
-
 @dataclass
 class _Plan:
     """What one search will do: scope, query forms, analysis; kept for inspection and tests."""
@@ -256,10 +130,10 @@ class Retriever:
         self.embedder = embedder
         self.translator = translator
         self.options = options or RetrievalOptions()
-        self._table: _PassageTable | None = None
+        self._table: PassageTable | None = None
 
     @property
-    def table(self) -> _PassageTable:
+    def table(self) -> PassageTable:
         if self._table is None:
             self._table = passage_table(self.generation)
         return self._table
@@ -293,7 +167,7 @@ class Retriever:
         forms = [(analysis.without_acts if act_docs and opts.strip_act_names else query, 1.0)]
         scope_langs = {table.doc_lang[d] for d in (scope or table.doc_lang)}
         if translate and opts.translate and self.translator and analysis.lang not in scope_langs:
-            target = "en" if "en" in scope_langs else sorted(scope_langs)[0]
+            target = "en" if "en" in scope_langs else min(scope_langs)
             translated = self.translation(query, analysis.lang, target)
             if translated:
                 if act_docs and opts.strip_act_names:
@@ -327,88 +201,36 @@ class Retriever:
         n = self.generation.size
         if n == 0 or not query.strip():
             return []
-        opts, table = self.options, self.table
-        plan = self.plan(query, translate)
+        state = self._state(self.plan(query, translate), filters)
+        run_signals(state)
+        order, fused = self._ranked(state.lists, state.weights, state.scope, k)
+        if state.pinned:
+            order = state.pinned[:k] + [r for r in order if r not in state.pinned]
+        if len(order) < k and state.scope is not state.base:
+            rest, rest_fused = self._ranked(state.lists, state.weights, state.base & ~state.scope,
+                                            k - len(order))
+            fused = np.where(state.scope, fused, rest_fused * 0.5)  # scoped passages stay ahead
+            order += rest
+        if self.options.cover_acts and len(state.plan.act_docs) > 1:
+            order = _cover(order, state.plan.act_docs, self.table, fused, state.scope)[:k]
+        if self.options.mmr_lambda is not None:
+            order = self._mmr(order, fused, self.options.mmr_lambda, k)
+        return self._hits(order[:k], fused, state)
+
+    def _state(self, plan: _Plan, filters: SearchFilters | None) -> SearchState:
+        """The masks and query vectors every signal of one search reads."""
+        n = self.generation.size
         allowed = self._allowed_rows(filters)
         base = np.ones(n, dtype=bool) if allowed is None else allowed
-
-        lists: list[np.ndarray] = []
-        weights: list[float] = []
-        dense_lists: list[int] = []
-        lexical_lists: list[int] = []
-        for text, weight in plan.forms:
-            if opts.dense:
-                vector = self.embedder.encode_query(text).astype(np.float32)
-                lists.append(table.vectors @ vector)
-                weights.append(weight * opts.weight_dense)
-                dense_lists.append(len(lists) - 1)
-                if opts.weight_sentence and table.sentences is not None:
-                    lists.append(table.sentences.best_similarity(vector))
-                    weights.append(weight * opts.weight_sentence)
-            if opts.lexical:
-                lexical = self.generation.lexical.scores(text)
-                lists.append(np.where(lexical > 0, lexical, -np.inf).astype(np.float32))
-                weights.append(weight * opts.weight_lexical)
-                lexical_lists.append(len(lists) - 1)
         scope = base
         if plan.scope_docs is not None:
-            scope = base & table.mask_of_docs(plan.scope_docs)
+            scope = base & self.table.mask_of_docs(plan.scope_docs)
             if not scope.any():
                 scope = base
-        if opts.headings and table.headings is not None:
-            for text, weight in plan.forms:
-                heading = table.headings.scores(text)
-                lists.append(np.where(heading > 0, heading, -np.inf).astype(np.float32))
-                weights.append(weight * opts.weight_heading)
-        base_fused, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
-        pinned: list[int] = []
-        # A question asking from when a cited unit applies ("From when does Article 6(1) apply?")
-        # has its answer where that unit is dated, not in it: there the citation only tells which
-        # article is asked about (`_citations_of_asked_article`).
-        if opts.references and plan.analysis.references and not plan.analysis.asks_application:
-            cited = self._reference_scores(plan, base_fused)
-            lists.append(cited)
-            weights.append(opts.weight_reference)
-            # A paragraph or point the question cites explicitly ("Article 33(1)") comes first.
-            pinned = sorted((int(r) for r in np.flatnonzero(cited >= 2.0) if scope[r]), key=lambda r: -cited[r])
-        if opts.exact and plan.analysis.exact:
-            exact, defining = self._exact_scores(plan.analysis.exact, base_fused, scope)
-            lists += [exact, defining]
-            weights += [opts.weight_exact, opts.weight_definition]
-        kind = plan.analysis.answer_kind
-        if kind == DATE and (opts.weight_applicability > 0 or opts.weight_application_article > 0):
-            asked = self._citations_of_asked_article(plan, base_fused, scope)
-            lists.append(self._applicability_scores(asked, base_fused, scope))
-            weights.append(opts.weight_applicability)
-            if plan.analysis.asks_application:
-                lists.append(self._application_article_scores(asked, base_fused, scope))
-                weights.append(opts.weight_application_article)
-        if kind and opts.weight_cited_paragraph > 0 and not plan.analysis.asks_application:
-            lists.append(self._cited_paragraph_scores(kind, base_fused, scope))
-            weights.append(opts.weight_cited_paragraph)
-        if opts.weight_answer_kind > 0 and kind:
-            # Same relevance order, restricted to passages that hold such a value.
-            so_far, _ = weighted_rrf(lists, scope, CANDIDATES, weights, opts.rrf_k)
-            lists.append(np.where(table.holding(kind) & (so_far > 0), so_far, -np.inf))
-            weights.append(opts.weight_answer_kind)
-        order, fused = self._ranked(lists, weights, scope, k)
-        if pinned:
-            order = pinned[:k] + [r for r in order if r not in pinned]
-        if len(order) < k and scope is not base:
-            rest, rest_fused = self._ranked(lists, weights, base & ~scope, k - len(order))
-            fused = np.where(scope, fused, rest_fused * 0.5)  # scoped passages stay ahead
-            order += rest
-        if opts.cover_acts and len(plan.act_docs) > 1:
-            order = _cover(order, plan.act_docs, table, fused, scope)[:k]
-        if opts.mmr_lambda is not None:
-            order = self._mmr(order, fused, opts.mmr_lambda, k)
-        # Per passage, the best over the query forms: a German question's English translation is
-        # what matches English passages, and relevance checks downstream must see that match.
-        dense = np.max([lists[i] for i in dense_lists], axis=0) if dense_lists else np.zeros(n, dtype=np.float32)
-        lexical = np.max([lists[i] for i in lexical_lists], axis=0) if lexical_lists else None
-        dense_ranks = _ranks(dense, base) if dense_lists else {}
-        lexical_ranks = _ranks(lexical, base) if lexical is not None else {}
-        return self._hits(order[:k], fused, dense, dense_ranks, lexical_ranks)
+        vectors = [self.embedder.encode_query(text).astype(np.float32) if self.options.dense else None
+                   for text, _ in plan.forms]
+        return SearchState(plan, self.table, self.options, base, scope, vectors,
+                           self.generation.lexical.scores)
 
     def _ranked(self, lists, weights, mask, k) -> tuple[list[int], np.ndarray]:
         fused, _ = weighted_rrf(lists, mask, CANDIDATES, weights, self.options.rrf_k)
@@ -418,106 +240,6 @@ class Retriever:
         top = np.argpartition(-fused, min(depth, len(fused) - 1))[:depth] if len(fused) > depth else np.arange(len(fused))
         top = sorted((int(r) for r in top if fused[r] > 0), key=lambda r: (-fused[r], r))
         return top, fused
-
-    def _reference_scores(self, plan: _Plan, base_fused: np.ndarray) -> np.ndarray:
-        """Passages of cited units: the cited paragraph/point first, then the rest of the unit."""
-        table = self.table
-        scores = np.full(self.generation.size, -np.inf, dtype=np.float32)
-        scoped_docs = plan.scope_docs or list(table.doc_lang)
-        if not plan.act_docs:
-            # No act named: "Article 6(1)" means that unit of the acts the question is about, i.e.
-            # of the documents its words retrieve best, not of every act in the index.
-            scoped_docs = _leading_docs(base_fused, table, self.options.reference_docs)
-        for ref, act in plan.analysis.references:
-            docs = plan.act_docs.get(act, scoped_docs) if act else scoped_docs
-            for doc in docs:
-                for row in table.units.get((doc, ref.kind, ref.number), []):
-                    exact_part = bool(ref.parts) and ref.parts[0] in table.spans[row]
-                    # Tie-break inside a unit by the question's own relevance (base_fused < 1).
-                    scores[row] = max(scores[row], (2.0 if exact_part else 1.0) + float(base_fused[row]))
-        return scores
-
-    def _citations_of_asked_article(self, plan: _Plan, base_fused: np.ndarray,
-                                    scope: np.ndarray) -> np.ndarray:
-        """Per passage, how strongly it cites the article the question is about: an article the
-        question names (2) or one of the best text matches (1)."""
-        table = self.table
-        targets: dict[tuple[str, str], float] = {}
-        top_docs = plan.scope_docs or list(table.doc_lang)
-        for ref, act in plan.analysis.references:
-            if ref.kind == "article":
-                for doc in (plan.act_docs.get(act, top_docs) if act else top_docs):
-                    targets[(doc, ref.number)] = 2.0
-        seen_units = 0
-        for row in _best_rows(base_fused, scope, 50):
-            if seen_units >= self.options.applicability_units:
-                break
-            unit = table.unit_of_row[row]
-            if unit is not None:
-                key = (table.doc_of_row[row], unit)
-                if key not in targets:
-                    targets[key] = 1.0
-                    seen_units += 1
-        cited = np.zeros(self.generation.size, dtype=np.float32)
-        for (doc, article), weight in targets.items():
-            cited[table.citing(doc, article)] += weight
-        return cited
-
-    def _applicability_scores(self, cited: np.ndarray, base_fused: np.ndarray,
-                              scope: np.ndarray) -> np.ndarray:
-        """Dates of a provision are often set by another one that cites it ("Article 14 shall apply
-        from 11 September 2026"): passages holding a date that cite the article asked about."""
-        held = scope & self.table.holding(DATE) & (cited > 0)
-        return np.where(held, cited + base_fused, -np.inf).astype(np.float32)
-
-    def _cited_paragraph_scores(self, kind: str, base_fused: np.ndarray, scope: np.ndarray) -> np.ndarray:
-        """Values are often set in a sibling paragraph that refers back to the rule ("Fines imposed
-        in the cases referred to in paragraph 1, point (a), shall not exceed 1 %"): passages holding
-        a value of the asked kind that refer to one of the best-matching paragraphs."""
-        table = self.table
-        cited = np.zeros(self.generation.size, dtype=np.float32)
-        holding = table.holding(kind)
-        seen: set[tuple[str, str, str]] = set()
-        for row in _best_rows(base_fused, scope, 20):
-            if len(seen) >= self.options.cited_paragraph_units:
-                break
-            article, paragraph = table.unit_of_row[row], table.paragraph_of_row[row]
-            if article is None or paragraph is None:
-                continue
-            if holding[row]:
-                break  # the best-matching rule states its own value
-            key = (table.doc_of_row[row], article, paragraph)
-            if key not in seen:
-                seen.add(key)
-                cited[table.citing_paragraph(*key)] += 1.0 / len(seen)
-        held = scope & holding & (cited > 0)
-        return np.where(held, cited + base_fused, -np.inf).astype(np.float32)
-
-    def _application_article_scores(self, cited: np.ndarray, base_fused: np.ndarray,
-                                    scope: np.ndarray) -> np.ndarray:
-        """Passages of the closing articles that set when the act applies, those citing the
-        article asked about first."""
-        held = scope & self.table.holding(DATE) & self.table.sets_dates
-        return np.where(held, cited + base_fused, -np.inf).astype(np.float32)
-
-    def _exact_scores(self, terms: list[str], base_fused: np.ndarray,
-                      scope: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Passages containing the question's exact strings (more distinct strings rank higher), and
-        passages where a term appears in quotes, i.e. where legislation defines it."""
-        needles = [normalise_text(t) for t in terms]
-        # Legislation quotes a term where it defines it: "‘connected product’ means …".
-        quoted = [f"{a}{nd}{b}" for nd in needles for a, b in _QUOTES]
-        counts = np.zeros(self.generation.size, dtype=np.float32)
-        defines = np.zeros(self.generation.size, dtype=np.float32)
-        texts = self.table.texts
-        for row in np.flatnonzero(scope):
-            text = texts[row]
-            counts[row] = sum(1 for nd in needles if _contains_term(text, nd))
-            if counts[row]:
-                defines[row] = sum(1 for q in quoted if q in text)
-        tie = base_fused.astype(np.float32)
-        return (np.where(counts > 0, counts + tie, -np.inf).astype(np.float32),
-                np.where(defines > 0, defines + tie, -np.inf).astype(np.float32))
 
     def _mmr(self, order: list[int], fused: np.ndarray, lam: float, k: int) -> list[int]:
         """Maximal marginal relevance over the ranked candidates, using passage vectors."""
@@ -536,7 +258,15 @@ class Retriever:
             rest.remove(pick)
         return [order[i] for i in chosen] + [order[i] for i in rest]
 
-    def _hits(self, order, fused, dense, dense_rank, bm25_rank) -> list[Hit]:
+    def _hits(self, order: list[int], fused: np.ndarray, state: SearchState) -> list[Hit]:
+        # Per passage, the best over the query forms: a German question's English translation is
+        # what matches English passages, and relevance checks downstream must see that match.
+        n = self.generation.size
+        dense_lists = [lst for name, lst in zip(state.names, state.lists) if name == "dense"]
+        lexical_lists = [lst for name, lst in zip(state.names, state.lists) if name == "bm25"]
+        dense = np.max(dense_lists, axis=0) if dense_lists else np.zeros(n, dtype=np.float32)
+        dense_rank = ranks(dense, state.base) if dense_lists else {}
+        bm25_rank = ranks(np.max(lexical_lists, axis=0), state.base) if lexical_lists else {}
         chunks = self.generation.chunks(order)
         titles = self.table.titles
         return [
@@ -545,30 +275,6 @@ class Retriever:
                 dense_similarity=float(dense[r]) if np.isfinite(dense[r]) else 0.0)
             for r, c in zip(order, chunks)
         ]
-
-
-def _best_rows(scores: np.ndarray, mask: np.ndarray | None, depth: int):
-    """Rows of the first `depth` ranks by score (inside `mask`), up to the first that scores ≤ 0."""
-    masked = scores if mask is None else np.where(mask, scores, -np.inf)
-    for row in np.argsort(-masked)[:depth]:
-        if masked[row] <= 0:
-            return
-        yield int(row)
-
-
-def _leading_docs(base_fused: np.ndarray, table: "_PassageTable", n: int) -> list[str]:
-    """The first `n` distinct documents of the fused text ranking."""
-    docs: list[str] = []
-    for row in _best_rows(base_fused, None, 20 * n):
-        doc = table.doc_of_row[row]
-        if doc not in docs:
-            docs.append(doc)
-            if len(docs) == n:
-                break
-    return docs or list(table.doc_lang)
-
-
-_QUOTES = [("‘", "’"), ("“", "”"), ('"', '"'), ("«", "»"), ("„", "“")]
 
 
 def _preferred_versions(act, lang: str) -> list[str]:
@@ -580,21 +286,7 @@ def _preferred_versions(act, lang: str) -> list[str]:
     return act.doc_ids()
 
 
-def _contains_term(text: str, needle: str) -> bool:
-    """Whole-token containment: "72 hours" must not match inside "172 hours"."""
-    start = text.find(needle)
-    while start >= 0:
-        before = text[start - 1] if start else " "
-        end = start + len(needle)
-        after = text[end] if end < len(text) else " "
-        if not (before.isalnum() or (before in ",." and start > 1 and text[start - 2].isdigit())) \
-                and not after.isalnum():
-            return True
-        start = text.find(needle, start + 1)
-    return False
-
-
-def _cover(order: list[int], act_docs: dict[str, list[str]], table: _PassageTable,
+def _cover(order: list[int], act_docs: dict[str, list[str]], table: PassageTable,
            fused: np.ndarray, scope: np.ndarray) -> list[int]:
     """Comparison questions need every named act: lead with each act's best passage."""
     leaders: list[int] = []
@@ -607,47 +299,6 @@ def _cover(order: list[int], act_docs: dict[str, list[str]], table: _PassageTabl
     return leaders + [r for r in order if r not in leaders]
 
 
-def _ranks(scores: np.ndarray, mask: np.ndarray, depth: int = CANDIDATES) -> dict[int, int]:
-    masked = np.where(mask, scores, -np.inf)
-    top = np.argsort(-masked, kind="stable")[:depth]
-    return {int(r): i for i, r in enumerate((r for r in top if np.isfinite(masked[r])), start=1)}
-
-
-def weighted_rrf(score_lists: list[np.ndarray], mask: np.ndarray | None, candidates: int,
-                 weights: list[float] | None = None, k: int = RRF_K) -> tuple[np.ndarray, list[dict[int, int]]]:
-    """Weighted reciprocal rank fusion of full score vectors (-inf = not retrieved by that list).
-
-    Ranks are taken inside `mask`, so a scope changes which passages compete, not their scores.
-    """
-    n = len(score_lists[0]) if score_lists else 0
-    fused = np.zeros(n, dtype=np.float64)
-    ranks: list[dict[int, int]] = []
-    for i, scores in enumerate(score_lists):
-        scores = np.asarray(scores, dtype=np.float64)
-        if mask is not None:
-            scores = np.where(mask, scores, -np.inf)
-        depth = min(candidates, n)
-        top = np.argpartition(-scores, depth - 1)[:depth] if n > depth else np.arange(n)
-        top = sorted((int(r) for r in top if np.isfinite(scores[r])), key=lambda r: (-scores[r], r))
-        weight = weights[i] if weights else 1.0
-        rank_of = {}
-        for rank, row in enumerate(top, start=1):
-            fused[row] += weight / (k + rank)
-            rank_of[row] = rank
-        ranks.append(rank_of)
-    return fused, ranks
-
-
-def fuse_rrf(
-    score_lists: list[np.ndarray], mask: np.ndarray | None, candidates: int, weights: list[float] | None = None
-) -> tuple[np.ndarray, dict[int, int], dict[int, int]]:
-    """Reciprocal rank fusion returning fused scores and the 1-based ranks of the first two lists."""
-    fused, ranks = weighted_rrf(score_lists, mask, candidates, weights)
-    while len(ranks) < 2:
-        ranks.append({})
-    return fused, ranks[0], ranks[1]
-
-
 def build_retriever(runtime, options: RetrievalOptions | None = None, generation=None) -> Retriever:
     """The product's retriever for a runtime: translation through the runtime's generator, loaded
     only when a question needs it (and `translate_queries` is on)."""
@@ -656,5 +307,13 @@ def build_retriever(runtime, options: RetrievalOptions | None = None, generation
                      options=options)
 
 
-__all__ = ["Hit", "Retriever", "RetrievalOptions", "SearchFilters", "build_retriever", "fuse_rrf",
-           "weighted_rrf"]
+__all__ = [
+    "CANDIDATES",
+    "RRF_K",
+    "Hit",
+    "RetrievalOptions",
+    "Retriever",
+    "SearchFilters",
+    "build_retriever",
+    "weighted_rrf",
+]

@@ -1,0 +1,148 @@
+"""Per-index-generation arrays that retrieval's query-time signals read: which document, unit and
+paragraph each passage row belongs to, its normalised text, who cites whom, which rows hold a value
+of a kind. Built once per generation and shared by all retrievers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+
+import numpy as np
+
+from .answer_types import holds_value, sets_application_dates
+from .chunking import unit_title
+from .lexical import LexicalIndex, tokenize_truncated
+from .query import (
+    ActCatalog,
+    DocumentInfo,
+    acronym_definitions,
+    cited_articles,
+    cited_paragraphs,
+    fold,
+    locator_span,
+    normalise_text,
+    parse_locator,
+)
+from .store import IndexGeneration
+
+log = logging.getLogger(__name__)
+
+
+class PassageTable:
+    """Per-generation arrays that query-time signals need; built once, shared by all retrievers."""
+
+    def __init__(self, generation: IndexGeneration) -> None:
+        docs = generation.documents()
+        self.catalog = ActCatalog(DocumentInfo(d.id, d.title, d.lang) for d in docs.values())
+        self.doc_lang = {d.id: d.lang for d in docs.values()}
+        self.titles = {d.id: d.title for d in docs.values()}
+        stored = generation.stored_chunks()
+        n = generation.size
+        self.doc_of_row = np.empty(n, dtype=object)
+        self.rows_of_doc: dict[str, np.ndarray] = {}
+        self.units: dict[tuple[str, str, str], list[int]] = {}
+        """(doc, kind, number) → rows of that article/annex/recital, in document order."""
+        self.spans: list[list[str]] = [[] for _ in range(n)]
+        self.texts: list[str] = [""] * n
+        self.raw_texts: list[str] = [""] * n
+        self.unit_of_row: list[str | None] = [None] * n
+        self.paragraph_of_row: list[str | None] = [None] * n
+        self._citing: dict[tuple[str, str], list[int]] | None = None
+        self._citing_paragraph: dict[tuple[str, str, str], list[int]] | None = None
+        by_doc: dict[str, list[int]] = {}
+        for s in stored:
+            self.doc_of_row[s.row] = s.chunk.doc
+            by_doc.setdefault(s.chunk.doc, []).append(s.row)
+            self.texts[s.row] = normalise_text(s.chunk.text)
+            self.raw_texts[s.row] = s.chunk.text
+            parsed = parse_locator(s.chunk.locator)
+            if parsed and parsed[0] == "article":
+                self.unit_of_row[s.row] = parsed[1]
+                if parsed[2] and parsed[2][0].isdigit():
+                    self.paragraph_of_row[s.row] = parsed[2][0]
+            if parsed:
+                self.units.setdefault((s.chunk.doc, parsed[0], parsed[1]), []).append(s.row)
+                self.spans[s.row] = locator_span(s.chunk.locator)
+        self.rows_of_doc = {d: np.array(rows, dtype=np.int64) for d, rows in by_doc.items()}
+        self.is_recital = np.zeros(n, dtype=bool)
+        self.sets_dates = np.zeros(n, dtype=bool)
+        """Rows of articles that set when the act applies ("Entry into force and application")."""
+        unit_titles = [""] * n
+        for s in stored:
+            parsed = parse_locator(s.chunk.locator)
+            self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
+            unit_titles[s.row] = unit_title(s.chunk.heading)
+            self.sets_dates[s.row] = (bool(parsed and parsed[0] == "article")
+                                      and sets_application_dates(unit_titles[s.row]))
+        self.acronyms: dict[str, dict[str, str]] = {}
+        """Per document, the acronyms it introduces ("threat-led penetration testing (TLPT)"), by
+        their folded long form: later provisions and titles use the acronym alone."""
+        for row, text in enumerate(self.raw_texts):
+            for acronym, long_form in acronym_definitions(text):
+                self.acronyms.setdefault(self.doc_of_row[row], {}).setdefault(fold(long_form), acronym)
+        self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
+        """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
+        precise fields that the passage-level BM25 dilutes."""
+        self._holding_lock = threading.Lock()
+        self._holding: dict[str, np.ndarray] = {}
+        self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
+        self.sentences = generation.sentences
+        if self.sentences is None and n:
+            log.warning("Index generation %s has no sentence vectors (written by an older sovrag): "
+                        "retrieval runs without them until `sovrag index build` rebuilds it.", generation.name)
+
+    def citing(self, doc: str, article: str) -> list[int]:
+        """Rows of `doc` whose text cites its Article `article` (not counting the article itself)."""
+        return self._citation_maps()[0].get((doc, article), [])
+
+    def citing_paragraph(self, doc: str, article: str, paragraph: str) -> list[int]:
+        """Rows of `doc`'s Article `article` whose text refers to its paragraph `paragraph`
+        ("the fines referred to in paragraph 1, point (a), shall not exceed …")."""
+        return self._citation_maps()[1].get((doc, article, paragraph), [])
+
+    def _citation_maps(self) -> tuple[dict, dict]:
+        """Who cites which article, and which paragraph of its own article; every passage is read
+        once, on first use."""
+        with self._holding_lock:
+            if self._citing is None or self._citing_paragraph is None:
+                articles: dict[tuple[str, str], list[int]] = {}
+                paragraphs: dict[tuple[str, str, str], list[int]] = {}
+                for row, text in enumerate(self.raw_texts):
+                    doc, own_article = self.doc_of_row[row], self.unit_of_row[row]
+                    for number in cited_articles(text):
+                        if number != own_article:
+                            articles.setdefault((doc, number), []).append(row)
+                    if own_article is not None:
+                        for number in cited_paragraphs(text):
+                            if number != self.paragraph_of_row[row]:
+                                paragraphs.setdefault((doc, own_article, number), []).append(row)
+                self._citing, self._citing_paragraph = articles, paragraphs
+            return self._citing, self._citing_paragraph
+
+    def holding(self, kind: str) -> np.ndarray:
+        """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""
+        with self._holding_lock:
+            if kind not in self._holding:
+                self._holding[kind] = np.array([holds_value(t, kind) for t in self.texts], dtype=bool)
+            return self._holding[kind]
+
+    def mask_of_docs(self, doc_ids) -> np.ndarray:
+        mask = np.zeros(len(self.texts), dtype=bool)
+        for d in doc_ids:
+            rows = self.rows_of_doc.get(d)
+            if rows is not None:
+                mask[rows] = True
+        return mask
+
+
+_TABLES: weakref.WeakKeyDictionary[IndexGeneration, PassageTable] = weakref.WeakKeyDictionary()
+_TABLES_LOCK = threading.Lock()
+
+
+def passage_table(generation: IndexGeneration) -> PassageTable:
+    with _TABLES_LOCK:
+        table = _TABLES.get(generation)
+        if table is None:
+            table = _TABLES[generation] = PassageTable(generation)
+        return table
