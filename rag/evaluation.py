@@ -133,6 +133,12 @@ def _group_summary(results: list[QuestionResult], ks: Iterable[int]) -> dict:
         out["citation_correct"] = _mean([1.0 if r.citations_ok else 0.0 for r in ans_ok])
         out["false_abstention_rate"] = _mean([1.0 if r.abstained else 0.0 for r in ans_ok])
         out["abstention_rate_unanswerable"] = _mean([1.0 if r.abstained else 0.0 for r in unans])
+        # Trust: of the answers actually given, how many are wrong. An answer to a question the
+        # corpus cannot answer is wrong whatever it says; an abstention is neither.
+        given = [r for r in answered if not r.abstained]
+        out["answers_given"] = len(given)
+        out["wrong_among_answered"] = _mean([0.0 if r.answerable and r.correct else 1.0 for r in given])
+        out["right_among_answered"] = _mean([1.0 if r.answerable and r.correct else 0.0 for r in given])
         out["seconds_per_answer"] = _mean([r.seconds or 0.0 for r in answered])
     return out
 
@@ -156,10 +162,12 @@ def format_summary(summary: dict) -> str:
     """A plain-text table of the summary for the terminal."""
     columns = [c for c in ("questions", "recall@1", "recall@5", "recall@10", "mrr", "accuracy",
                            "citation_correct", "false_abstention_rate",
-                           "abstention_rate_unanswerable", "seconds_per_answer")
+                           "abstention_rate_unanswerable", "wrong_among_answered",
+                           "seconds_per_answer")
                if c in summary["overall"]]
     short = {"questions": "n", "citation_correct": "cite_ok", "false_abstention_rate": "false_abst",
-             "abstention_rate_unanswerable": "abst_unans", "seconds_per_answer": "s/answer"}
+             "abstention_rate_unanswerable": "abst_unans", "wrong_among_answered": "wrong_ans",
+             "seconds_per_answer": "s/answer"}
     header = f"{'':<34}" + "".join(f"{short.get(c, c):>11}" for c in columns)
     lines = [header]
 

@@ -113,3 +113,17 @@ def test_cli_rejects_a_missing_questions_file(runtime, tmp_path, capsys):
                  "--index", str(runtime.settings.index_dir), "--embedder", "test-hash-embedder",
                  "--retrieval-only"])
     assert code == 2 and "Cannot read questions file" in capsys.readouterr().err
+
+
+def test_trust_counts_wrong_answers_among_those_given_and_not_abstentions():
+    def result(answerable, abstained, correct):
+        return evaluation.QuestionResult(id="q", type="factoid", lang="en", answerable=answerable,
+                                         answered=True, abstained=abstained, correct=correct)
+
+    results = [result(True, False, True), result(True, False, False),  # one right, one wrong
+               result(True, True, False),                              # abstained: neither
+               result(False, False, True)]                             # unanswerable yet answered
+    overall = evaluation.summarise(results)["overall"]
+    assert overall["answers_given"] == 3
+    assert overall["wrong_among_answered"] == round(2 / 3, 4)
+    assert overall["right_among_answered"] == round(1 / 3, 4)
