@@ -53,15 +53,24 @@ def drop_invalid_markers(text: str, valid: set[int]) -> str:
     return re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
 
 
+_LEADING_MARKER = re.compile(r"^\s*\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\]")
+_PLAIN_SPLIT = re.compile(r"((?<!\b[A-Z])(?<!\bNo)(?<!\bArt)(?<!\bart)(?<!\bpp)(?<!\bnr)(?<!\bNr)[.!?])\s+"
+                          r"(?=[\[A-ZÀ-ÖØ-Þ0-9(\"'‘“])")
+
+
 def split_sentences(text: str) -> list[AnswerSentence]:
-    """Sentences with the markers that follow them; a marker after the full stop counts too."""
+    """Sentences with the markers that belong to them. Markers usually follow their sentence ("…
+    72 hours [1]." or after the full stop); a model that writes them in front ("[1] The fine …")
+    does so from its first sentence on, and then every marker belongs to the sentence after it."""
+    leading = bool(_LEADING_MARKER.match(text))
+    splitter = _PLAIN_SPLIT if leading else _SENTENCE_SPLIT
     sentences: list[AnswerSentence] = []
     for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
         start = 0
-        for match in _SENTENCE_SPLIT.finditer(line):
+        for match in splitter.finditer(line):
             piece = line[start:match.end(1)].strip()
             if piece:
                 sentences.append(AnswerSentence(piece, cited_numbers(piece)))
@@ -69,15 +78,31 @@ def split_sentences(text: str) -> list[AnswerSentence]:
         piece = line[start:].strip()
         if piece:
             sentences.append(AnswerSentence(piece, cited_numbers(piece)))
-    # Markers written on their own (e.g. "[1]" after the last sentence) belong to the sentence before.
+    return _attach_lone_markers(sentences, forward=leading)
+
+
+def _attach_lone_markers(sentences: list[AnswerSentence], forward: bool) -> list[AnswerSentence]:
+    """A piece that is only markers ("[1]" on a line of its own) belongs to the sentence before it,
+    or, in an answer that writes its markers in front, to the sentence after it."""
     merged: list[AnswerSentence] = []
+    pending: AnswerSentence | None = None
     for sentence in sentences:
-        if merged and not _MARKER.sub("", sentence.text).strip(" .;,"):
-            merged[-1].text += " " + sentence.text
-            merged[-1].cited += [n for n in sentence.cited if n not in merged[-1].cited]
+        lone = not _MARKER.sub("", sentence.text).strip(" .;,")
+        if lone and forward:
+            pending = sentence if pending is None else _joined(pending, sentence)
+        elif lone and merged:
+            merged[-1] = _joined(merged[-1], sentence)
         else:
-            merged.append(sentence)
+            merged.append(_joined(pending, sentence) if pending else sentence)
+            pending = None
+    if pending is not None:
+        merged.append(pending)
     return merged
+
+
+def _joined(first: AnswerSentence, second: AnswerSentence) -> AnswerSentence:
+    cited = first.cited + [n for n in second.cited if n not in first.cited]
+    return AnswerSentence(f"{first.text} {second.text}", cited)
 
 
 def strip_markers(text: str) -> str:

@@ -50,6 +50,17 @@ def test_sentences_keep_trailing_markers():
     assert [s.cited for s in sentences] == [[1], [2]]
 
 
+def test_markers_written_in_front_cite_the_sentence_after_them():
+    sentences = split_sentences("[1] The fine is EUR 35 000 000. [2] It applies from 2 February 2025.")
+    assert [(s.text, s.cited) for s in sentences] == [
+        ("[1] The fine is EUR 35 000 000.", [1]), ("[2] It applies from 2 February 2025.", [2])]
+    lone = split_sentences("[1]\nThe fine is high. [2] A second claim.")
+    assert [s.cited for s in lone] == [[1], [2]] and lone[0].text.endswith("high.")
+    # Markers after the full stop still belong to the sentence before them.
+    trailing = split_sentences("The fine is high. [1]\nA second claim [2].")
+    assert [s.cited for s in trailing] == [[1], [2]]
+
+
 def test_supported_sentence_passes():
     result = check_sentence("The maximum fine is EUR 35,000,000 or 7% of worldwide annual turnover [1].",
                             [ART_99_3])
