@@ -27,7 +27,7 @@ from rag.translate import QueryTranslator
 
 _OFF = {s.weight: 0.0 for s in SIGNALS if s.name not in ("dense", "bm25")}
 PLAIN = dict(_OFF, act_scope=False, language_scope=False, translate=False, cover_acts=False,
-             strip_act_names=False, acronyms=False, recital_prior=1.0, rrf_k=60,
+             strip_act_names=False, acronyms=False, recital_prior=1.0, notes_prior=1.0, rrf_k=60,
              weight_dense=1.0)
 MECHANISMS = {
     "act scope": {"act_scope": False},
@@ -36,6 +36,9 @@ MECHANISMS = {
     "acronyms added to the query": {"acronyms": False},
     "each named act covered": {"cover_acts": False},
     "recital prior": {"recital_prior": 1.0},
+    "notes prior": {"notes_prior": 1.0},
+    "meaning gate on the question kind (cue words alone)": {"question_kind": "cues"},
+    "cue words for the question kind (meaning alone)": {"question_kind": "meaning"},
 }
 
 
@@ -46,10 +49,13 @@ def systems() -> dict[str, dict]:
         "bm25+dense RRF (baseline)": dict(PLAIN),
         "product, no translation": {"translate": False},
     }
+    defaults = RetrievalOptions()
     for signal in SIGNALS:
-        rows[f"without signal: {signal.name}"] = {signal.weight: 0.0, "translate": False}
+        if getattr(defaults, signal.weight) > 0:
+            rows[f"without signal: {signal.name}"] = {signal.weight: 0.0, "translate": False}
     for name, overrides in MECHANISMS.items():
-        rows[f"without mechanism: {name}"] = dict(overrides, translate=False)
+        if any(getattr(defaults, key) != value for key, value in overrides.items()):
+            rows[f"without mechanism: {name}"] = dict(overrides, translate=False)
     rows["product (with translation)"] = {}
     return rows
 

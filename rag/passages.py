@@ -66,12 +66,15 @@ class PassageTable:
                 self.spans[s.row] = locator_span(s.chunk.locator)
         self.rows_of_doc = {d: np.array(rows, dtype=np.int64) for d, rows in by_doc.items()}
         self.is_recital = np.zeros(n, dtype=bool)
+        self.is_note = np.zeros(n, dtype=bool)
+        """Rows of a document's footnote section: citations of other acts, rarely an answer."""
         self.sets_dates = np.zeros(n, dtype=bool)
         """Rows of articles that set when the act applies ("Entry into force and application")."""
         unit_titles = [""] * n
         for s in stored:
             parsed = parse_locator(s.chunk.locator)
             self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
+            self.is_note[s.row] = s.chunk.locator.startswith("Notes")
             unit_titles[s.row] = unit_title(s.chunk.heading)
             self.sets_dates[s.row] = (bool(parsed and parsed[0] == "article")
                                       and sets_application_dates(unit_titles[s.row]))

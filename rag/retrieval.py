@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from .embedder import Embedder
 from .fusion import CANDIDATES, RRF_K, ranks, weighted_rrf
 from .passages import PassageTable, passage_table
 from .query import QueryAnalysis, analyse, fold
+from .question_kinds import kind_reader
 from .signals import SearchState, run_signals
 from .store import IndexGeneration
 
@@ -49,6 +50,7 @@ class RetrievalOptions:
     exact: bool = True
     translate: bool = True
     cover_acts: bool = True
+    """A question naming several acts gets one search per act, sharing the k places in turn."""
     acronyms: bool = True
     """Add to the query the acronyms the scoped documents define for long forms it spells out."""
     strip_act_names: bool = True
@@ -72,6 +74,9 @@ class RetrievalOptions:
     weight_heading: float = 0.5
     recital_prior: float = 0.5
     """Multiplier on recitals' fused scores: answers are expected in the operative provisions."""
+    notes_prior: float = 0.5
+    """Multiplier on footnote passages' fused scores ("Notes": references to the Official Journal,
+    which share the words of the provisions that cite them but rarely answer anything)."""
     weight_sentence: float = 0.5
     """Dense similarity of a passage's best-matching sentence (`chunking.sentence_units`): a
     question usually meets one sentence, which the passage's single vector blurs or truncates."""
@@ -90,6 +95,11 @@ class RetrievalOptions:
     """How many of the best-matching paragraphs count as the rule asked about."""
     weight_original_when_translated: float = 0.5
     """Weight of the untranslated question's lists once a translation exists (English-only models)."""
+    question_kind: str = "gated"
+    """How the kind of value asked for is read: "cues" (`rag.answer_types` word lists), "meaning"
+    (nearest prototype questions, `rag.question_kinds`), or "gated": the cues' kind, only where the
+    meaning says the question asks for a value at all ("When a company builds …, must it …?" does
+    not, nor does a scope question worded with "when")."""
 
 
 @dataclass
@@ -121,6 +131,8 @@ class _Plan:
     scope_docs: list[str] | None
     forms: list[tuple[str, float]]
     act_docs: dict[str, list[str]]
+    vectors: list[np.ndarray] = field(default_factory=list)
+    """Per query form, its embedding."""
 
 
 class Retriever:
@@ -175,7 +187,23 @@ class Retriever:
                 forms = [(forms[0][0], opts.weight_original_when_translated), (translated, 1.0)]
         if opts.acronyms:
             forms = [(self._with_acronyms(text, scope), weight) for text, weight in forms]
-        return _Plan(analysis, scope, forms, act_docs)
+        vectors = [self.embedder.encode_query(text).astype(np.float32) for text, _ in forms]
+        analysis = self._with_kind(analysis, forms, vectors)
+        return _Plan(analysis, scope, forms, act_docs, vectors)
+
+    def _with_kind(self, analysis: QueryAnalysis, forms, vectors) -> QueryAnalysis:
+        """The analysis with the kind of value asked for read as `options.question_kind` says; the
+        meaning is read from the form searched with most weight (the translation, if any)."""
+        how = self.options.question_kind
+        if how == "cues":
+            return analysis
+        main = max(range(len(forms)), key=lambda i: forms[i][1])
+        meant = kind_reader(self.embedder).read(vectors[main])
+        if meant.kind is None:  # asks for a rule, an actor, a scope: no value, whatever its words
+            return replace(analysis, answer_kind=None, asks_application=False)
+        if how == "gated":
+            return analysis
+        return replace(analysis, answer_kind=meant.kind, asks_application=meant.asks_application)
 
     def _with_acronyms(self, text: str, docs: list[str] | None) -> str:
         """The query with the acronyms the documents introduce for long forms it spells out
@@ -198,10 +226,15 @@ class Retriever:
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
                translate: bool = True) -> list[Hit]:
         """Top-k passages; `translate=False` never calls the generator."""
-        n = self.generation.size
-        if n == 0 or not query.strip():
+        if self.generation.size == 0 or not query.strip():
             return []
-        state = self._state(self.plan(query, translate), filters)
+        plan = self.plan(query, translate)
+        if self.options.cover_acts and len(plan.act_docs) > 1:
+            return self._search_each_act(plan, k, filters)
+        return self._search_plan(plan, k, filters)
+
+    def _search_plan(self, plan: _Plan, k: int, filters: SearchFilters | None) -> list[Hit]:
+        state = self._state(plan, filters)
         run_signals(state)
         order, fused = self._ranked(state.lists, state.weights, state.scope, k)
         if state.pinned:
@@ -211,11 +244,27 @@ class Retriever:
                                             k - len(order))
             fused = np.where(state.scope, fused, rest_fused * 0.5)  # scoped passages stay ahead
             order += rest
-        if self.options.cover_acts and len(state.plan.act_docs) > 1:
-            order = _cover(order, state.plan.act_docs, self.table, fused, state.scope)[:k]
         if self.options.mmr_lambda is not None:
             order = self._mmr(order, fused, self.options.mmr_lambda, k)
         return self._hits(order[:k], fused, state)
+
+    def _search_each_act(self, plan: _Plan, k: int, filters: SearchFilters | None) -> list[Hit]:
+        """A question naming several acts (a comparison) needs passages of each: one search per
+        act, scoped to it, and the k places shared out in turn, each act's best first."""
+        per_act = []
+        for key, docs in plan.act_docs.items():
+            refs = [(ref, act) for ref, act in plan.analysis.references if act in (None, key)]
+            analysis = replace(plan.analysis, acts=[key], references=refs)
+            per_act.append(self._search_plan(replace(plan, analysis=analysis, scope_docs=docs,
+                                                     act_docs={key: docs}), k, filters))
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for rank in range(k):
+            for act_hits in per_act:
+                if rank < len(act_hits) and act_hits[rank].chunk.id not in seen:
+                    seen.add(act_hits[rank].chunk.id)
+                    hits.append(act_hits[rank])
+        return hits[:k]
 
     def _state(self, plan: _Plan, filters: SearchFilters | None) -> SearchState:
         """The masks and query vectors every signal of one search reads."""
@@ -227,8 +276,7 @@ class Retriever:
             scope = base & self.table.mask_of_docs(plan.scope_docs)
             if not scope.any():
                 scope = base
-        vectors = [self.embedder.encode_query(text).astype(np.float32) if self.options.dense else None
-                   for text, _ in plan.forms]
+        vectors = plan.vectors if self.options.dense else [None] * len(plan.forms)
         return SearchState(plan, self.table, self.options, base, scope, vectors,
                            self.generation.lexical.scores)
 
@@ -236,6 +284,8 @@ class Retriever:
         fused, _ = weighted_rrf(lists, mask, CANDIDATES, weights, self.options.rrf_k)
         if self.options.recital_prior != 1.0:
             fused = np.where(self.table.is_recital, fused * self.options.recital_prior, fused)
+        if self.options.notes_prior != 1.0:
+            fused = np.where(self.table.is_note, fused * self.options.notes_prior, fused)
         depth = max(k, 50)
         top = np.argpartition(-fused, min(depth, len(fused) - 1))[:depth] if len(fused) > depth else np.arange(len(fused))
         top = sorted((int(r) for r in top if fused[r] > 0), key=lambda r: (-fused[r], r))
@@ -284,19 +334,6 @@ def _preferred_versions(act, lang: str) -> list[str]:
         if docs:
             return docs
     return act.doc_ids()
-
-
-def _cover(order: list[int], act_docs: dict[str, list[str]], table: PassageTable,
-           fused: np.ndarray, scope: np.ndarray) -> list[int]:
-    """Comparison questions need every named act: lead with each act's best passage."""
-    leaders: list[int] = []
-    for docs in act_docs.values():
-        rows = np.concatenate([table.rows_of_doc.get(d, np.zeros(0, np.int64)) for d in docs])
-        rows = rows[scope[rows]] if len(rows) else rows
-        if len(rows) and fused[rows].max() > 0:
-            leaders.append(int(rows[np.argmax(fused[rows])]))
-    leaders.sort(key=lambda r: -fused[r])
-    return leaders + [r for r in order if r not in leaders]
 
 
 def build_retriever(runtime, options: RetrievalOptions | None = None, generation=None) -> Retriever:

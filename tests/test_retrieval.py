@@ -68,6 +68,10 @@ def test_named_act_scopes_the_results(index):
 def test_comparison_questions_get_both_acts_near_the_top(index):
     hits = retriever(index).search("Compare the definitions in the GDPR and the Interoperable Europe Act", k=4)
     assert {h.chunk.doc for h in hits[:2]} == {GDPR, IEA}
+    # One search per act, each scoped to it, sharing the k places in turn.
+    assert [h.chunk.doc for h in hits].count(GDPR) == 2 and [h.chunk.doc for h in hits].count(IEA) == 2
+    alone = retriever(index).search("Compare the definitions in the GDPR", k=2)
+    assert hits[0].chunk.id == alone[0].chunk.id  # each act's share is led by its own best passage
 
 
 def test_quoted_defined_term_finds_its_definition(index):
