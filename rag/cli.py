@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from .config import Settings, load_settings
 from .errors import SovragError
@@ -121,63 +122,43 @@ def _print_report(report) -> None:
     print(report.summary())
 
 
-def cmd_index_build(args) -> int:
-    from .ingest import rebuild_sources, run_ingest
+def _library(args):
+    """The document library, reporting progress on the terminal."""
+    from .library import DocumentLibrary
 
-    rt = _runtime(args)
-    corpus = rt.settings.corpus_dir
+    return DocumentLibrary(_runtime(args), verbose=True)
+
+
+def cmd_index_build(args) -> int:
+    library = _library(args)
+    corpus = library.settings.corpus_dir
     if not corpus.is_dir():
-        raise SovragError(f"Corpus folder not found: {corpus} (set --corpus DIR or SOVRAG_CORPUS_DIR).")
-    sources = rebuild_sources(corpus, rt.settings.index_dir)
+        raise SovragError(f"Corpus folder not found: {corpus} "
+                          "(set --corpus DIR or SOVRAG_CORPUS_DIR).")
+    sources = library.sources()
     if len(sources) > 1:
-        print(f"Also indexing the documents uploaded through the API ({sources[1]}).", file=sys.stderr)
-    report = run_ingest(rt.store, rt.embedder, sources, max_bytes=int(rt.settings.max_file_mb * 1e6),
-                        full_rebuild=True)
+        print(f"Also indexing the documents uploaded through the API ({sources[1]}).",
+              file=sys.stderr)
+    report = library.rebuild()
     _print_report(report)
     return 1 if report.skipped else 0
 
 
 def cmd_index_update(args) -> int:
-    from .ingest import run_ingest
-
-    rt = _runtime(args)
-    paths = args.paths or [rt.settings.corpus_dir]
-    report = run_ingest(rt.store, rt.embedder, paths, max_bytes=int(rt.settings.max_file_mb * 1e6),
-                        full_rebuild=not rt.store.exists())
+    library = _library(args)
+    report = library.update(args.paths or [library.settings.corpus_dir])
     _print_report(report)
     return 1 if report.skipped else 0
 
 
 def cmd_index_remove(args) -> int:
-    from .ingest import run_ingest
-
-    rt = _runtime(args)
-    report = run_ingest(rt.store, rt.embedder, [], max_bytes=int(rt.settings.max_file_mb * 1e6),
-                        full_rebuild=False, remove_ids=args.docs)
+    report = _library(args).remove(args.docs)
     _print_report(report)
     return 0
 
 
-def index_status(rt) -> dict:
-    generation = rt.generation()
-    docs = generation.documents()
-    return {
-        "index_dir": str(rt.store.root),
-        "generation": generation.name,
-        "created_at": generation.manifest.get("created_at"),
-        "embedder": generation.manifest.get("embedder"),
-        "dimension": generation.manifest.get("dimension"),
-        "documents": len(docs),
-        "passages": generation.size,
-        "sentences": len(generation.sentences) if generation.sentences is not None else None,
-        "size_bytes": rt.store.size_bytes(),
-        "document_list": [vars(d) | {"source_path": None} for d in docs.values()],
-    }
-
-
 def cmd_index_status(args) -> int:
-    rt = _runtime(args)
-    status = index_status(rt)
+    status = _library(args).status()
     if args.json:
         print(json.dumps(status, indent=2, ensure_ascii=False))
         return 0

@@ -44,14 +44,13 @@ def ensure_index(runtime: Runtime) -> None:
     """Build the index from the configured corpus when none exists yet (first start)."""
     if runtime.store.exists():
         return
-    from .ingest import rebuild_sources, run_ingest
+    from .library import DocumentLibrary
 
     corpus = runtime.settings.corpus_dir
     if not corpus.is_dir():
         raise SovragError(f"No index in {runtime.store.root} and no corpus folder at {corpus} to build one from.")
     print(f"No index yet: building it from {corpus} (first start only)…", file=sys.stderr, flush=True)
-    report = run_ingest(runtime.store, runtime.embedder, rebuild_sources(corpus, runtime.settings.index_dir),
-                        max_bytes=int(runtime.settings.max_file_mb * 1e6), full_rebuild=True)
+    report = DocumentLibrary(runtime, verbose=True).rebuild()
     print(report.summary(), file=sys.stderr, flush=True)
 
 
@@ -78,7 +77,7 @@ def serve(settings: Settings, explicit_host: bool = False) -> int:
             runtime.generator.load()
         except SovragError as exc:
             print(f"error: {exc}", file=sys.stderr)
-        except Exception as exc:  # keep serving retrieval even when the generator cannot load
+        except Exception as exc:  # noqa: BLE001 — keep serving retrieval without a generator
             print(f"error: generator failed to load: {exc}", file=sys.stderr)
 
     threading.Thread(target=warm_up, name="model-warm-up", daemon=True).start()
