@@ -11,45 +11,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
 
-from .config import Settings, load_settings
+from .cli_settings import runtime_from_args, settings_from_args, settings_parent
 from .errors import SovragError
-
-_FLAG_ALIASES = {"index_dir": ["--index"], "corpus_dir": ["--corpus"], "models_dir": ["--models"]}
-_SECRET_FIELDS = {"api_key", "generator_api_key"}
-
-
-def _settings_parent() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("settings (override sovrag.toml and SOVRAG_* variables)")
-    for name, info in Settings.model_fields.items():
-        flags = [*_FLAG_ALIASES.get(name, []), "--" + name.replace("_", "-")]
-        annotation = info.annotation
-        kwargs: dict[str, Any] = {"dest": f"setting_{name}", "default": None,
-                                  "help": info.description or name.replace("_", " ")}
-        if annotation is bool:
-            kwargs["action"] = argparse.BooleanOptionalAction
-        elif get_origin(annotation) is Literal:
-            kwargs["choices"] = list(get_args(annotation))
-        elif annotation in (int, float):
-            kwargs["type"] = annotation
-        elif annotation is Path:
-            kwargs["type"] = Path
-            kwargs["metavar"] = "DIR"
-        if name in _SECRET_FIELDS:
-            kwargs["help"] = argparse.SUPPRESS
-        group.add_argument(*flags, **kwargs)
-    return parent
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    overrides = {k.removeprefix("setting_"): v for k, v in vars(args).items() if k.startswith("setting_")}
-    return load_settings(**overrides)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _settings_parent()
+    common = settings_parent()
     parser = argparse.ArgumentParser(prog="sovrag", description="Local, cited answers over EU legislation.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -86,26 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="start the HTTP API and the web UI")
     p.set_defaults(func=cmd_serve)
 
-    _register_optional_commands(sub, common)
+    _register_module_commands(sub, common)
     return parser
 
 
-def _register_optional_commands(sub, common) -> None:
-    """Commands living in their own modules register here (eval, models, log)."""
-    for module_name in ("rag.evaluation", "rag.model_cli", "rag.provenance"):
-        try:
-            module = __import__(module_name, fromlist=["register_cli"])
-        except ImportError:
-            continue
-        register = getattr(module, "register_cli", None)
-        if register:
-            register(sub, common)
+def _register_module_commands(sub, common) -> None:
+    """Commands living in their own modules: eval, models, log."""
+    from . import evaluation, log_cli, model_cli
+
+    for module in (evaluation, model_cli, log_cli):
+        module.register_cli(sub, common)
 
 
 def _runtime(args):
-    from .runtime import Runtime
-
-    return Runtime(settings_from_args(args))
+    return runtime_from_args(args)
 
 
 def _filters(args):

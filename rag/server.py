@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hmac
+import importlib
 import ipaddress
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from .config import Settings
 from .errors import SovragError
@@ -21,23 +24,44 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def build_app(runtime: Runtime, with_ui: bool = True):
+UIBuilder = Callable[[Runtime], Any]
+"""Builds the web UI (a Gradio Blocks) for a runtime."""
+
+DEFAULT_UI = "ui.app:build_ui"
+"""The web UI `sovrag serve` mounts, named by reference (as uvicorn names an app): the `ui` package
+depends on `rag`, and `rag` never imports it; it is loaded only when a server mounts it."""
+
+
+def load_ui(reference: str = DEFAULT_UI) -> UIBuilder:
+    """The UI builder named `module:function`."""
+    module_name, _, attribute = reference.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise SovragError(f"Cannot load the web UI '{reference}': {exc}") from exc
+
+
+def build_app(runtime: Runtime, with_ui: bool = True, ui: UIBuilder | None = None):
+    """The API app, with the web UI mounted at / (the default UI, or `ui` when given)."""
     from .api import create_app
 
     app = create_app(runtime)
     if with_ui:
-        import gradio as gr
-
-        from ui.app import build_ui
-
-        key = runtime.settings.api_key
-        # With an API key, the UI is behind Gradio's login form (any user name, the key as
-        # password): otherwise its own endpoints would answer questions without any token.
-        auth = (lambda _user, password: hmac.compare_digest(password.encode("utf-8"), key.encode("utf-8"))) \
-            if key else None
-        app = gr.mount_gradio_app(app, build_ui(runtime), path="/", auth=auth,
-                                  auth_message="Enter the server's API key (SOVRAG_API_KEY) as the password.")
+        app = mount_ui(app, runtime, ui or load_ui())
     return app
+
+
+def mount_ui(app, runtime: Runtime, build_ui: UIBuilder):
+    import gradio as gr
+
+    key = runtime.settings.api_key
+    # With an API key, the UI is behind Gradio's login form (any user name, the key as
+    # password): otherwise its own endpoints would answer questions without any token.
+    auth = (lambda _user, password: hmac.compare_digest(password.encode("utf-8"),
+                                                        key.encode("utf-8"))) if key else None
+    return gr.mount_gradio_app(
+        app, build_ui(runtime), path="/", auth=auth,
+        auth_message="Enter the server's API key (SOVRAG_API_KEY) as the password.")
 
 
 def ensure_index(runtime: Runtime) -> None:
