@@ -106,6 +106,11 @@ def _result_rows(runtime: Runtime, results: list[FileResult]) -> list[tuple[str,
     return rows
 
 
+def _skips(n: int) -> tuple:
+    """Leave n outputs of a Gradio event unchanged."""
+    return tuple(gr.skip() for _ in range(n))
+
+
 def _doc_choices(documents: dict[str, DocumentRecord]) -> list[tuple[str, str]]:
     docs = sorted(documents.values(), key=lambda d: (d.title.lower(), d.id))
     return [(f"{d.title} ({d.lang}) — {d.id}", d.id) for d in docs]
@@ -146,16 +151,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
         message = (message or "").strip()
         if not message:
             gr.Info("Type a question first.")
-            yield (
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-            )
+            yield _skips(8)
             return
         turn = len(groups) + 1
         chat = list(chat or []) + [
@@ -170,15 +166,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
             ticket = runtime.admission.admit()
         except SovragError as exc:
             chat[-1]["content"] = notice_html(str(exc), "error")
-            yield (
-                chat,
-                message,
-                notice_html(str(exc), "error"),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                *idle,
-            )
+            yield chat, message, notice_html(str(exc), "error"), *_skips(3), *idle
             return
         events = None
         try:
@@ -201,15 +189,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                 raise SovragError("The assistant returned no answer.")
         except SovragError as exc:
             chat[-1]["content"] = notice_html(str(exc), "error")
-            yield (
-                chat,
-                gr.skip(),
-                notice_html(str(exc), "error"),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                *idle,
-            )
+            yield chat, gr.skip(), notice_html(str(exc), "error"), *_skips(3), *idle
             return
         finally:
             if events is not None:
@@ -221,15 +201,8 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
             {"role": "assistant", "content": final.text},
         ]
         groups = [sources_group_html(final, turn, message)] + list(groups)
-        yield (
-            chat,
-            gr.skip(),
-            _final_status(final),
-            sources_panel_html(groups),
-            conversation,
-            groups,
-            *idle,
-        )
+        panel = sources_panel_html(groups)
+        yield chat, gr.skip(), _final_status(final), panel, conversation, groups, *idle
 
     def on_stop(chat):
         chat = list(chat or [])
