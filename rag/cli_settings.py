@@ -41,7 +41,8 @@ def settings_parent() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    overrides = {k.removeprefix("setting_"): v for k, v in vars(args).items() if k.startswith("setting_")}
+    overrides = {k.removeprefix("setting_"): v for k, v in vars(args).items()
+                 if k.startswith("setting_")}
     return load_settings(**overrides)
 
 

@@ -40,8 +40,9 @@ def _cmd_show(args) -> int:
         print(json.dumps(entries if len(entries) > 1 else entries[0], indent=2, ensure_ascii=False))
         return 0
     for e in entries:
+        model = e.get("model", {})
         print(f"id {e['id']}  at {e['created_at']}  index {e.get('generation')}  "
-              f"model {e.get('model', {}).get('model')} ({e.get('model', {}).get('sha256', '')[:12]})")
+              f"model {model.get('model')} ({model.get('sha256', '')[:12]})")
         print(f"  question:  {e['question']}")
         if e.get("standalone_question") and e["standalone_question"] != e["question"]:
             print(f"  rewritten: {e['standalone_question']}")

@@ -41,14 +41,16 @@ def _file(data: bytes | str) -> io.BytesIO:
 
 
 @pytest.mark.parametrize("raw, stored", [
-    ("../../etc/passwd.md", "passwd.md"), ("C:\\Users\\x\\Bericht über KI.docx", "Bericht über KI.docx"),
+    ("../../etc/passwd.md", "passwd.md"),
+    ("C:\\Users\\x\\Bericht über KI.docx", "Bericht über KI.docx"),
     ("report.md.", "report.md"), ("a<b>.md", "a_b_.md"),
 ])
 def test_names_are_reduced_to_a_base_name(raw, stored):
     assert safe_name(raw) == stored
 
 
-@pytest.mark.parametrize("raw", ["", None, "..", "/", "a/..", ".hidden.md", "SOURCES.md", "x" * 300])
+@pytest.mark.parametrize("raw", ["", None, "..", "/", "a/..", ".hidden.md", "SOURCES.md",
+                                 "x" * 300])
 def test_unusable_names_are_refused(raw):
     with pytest.raises(ValueError):
         safe_name(raw)
