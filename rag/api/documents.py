@@ -48,8 +48,8 @@ def router(upload_limit: int) -> APIRouter:
               responses=documented(400, 401, 409, 413, 415, 422, 503, ok=UploadResponse,
                                    links=_DELETE_LINK))
     def upload_documents(files: Files, library: LibraryDep) -> dict:
-        """Store uploaded files under the index folder and index them incrementally; per-file
-        result."""
+        """Store uploaded files under the index folder and index them incrementally; per-file \
+result."""
         if len(files) > MAX_UPLOAD_FILES:
             raise APIError(400, f"At most {MAX_UPLOAD_FILES} files per request.", "too_many_files")
         results, report = library.add([(f.filename, f.file) for f in files])

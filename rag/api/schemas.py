@@ -160,8 +160,8 @@ class PassageOut(_Open):
 
 
 class AskResponse(_Open):
-    """The same object as `sovrag ask --json`; `id` is the provenance-log entry
-    (GET /v1/log/{id})."""
+    """The same object as `sovrag ask --json`; `id` is the provenance-log entry \
+(GET /v1/log/{id})."""
 
     id: str | None = None
     question: str = ""
