@@ -35,6 +35,10 @@ class LibraryBusy(SovragError):
 
     retry_after = 5
 
+    def __init__(self, what: str) -> None:
+        super().__init__(f"The index cannot change right now: {what}. Retry when it has finished.")
+        self.what = what
+
 
 class NothingToIndex(SovragError):
     """No corpus folder and no uploads: a rebuild would produce an empty index."""
@@ -130,13 +134,13 @@ class DocumentLibrary:
 
     def _locked(self) -> None:
         if not self.write_lock.acquire(blocking=False):
-            raise LibraryBusy(self._busy_message())
+            raise LibraryBusy(self._busy_with())
 
-    def _busy_message(self) -> str:
+    def _busy_with(self) -> str:
         job = self.job()
-        what = f"an index {job['kind']} is running ({job['stage']}, {job['progress']:.0%})" \
-            if job["state"] == "running" else "another index change is being written"
-        return f"The index cannot change right now: {what}. Retry when it has finished."
+        if job["state"] == "running":
+            return f"an index {job['kind']} is running ({job['stage']}, {job['progress']:.0%})"
+        return "another index change is being written"
 
     # ---- status
 

@@ -108,7 +108,7 @@ def test_nothing_accepted_does_not_touch_the_index(library):
 def test_one_writer_at_a_time(library):
     assert library.write_lock.acquire(blocking=False)
     try:
-        with pytest.raises(LibraryBusy):
+        with pytest.raises(LibraryBusy, match="another index change is being written"):
             library.add([("note.md", _file(NOTE))])
         with pytest.raises(LibraryBusy):
             library.update([Path("anything")])
@@ -131,3 +131,12 @@ def test_background_rebuild_reads_corpus_and_uploads(library):
     job = library.job()
     assert job["state"] == "done" and job["progress"] == 1.0, job
     assert {d["id"] for d in library.documents()[1]} == {"act.md", "note.md"}
+
+
+def test_the_api_reports_a_busy_library_as_409_with_where_to_poll():
+    from rag.api.errors import client_error
+
+    status, code, message = client_error(LibraryBusy("an index rebuild is running (embed, 40%)"))
+    assert (status, code) == (409, "index_busy")
+    assert "an index rebuild is running (embed, 40%)" in message
+    assert "GET /v1/index/status" in message

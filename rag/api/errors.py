@@ -65,7 +65,7 @@ def error_response(status: int, message: str, code: str | None = None, *,
                         headers=headers)
 
 
-_LIBRARY_ERRORS = ((LibraryBusy, 409, "index_busy"), (IndexWriteError, 409, "index_write_failed"),
+_LIBRARY_ERRORS = ((IndexWriteError, 409, "index_write_failed"),
                    (NothingToIndex, 409, "nothing_to_index"),
                    (DocumentNotFound, 404, "document_not_found"))
 
@@ -80,6 +80,9 @@ def client_error(exc: BaseException) -> tuple[int, str, str]:
         return 503, "model_unavailable", str(exc)
     if isinstance(exc, IndexMismatchError):
         return 409, "index_mismatch", str(exc)
+    if isinstance(exc, LibraryBusy):
+        return 409, "index_busy", (f"The index cannot change right now: {exc.what}. Retry when "
+                                   "GET /v1/index/status shows it finished.")
     for kind, status, code in _LIBRARY_ERRORS:
         if isinstance(exc, kind):
             return status, code, str(exc)
