@@ -9,46 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Literal, get_args, get_origin
 
-from .config import Settings, load_settings
+from .cli_settings import runtime_from_args, settings_from_args, settings_parent
 from .errors import SovragError
-
-_FLAG_ALIASES = {"index_dir": ["--index"], "corpus_dir": ["--corpus"], "models_dir": ["--models"]}
-_SECRET_FIELDS = {"api_key", "generator_api_key"}
-
-
-def _settings_parent() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("settings (override sovrag.toml and SOVRAG_* variables)")
-    for name, info in Settings.model_fields.items():
-        flags = [*_FLAG_ALIASES.get(name, []), "--" + name.replace("_", "-")]
-        annotation = info.annotation
-        kwargs: dict[str, Any] = {"dest": f"setting_{name}", "default": None,
-                                  "help": info.description or name.replace("_", " ")}
-        if annotation is bool:
-            kwargs["action"] = argparse.BooleanOptionalAction
-        elif get_origin(annotation) is Literal:
-            kwargs["choices"] = list(get_args(annotation))
-        elif annotation in (int, float):
-            kwargs["type"] = annotation
-        elif annotation is Path:
-            kwargs["type"] = Path
-            kwargs["metavar"] = "DIR"
-        if name in _SECRET_FIELDS:
-            kwargs["help"] = argparse.SUPPRESS
-        group.add_argument(*flags, **kwargs)
-    return parent
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    overrides = {k.removeprefix("setting_"): v for k, v in vars(args).items() if k.startswith("setting_")}
-    return load_settings(**overrides)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _settings_parent()
+    common = settings_parent()
     parser = argparse.ArgumentParser(prog="sovrag", description="Local, cited answers over EU legislation.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -85,26 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="start the HTTP API and the web UI")
     p.set_defaults(func=cmd_serve)
 
-    _register_optional_commands(sub, common)
+    _register_module_commands(sub, common)
     return parser
 
 
-def _register_optional_commands(sub, common) -> None:
-    """Commands living in their own modules register here (eval, models, log)."""
-    for module_name in ("rag.evaluation", "rag.model_cli", "rag.provenance"):
-        try:
-            module = __import__(module_name, fromlist=["register_cli"])
-        except ImportError:
-            continue
-        register = getattr(module, "register_cli", None)
-        if register:
-            register(sub, common)
+def _register_module_commands(sub, common) -> None:
+    """Commands living in their own modules: eval, models, log."""
+    from . import evaluation, log_cli, model_cli
+
+    for module in (evaluation, model_cli, log_cli):
+        module.register_cli(sub, common)
 
 
 def _runtime(args):
-    from .runtime import Runtime
-
-    return Runtime(settings_from_args(args))
+    return runtime_from_args(args)
 
 
 def _filters(args):
@@ -121,63 +84,43 @@ def _print_report(report) -> None:
     print(report.summary())
 
 
-def cmd_index_build(args) -> int:
-    from .ingest import rebuild_sources, run_ingest
+def _library(args):
+    """The document library, reporting progress on the terminal."""
+    from .library import DocumentLibrary
 
-    rt = _runtime(args)
-    corpus = rt.settings.corpus_dir
+    return DocumentLibrary(_runtime(args), verbose=True)
+
+
+def cmd_index_build(args) -> int:
+    library = _library(args)
+    corpus = library.settings.corpus_dir
     if not corpus.is_dir():
-        raise SovragError(f"Corpus folder not found: {corpus} (set --corpus DIR or SOVRAG_CORPUS_DIR).")
-    sources = rebuild_sources(corpus, rt.settings.index_dir)
+        raise SovragError(f"Corpus folder not found: {corpus} "
+                          "(set --corpus DIR or SOVRAG_CORPUS_DIR).")
+    sources = library.sources()
     if len(sources) > 1:
-        print(f"Also indexing the documents uploaded through the API ({sources[1]}).", file=sys.stderr)
-    report = run_ingest(rt.store, rt.embedder, sources, max_bytes=int(rt.settings.max_file_mb * 1e6),
-                        full_rebuild=True)
+        print(f"Also indexing the documents uploaded through the API ({sources[1]}).",
+              file=sys.stderr)
+    report = library.rebuild()
     _print_report(report)
     return 1 if report.skipped else 0
 
 
 def cmd_index_update(args) -> int:
-    from .ingest import run_ingest
-
-    rt = _runtime(args)
-    paths = args.paths or [rt.settings.corpus_dir]
-    report = run_ingest(rt.store, rt.embedder, paths, max_bytes=int(rt.settings.max_file_mb * 1e6),
-                        full_rebuild=not rt.store.exists())
+    library = _library(args)
+    report = library.update(args.paths or [library.settings.corpus_dir])
     _print_report(report)
     return 1 if report.skipped else 0
 
 
 def cmd_index_remove(args) -> int:
-    from .ingest import run_ingest
-
-    rt = _runtime(args)
-    report = run_ingest(rt.store, rt.embedder, [], max_bytes=int(rt.settings.max_file_mb * 1e6),
-                        full_rebuild=False, remove_ids=args.docs)
+    report = _library(args).remove(args.docs)
     _print_report(report)
     return 0
 
 
-def index_status(rt) -> dict:
-    generation = rt.generation()
-    docs = generation.documents()
-    return {
-        "index_dir": str(rt.store.root),
-        "generation": generation.name,
-        "created_at": generation.manifest.get("created_at"),
-        "embedder": generation.manifest.get("embedder"),
-        "dimension": generation.manifest.get("dimension"),
-        "documents": len(docs),
-        "passages": generation.size,
-        "sentences": len(generation.sentences) if generation.sentences is not None else None,
-        "size_bytes": rt.store.size_bytes(),
-        "document_list": [vars(d) | {"source_path": None} for d in docs.values()],
-    }
-
-
 def cmd_index_status(args) -> int:
-    rt = _runtime(args)
-    status = index_status(rt)
+    status = _library(args).status()
     if args.json:
         print(json.dumps(status, indent=2, ensure_ascii=False))
         return 0

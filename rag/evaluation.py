@@ -309,7 +309,7 @@ def register_cli(sub, common) -> None:
 
 
 def cmd_eval(args) -> int:
-    from .cli import settings_from_args
+    from .cli_settings import settings_from_args
     from .errors import SovragError
     from .runtime import Runtime
 

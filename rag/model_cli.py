@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ModelError
 
@@ -52,7 +53,7 @@ def register_cli(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace):
-    from .cli import settings_from_args
+    from .cli_settings import settings_from_args
 
     return settings_from_args(args)
 

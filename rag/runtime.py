@@ -20,6 +20,7 @@ from .store import IndexGeneration, IndexStore
 
 if TYPE_CHECKING:
     from .admission import Admission
+    from .library import DocumentLibrary
     from .provenance import ProvenanceLog
 
 
@@ -92,7 +93,7 @@ class Runtime:
         return IndexGeneration(path)
 
     @property
-    def admission(self) -> "Admission":
+    def admission(self) -> Admission:
         """The one queue in front of the in-process model, shared by the API and the UI."""
         with self._lock:
             if getattr(self, "_admission", None) is None:
@@ -102,13 +103,23 @@ class Runtime:
             return self._admission
 
     @property
-    def provenance(self) -> "ProvenanceLog":
+    def provenance(self) -> ProvenanceLog:
         with self._lock:
             if self._provenance is None:
                 from .provenance import LOG_FILE, ProvenanceLog
 
                 self._provenance = ProvenanceLog(self.settings.index_dir / LOG_FILE)
             return self._provenance
+
+    @property
+    def library(self) -> DocumentLibrary:
+        """The one document library of this process, shared by the API and the UI: one writer."""
+        with self._lock:
+            if getattr(self, "_library", None) is None:
+                from .library import DocumentLibrary
+
+                self._library = DocumentLibrary(self)
+            return self._library
 
 
 def make_generator(settings: Settings) -> Generator:

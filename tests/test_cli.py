@@ -68,3 +68,23 @@ def test_index_build_keeps_the_documents_uploaded_through_the_api(tmp_path):
     assert "uploaded" in proc.stderr
     status = json.loads(run("index", "status", "--json", "--index", str(index)).stdout)
     assert status["documents"] == 2
+
+
+def test_log_show_prints_an_entry_and_refuses_an_unknown_one(tmp_path, capsys):
+    """`sovrag log` is registered from its own module (rag.log_cli) and reads the provenance log."""
+    from rag.cli import main
+    from rag.provenance import LOG_FILE, ProvenanceLog
+
+    index = tmp_path / "index"
+    entry_id = ProvenanceLog(index / LOG_FILE).append({
+        "question": "Who enforces it?", "answer": "The authority [1].", "generation": "g1",
+        "model": {"model": "tiny", "sha256": "ab" * 32},
+        "citations": [{"n": 1, "doc": "act.md", "locator": "Article 5"}]})
+    assert main(["log", "show", entry_id, "--index", str(index)]) == 0
+    out = capsys.readouterr().out
+    assert f"id {entry_id}" in out and "model tiny (abababababab)" in out
+    assert "[1] act.md — Article 5" in out
+    assert main(["log", "show", entry_id, "--json", "--index", str(index)]) == 0
+    assert json.loads(capsys.readouterr().out)["answer"] == "The authority [1]."
+    assert main(["log", "show", "nope", "--index", str(index)]) == 2
+    assert "No log entry 'nope'" in capsys.readouterr().err

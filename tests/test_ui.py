@@ -34,11 +34,11 @@ import pytest
 from conftest import CORPUS, FAST_GENERATOR, ROOT
 from processes import stop
 
+from rag import library
 from rag.assistant import Answer, Citation
 from rag.chunking import Chunk
 from rag.citations import AnswerSentence
 from rag.retrieval import Hit
-from ui import library
 from ui.app import example_questions
 from ui.render import answer_html, highlight, link_markers, sources_group_html, sources_panel_html
 
@@ -132,8 +132,8 @@ def test_abstention_lists_related_passages_that_link_to_their_cards():
 def test_upload_names_cannot_escape_the_upload_folder():
     assert library.safe_name("../../etc/passwd.md") == "passwd.md"
     assert library.safe_name("C:\\Users\\x\\Bericht über KI.docx") == "Bericht über KI.docx"
-    assert library.safe_name(".hidden.md") == "hidden.md"  # never a hidden file
-    for bad in ["", "..", "/", "a/..", "SOURCES.md"]:
+    assert library.safe_name("report.md.") == "report.md"
+    for bad in ["", "..", "/", "a/..", "SOURCES.md", ".hidden.md"]:  # never a hidden file
         with pytest.raises(ValueError):
             library.safe_name(bad)
 

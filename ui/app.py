@@ -1,7 +1,7 @@
 """The Gradio Blocks app: chat with cited, checked answers and the sources beside them; the library.
 
-The UI calls the library directly (`Assistant`, `run_ingest` through `ui.library`, the index's
-document list) and only renders what comes back. It is mounted on the API's FastAPI app by
+The UI calls the library directly (`Assistant`, the document library `rag.library`, the
+index's document list) and only renders what comes back. It is mounted on the API's FastAPI app by
 `rag.server.build_app`; everything it needs on the page (style, script, fonts) is served by that
 same server, so the page loads nothing from any other host.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import gradio as gr
@@ -18,11 +19,11 @@ from rag.assistant import Answer, Assistant, Delta
 from rag.documents import supported_suffixes
 from rag.errors import SovragError
 from rag.language import detect_language
+from rag.library import FileResult
 from rag.retrieval import SearchFilters
 from rag.runtime import Runtime
 from rag.store import DocumentRecord
 
-from . import library
 from .assets import CSS, JS
 from .render import (
     CURSOR,
@@ -91,6 +92,25 @@ def _documents(runtime: Runtime) -> dict[str, DocumentRecord]:
         return {}
 
 
+def _result_rows(runtime: Runtime, results: list[FileResult]) -> list[tuple[str, str, str]]:
+    """(file name, status, detail) per upload; an indexed file's detail is its passage count."""
+    documents = _documents(runtime)
+    rows = []
+    for result in results:
+        name = result.doc or Path(result.filename.replace("\\", "/")).name or result.filename
+        detail = result.reason or ""
+        if result.status in ("added", "changed"):
+            count = documents[result.doc].passages if result.doc in documents else 0
+            detail = f"{count} passage{'s' if count != 1 else ''}"
+        rows.append((name, result.status, detail))
+    return rows
+
+
+def _skips(n: int) -> tuple:
+    """Leave n outputs of a Gradio event unchanged."""
+    return tuple(gr.skip() for _ in range(n))
+
+
 def _doc_choices(documents: dict[str, DocumentRecord]) -> list[tuple[str, str]]:
     docs = sorted(documents.values(), key=lambda d: (d.title.lower(), d.id))
     return [(f"{d.title} ({d.lang}) — {d.id}", d.id) for d in docs]
@@ -131,16 +151,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
         message = (message or "").strip()
         if not message:
             gr.Info("Type a question first.")
-            yield (
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-            )
+            yield _skips(8)
             return
         turn = len(groups) + 1
         chat = list(chat or []) + [
@@ -155,15 +166,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
             ticket = runtime.admission.admit()
         except SovragError as exc:
             chat[-1]["content"] = notice_html(str(exc), "error")
-            yield (
-                chat,
-                message,
-                notice_html(str(exc), "error"),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                *idle,
-            )
+            yield chat, message, notice_html(str(exc), "error"), *_skips(3), *idle
             return
         events = None
         try:
@@ -186,15 +189,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                 raise SovragError("The assistant returned no answer.")
         except SovragError as exc:
             chat[-1]["content"] = notice_html(str(exc), "error")
-            yield (
-                chat,
-                gr.skip(),
-                notice_html(str(exc), "error"),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                *idle,
-            )
+            yield chat, gr.skip(), notice_html(str(exc), "error"), *_skips(3), *idle
             return
         finally:
             if events is not None:
@@ -206,15 +201,8 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
             {"role": "assistant", "content": final.text},
         ]
         groups = [sources_group_html(final, turn, message)] + list(groups)
-        yield (
-            chat,
-            gr.skip(),
-            _final_status(final),
-            sources_panel_html(groups),
-            conversation,
-            groups,
-            *idle,
-        )
+        panel = sources_panel_html(groups)
+        yield chat, gr.skip(), _final_status(final), panel, conversation, groups, *idle
 
     def on_stop(chat):
         chat = list(chat or [])
@@ -255,18 +243,20 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
     def on_upload(files, progress=gr.Progress()):  # noqa: B008 (Gradio's idiom)
         if not files:
             return gr.skip(), *library_outputs(), None
-        pairs = [(Path(f).name, Path(f)) for f in (files if isinstance(files, list) else [files])]
+        paths = [Path(f) for f in (files if isinstance(files, list) else [files])]
         progress(0.0, desc="Reading the files")
         try:
-            results, report = library.add_files(
-                runtime,
-                pairs,
-                progress=lambda stage, fraction: progress(fraction, desc=stage.capitalize()),
-            )
-        except SovragError as exc:
+            with ExitStack() as stack:
+                uploads = [(p.name, stack.enter_context(open(p, "rb"))) for p in paths]
+                results, report = runtime.library.add(
+                    uploads,
+                    progress=lambda stage, fraction: progress(fraction, desc=stage.capitalize()),
+                )
+        except (SovragError, OSError) as exc:
             return notice_html(str(exc), "error"), *library_outputs(), None
         summary = report.summary() if report else "No file was accepted."
-        return ingest_results_html(results, summary), *library_outputs(), None
+        rows = _result_rows(runtime, results)
+        return ingest_results_html(rows, summary), *library_outputs(), None
 
     def on_remove(doc_id):
         if not doc_id:
@@ -274,7 +264,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                 "Nothing removed (choose a document, then confirm).", "info"
             ), *library_outputs()
         try:
-            report = library.remove_document(runtime, doc_id)
+            report = runtime.library.remove([doc_id])
         except SovragError as exc:
             return notice_html(str(exc), "error"), *library_outputs()
         return ingest_results_html([(doc_id, "removed", "")], report.summary()), *library_outputs()
@@ -284,8 +274,7 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
             return notice_html("Nothing rebuilt.", "info"), *library_outputs()
         progress(0.0, desc="Starting")
         try:
-            report = library.rebuild(
-                runtime,
+            report = runtime.library.rebuild(
                 progress=lambda stage, fraction: progress(fraction, desc=stage.capitalize()),
             )
         except SovragError as exc:
