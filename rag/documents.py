@@ -59,6 +59,8 @@ def document_title(blocks: list[Block], file_title: str | None, fallback: str,
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_LIST = re.compile(r"^(\s*)(?:[-*+])\s+(.*)$")
+_MD_NOTE_CALL = re.compile(r"\s?\[\^[^\]\s]{1,10}\](?!:)")
+"""A footnote call (`Committee[^1],`): dropped from the text; the note itself (`[^1]: …`) stays."""
 
 
 def parse_markdown(text: str) -> list[Block]:
@@ -77,6 +79,7 @@ def parse_markdown(text: str) -> list[Block]:
         if not line.strip():
             flush()
             continue
+        line = _MD_NOTE_CALL.sub("", line)
         heading = _MD_HEADING.match(line)
         if heading:
             flush()
@@ -242,7 +245,7 @@ def _bounded(blocks: list[Block]) -> list[Block]:
 
 def load_document(path: Path, rel_name: str, max_bytes: int) -> LoadedDocument:
     """Read and parse one file; raises SkipFile with a one-line reason when it cannot be indexed."""
-    from .identity import identify
+    from .identity import identify, strip_markers
     from .language import detect_language
 
     suffix = path.suffix.lower()
@@ -267,6 +270,8 @@ def load_document(path: Path, rel_name: str, max_bytes: int) -> LoadedDocument:
         raise
     except Exception as exc:  # a parser library failing on a hostile file must not stop the batch
         raise SkipFile(f"cannot parse {suffix[1:].upper()}: {type(exc).__name__}: {exc}"[:300]) from exc
+    for block in blocks:  # consolidated texts: ►B, ▼M2, ►C1 … ◄ mark amendments, not text
+        block.text = strip_markers(block.text)
     blocks = _bounded([b for b in blocks if b.text.strip()])
     if not any(b.heading_level == 0 and len(b.text.split()) >= 1 for b in blocks):
         raise SkipFile("no extractable text")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fixtures import eurlex
 
+from rag.chunking import chunk_document
 from rag.documents import Block, load_document
 from rag.identity import identify, strip_markers
 from rag.query import ActCatalog, DocumentInfo
@@ -102,3 +103,12 @@ def test_an_act_cited_in_running_text_is_not_the_documents_identity():
 def test_markers_are_stripped():
     assert strip_markers("▼M2 the ►C1 provider shall ◄ ensure") == "the provider shall ensure"
     assert strip_markers("plain text") == "plain text"
+
+
+def test_consolidated_markers_never_reach_a_passage(tmp_path):
+    page = tmp_path / "gdpr-consolidated.html"
+    page.write_text(eurlex.consolidated_page(), "utf-8")
+    chunks = chunk_document(_load(page))
+    assert not [c.text for c in chunks if any(ch in c.text for ch in "►▼◄")]
+    article2 = [c for c in chunks if c.locator.startswith("Article 2(1)")]
+    assert article2 and "This Regulation applies to the processing" in article2[0].text

@@ -53,6 +53,7 @@ def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     tree = LexborHTMLParser(text)
     title_node = tree.css_first("title")
     title = _clean(title_node.text()) if title_node is not None else ""
+    notes = _take_notes(tree)
     _drop_boilerplate(tree)
     root = _content_root(tree)
     if root is None:
@@ -63,9 +64,37 @@ def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     except RecursionError:  # nested tables count once in the scan but recurse several frames deep
         raise SkipFile(f"HTML nested too deeply to read (over {MAX_DEPTH} levels of tables or lists)") from None
     blocks = [b for b in blocks if b.text and not FOOTNOTE.match(b.text)]
+    if notes:  # the chunker keeps them as "Notes" passages, apart from the operative text
+        blocks += [Block(NOTES_HEADING, heading_level=2), *(Block(n) for n in notes)]
     if not title:
         title = next((b.text for b in blocks if b.heading_level == 1), "")
     return mark_legal_headings(blocks), title or None
+
+
+NOTES_HEADING = "Notes"
+_NOTE_SELECTOR = "p.oj-note, p.note, p.footnote, div.footnote, dd.footnote"
+"""Official Journal footnotes (`<p class="oj-note">(1) OJ C 286, …</p>`) and their look-alikes."""
+_NOTE_CALL = re.compile(r"^\(?\s*\d{1,3}\s*\)?$")
+_HEADER_CLASS = re.compile(r"^(?:oj-)?hd-(?:date|lg|ti|oj|uniq|coll)$")
+"""The OJ page header (`3.6.2022 | EN | Official Journal of the European Union | L 152/1`)."""
+
+
+def _take_notes(tree) -> list[str]:
+    """Footnotes out of the running text, and the footnote calls (`(1)` links to them) dropped:
+    a call left in a sentence reads as a point label or a number. Also drops the OJ page header."""
+    notes: list[str] = []
+    for node in tree.css(_NOTE_SELECTOR):
+        text = _clean(node.text(deep=True))
+        if text:
+            notes.append(text)
+        node.decompose()
+    for node in tree.css('a[href^="#"]'):
+        if _NOTE_CALL.match(_clean(node.text(deep=True))):
+            node.replace_with(_CALL_GONE)  # `_clean` removes it with the space before it
+    for node in tree.css("[class]"):
+        if any(_HEADER_CLASS.match(c) for c in (node.attributes.get("class") or "").split()):
+            node.decompose()
+    return notes
 
 
 def _nesting_depth(text: str) -> int:
@@ -179,5 +208,9 @@ def _table_row(row, out: list[Block]) -> None:
     out.extend(inner)
 
 
+_CALL_GONE = "\u2063"
+_BEFORE_CALL = re.compile(r"\s*\u2063(?:\s*(?=[,.;:)]))?")
+
+
 def _clean(text: str | None) -> str:
-    return " ".join((text or "").replace("\xa0", " ").split())
+    return " ".join(_BEFORE_CALL.sub("", (text or "").replace("\xa0", " ")).split())
