@@ -24,20 +24,29 @@ from rag.chunking import Chunk, chunk_document
 from rag.documents import load_document
 
 _UNIT_PATTERNS = [
-    ("article", re.compile(r"\b(?:Article|Artikel|Artykuł)\s+(\d+[a-z]?)", re.IGNORECASE)),
-    ("recital", re.compile(r"\b(?:Recital|Betragtning|Motyw|Erwägungsgrund|Considérant)\s+(\d+)",
-                           re.IGNORECASE)),
-    ("annex", re.compile(r"\b(?:Annex|Bilag|Załącznik|Anhang|Annexe)\s+([IVXLC]+|\d+)\b",
-                         re.IGNORECASE)),
+    ("article", re.compile(r"\b(?:Article|Artikel|Artykuł|Articolo|Artículo|Artigo|Artikla|Článek)"
+                           r"\s+(\d+[a-z]?)", re.IGNORECASE)),
+    ("recital", re.compile(r"\b(?:Recital|Betragtning|Motyw|Erwägungsgrund|Considérant|Overweging|"
+                           r"Skäl)\s+(\d+)", re.IGNORECASE)),
+    ("annex", re.compile(r"\b(?:Annex|Annexe|Anhang|Bilag|Bilaga|Załącznik|Bijlage|Allegato|Anexo)"
+                         r"\b(?:\s+([IVXLC]+|\d+)\b)?", re.IGNORECASE)),
 ]
+_ANNEX_PART = re.compile(r",\s*(Section|Part|Chapter|Sekcja|Część|Afsnit|Del|Kapitel|Abschnitt|"
+                         r"Teil|Partie|Titel)\s+(\w+)", re.IGNORECASE)
 
 
 def unit_of(locator: str) -> tuple[str, str] | None:
-    """('article', '99') for 'Article 99(3), p. 4'; None when the locator names no legal unit."""
+    """('article', '99') for 'Article 99(3), p. 4', ('annex', 'XI, Section 1') for 'Annex XI,
+    Section 1, point 1', ('annex', '') for 'Annex, point 20' (an act's only, unnumbered annex);
+    None when the locator names no legal unit ('Preamble', 'Notes', 'Opening text')."""
     for kind, pattern in _UNIT_PATTERNS:
         match = pattern.search(locator)
         if match:
-            return kind, match.group(1).upper() if kind == "annex" else match.group(1)
+            number = (match.group(1) or "").upper() if kind == "annex" else match.group(1)
+            part = _ANNEX_PART.search(locator, match.end()) if kind == "annex" else None
+            if part:
+                number = f"{number}, {part.group(1).capitalize()} {part.group(2).upper()}"
+            return kind, number.lstrip(", ")
     return None
 
 
