@@ -90,6 +90,7 @@ class _State:
     points: tuple[str, ...] = ()
     lead: str = ""
     annex_point: str | None = None
+    annex_level: int = 2  # heading level of the current annex: its parts are the levels below
     in_preamble: bool = False
     seen_article: bool = False
     in_notes: bool = False
@@ -120,11 +121,12 @@ def _segments(blocks: list[Block], lang: str):
         if block.heading_level == 1:
             continue  # the document title
         if _start_unit(st, text, block.heading_level > 0):
+            st.annex_level = block.heading_level or 2
             continue
         if block.heading_level > 0:
             # A heading inside a unit (annex sections) or a generic document heading.
             if st.unit_kind == "annex":  # nested: "Section 1" (###) > its title (####)
-                keep = max(1, block.heading_level - 2)
+                keep = max(1, block.heading_level - st.annex_level)
                 last = st.heading_path[-1] if len(st.heading_path) > 1 else ""
                 if last and _annex_part(last, st.lang) and not _annex_part(text, st.lang) \
                         and st.annex_point is None:

@@ -40,3 +40,20 @@ def test_markdown_footnote_calls_leave_the_text_and_notes_stay():
     assert not [c.locator for c in chunks if re.search(r"\[\^\d+\](?!:)", c.text)]
     notes = [c for c in chunks if c.locator == "Notes"]
     assert notes and "OJ C 286, 16.7.2021, p. 38." in notes[0].text
+
+
+@needs_real
+def test_oj_xhtml_annex_titles_and_sections_as_in_markdown():
+    chunks = _chunks(REAL / "eu-ai-act-2024-1689.oj.html")
+
+    def locator_of(needle: str) -> str:
+        return next(c.locator for c in chunks if needle in " ".join(c.text.split()))
+
+    assert locator_of("the tasks that the model is intended to perform") == \
+        "Annex XI, Section 1, point 1"
+    assert locator_of("13. Regulation (EC) No 300/2008") == "Annex I, Section B, point 13"
+    # A long annex title is the annex's heading, not a passage of its own.
+    annex_xi = next(c for c in chunks if c.locator.startswith("Annex XI"))
+    assert annex_xi.heading.startswith("ANNEX XI — Technical documentation referred to in Article "
+                                       "53(1), point (a)")
+    assert not annex_xi.text.startswith("Technical documentation referred to")

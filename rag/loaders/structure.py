@@ -36,6 +36,10 @@ STRUCTURAL_LINE = re.compile(
 
 _LABEL_ONLY = re.compile(r"^(?:\(\s*[a-z0-9ivxlc]{1,4}\s*\)|\d{1,3}\.|[—–•▪●-])$", re.IGNORECASE)
 _TITLE_MAX_WORDS = 16
+_ANNEX_TITLE_MAX_WORDS = 40
+"""Annex titles run longer ("Technical documentation referred to in Article 53(1), point (a) —
+technical documentation for providers of general-purpose AI models"): left as body text, such a
+title became a passage of its own."""
 
 
 def is_unit_heading(text: str) -> bool:
@@ -108,7 +112,8 @@ def mark_legal_headings(blocks: list[Block]) -> list[Block]:
             level = 3 if (BARE_ARTICLE.match(text) or BARE_ANNEX.match(text)) else 2
             heading = text.rstrip(".")
             nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-            if nxt is not None and _looks_like_title(nxt):
+            limit = _ANNEX_TITLE_MAX_WORDS if BARE_ANNEX.match(text) else _TITLE_MAX_WORDS
+            if nxt is not None and _looks_like_title(nxt, limit):
                 heading = f"{heading} — {nxt.text.strip()}"
                 i += 1
             out.append(Block(heading, heading_level=level, page=block.page))
@@ -120,14 +125,15 @@ def mark_legal_headings(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def _looks_like_title(block: Block) -> bool:
-    return block.heading_level in (0, 4, 5, 6) and block.indent < 0 and _is_title_line(block.text)
+def _looks_like_title(block: Block, max_words: int = _TITLE_MAX_WORDS) -> bool:
+    return (block.heading_level in (0, 4, 5, 6) and block.indent < 0
+            and _is_title_line(block.text, max_words))
 
 
-def _is_title_line(text: str) -> bool:
+def _is_title_line(text: str, max_words: int = _TITLE_MAX_WORDS) -> bool:
     text = text.strip()
     return (
-        0 < len(text.split()) <= _TITLE_MAX_WORDS and not STRUCTURAL_LINE.match(text)
+        0 < len(text.split()) <= max_words and not STRUCTURAL_LINE.match(text)
         and not is_unit_heading(text) and not PREAMBLE_MARKER.match(text) and text[-1:] not in ".;:,"
     )
 
