@@ -156,7 +156,10 @@ def _start_unit(st: _State, text: str, is_heading: bool) -> bool:
         st.in_preamble, st.seen_article, st.in_notes = False, True, False
         return True
     annex = _ANNEX.match(text)
-    if annex and (is_heading or len(text.split()) <= 25) and text[:1].isupper():
+    # Unmarked, only an OJ-style "ANNEX III" line opens an annex: "Annex XIII." can be the end
+    # of a sentence wrapped onto a line of its own in a PDF.
+    if annex and text[:1].isupper() and (is_heading or (len(text.split()) <= 25
+                                                        and text.split()[0].isupper())):
         word = annex.group(1).capitalize()
         number = annex.group(2) or ""
         st.unit = f"{word} {number}".strip()

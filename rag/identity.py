@@ -31,7 +31,7 @@ _TYPES = {
 }
 _TYPE_WORDS = "|".join(sorted(_TYPES, key=len, reverse=True))
 _DESIGNATION = re.compile(
-    rf"^(?:[^\s(]+\s+){{0,5}}?({_TYPE_WORDS})\b(?:\s+[^\s(]+){{0,6}}?\s*"
+    rf"(?:[^\s(]+\s+){{0,5}}?({_TYPE_WORDS})\b(?:\s+[^\s(]+){{0,6}}?\s*"
     r"\(([A-Z]{2}(?:,\s*Euratom)?)\)\s+(?:(?:No|nr|Nr)\.?\s+)?((?:19|20)\d{2}/\d{1,4})\b",
     re.IGNORECASE,
 )
@@ -115,9 +115,11 @@ def identify(blocks: list[Block], file_title: str | None = None) -> ActIdentity 
     head = [b for b in blocks[:HEAD_BLOCKS] if b.text.strip()]
     for i, block in enumerate(head):
         text = strip_markers(block.text.strip())
-        match = _DESIGNATION.match(text)
+        match = _designation_in(text)
         if match is None:
             continue
+        text = _title_only(text[match.start():])
+        match = _DESIGNATION.match(text)
         parts = [text]
         # OJ layouts put the title on several lines: designation, date, subject, EEA note.
         for nxt in head[i + 1:i + 4]:
@@ -133,6 +135,31 @@ def identify(blocks: list[Block], file_title: str | None = None) -> ActIdentity 
         if _DATED.search(title):  # an editor's heading "GDPR — Regulation (EU) 2016/679" is not it
             return _build(match, title, blocks, head, file_title)
     return None
+
+
+_UPPER_TYPE = re.compile(r"\b(?:" + "|".join(t.upper() for t in _TYPES) + r")\b")
+_AFTER_TITLE = re.compile(r"\s(?:THE EUROPEAN PARLIAMENT AND THE COUNCIL|THE COUNCIL OF THE EUROPEAN|"
+                          r"THE EUROPEAN COMMISSION|Having regard)")
+
+
+def _designation_in(text: str) -> re.Match | None:
+    """The act's designation at the start of a block, or after a page header printed into the
+    same block ('3.6.2022 EN Official Journal of the European Union L 152/1 REGULATION (EU) …')."""
+    starts = [0] + [m.start() for m in _UPPER_TYPE.finditer(text[:300])]
+    for start in starts:
+        match = _DESIGNATION.match(text, start)
+        if match is not None:
+            return match
+    return None
+
+
+def _title_only(text: str) -> str:
+    """The title line without what a PDF block may run on into: the EEA note and the preamble."""
+    eea = _EEA.search(text)
+    if eea:
+        return text[:eea.start()].strip()
+    after = _AFTER_TITLE.search(text)
+    return (text[:after.start()] if after else text)[:1000].strip()
 
 
 def _build(match: re.Match, title_text: str, blocks: list[Block], head: list[Block],

@@ -90,8 +90,12 @@ def _attach_lone_labels(lines: list[str]) -> list[str]:
     return out
 
 
+_GLUED_LABEL = re.compile(r"^(\((?:\d{1,3}|[a-z]{1,2}|[ivxlc]{1,5})\))(?=[^\s)])")
+"""`(60)‘deep fake’ means`: a label printed in its own table column loses the space after it."""
+
+
 def _join_wrapped(lines: list[str]) -> str:
-    text = lines[0]
+    text = _GLUED_LABEL.sub(r"\1 ", lines[0])
     for line in lines[1:]:
         if text.endswith(("\xad", "\x02")):  # a soft hyphen marks a broken word
             text = text[:-1] + line
@@ -156,3 +160,26 @@ def drop_repeated_lines(pages: list[list[str]], edge: int = 3) -> list[list[str]
          if not ((i < edge or i >= len(lines) - edge) and key(ln) in furniture)]
         for lines in pages
     ]
+
+
+SIGNED = re.compile(r"\b(?:Done at|Fait à|Geschehen zu|Udfærdiget i|Sporządzono w|Gedaan te)\s+\w+")
+"""The act's closing formula ('Done at Brussels, 27 April 2016.'), after which the signatures."""
+_NOTE_START = re.compile(r"^\(\s*\d{1,3}\s*\)\s*\S")
+
+
+def notes_after_signature(blocks: list[Block]) -> list[Block]:
+    """Numbered notes printed after an act's signatures ('(6) Regulation (EC) No 45/2001 …') are
+    its footnotes, not points of its last article: they get a 'Notes' heading, as in Markdown,
+    up to the next heading (an annex)."""
+    out: list[Block] = []
+    signed = in_notes = False
+    for block in blocks:
+        if block.heading_level > 0:
+            signed = in_notes = False
+        elif SIGNED.search(block.text):
+            signed = True
+        elif signed and not in_notes and _NOTE_START.match(block.text):
+            out.append(Block("Notes", heading_level=2, page=block.page))
+            in_notes = True
+        out.append(block)
+    return out
