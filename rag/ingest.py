@@ -170,7 +170,7 @@ def run_ingest(
             else:
                 to_load.append((path, doc_id))
         loaded = _load_all(to_load, max_bytes, report, say, show_progress)
-        loaded = _drop_duplicates(loaded, old_docs, report, say)
+        loaded = _drop_duplicates(loaded, old_docs, set(remove_ids or []), report, say)
         hook("chunking", 0.1)
 
         seen_ids = {doc_id for _, doc_id in files}
@@ -292,11 +292,12 @@ SAME_ACT_SIZE = (0.8, 1.25)
 language and version) count as the same document: an excerpt or a compilation falls outside."""
 
 
-def _same_document(doc: LoadedDocument, passages: int, other: DocumentRecord) -> str | None:
-    """Why `doc` repeats the indexed `other`, or None."""
+def _same_document(doc: LoadedDocument, digest: str, passages: int,
+                   other: DocumentRecord) -> str | None:
+    """Why `doc` (its text hash `digest`) repeats the indexed `other`, or None."""
     if doc.sha256 == other.sha256:
         return f"same file as {other.id}"
-    if other.text_hash and text_hash(doc) == other.text_hash:
+    if other.text_hash and digest == other.text_hash:
         return f"same text as {other.id}"
     theirs = other.act()
     mine = doc.identity
@@ -312,22 +313,28 @@ def _same_document(doc: LoadedDocument, passages: int, other: DocumentRecord) ->
 
 
 def _drop_duplicates(loaded: list[tuple[LoadedDocument, Path]], old_docs: dict[str, DocumentRecord],
-                     report: IngestReport, say: Reporter) -> list[tuple[LoadedDocument, Path]]:
+                     removing: set[str], report: IngestReport,
+                     say: Reporter) -> list[tuple[LoadedDocument, Path]]:
     """Leave out documents that repeat one already indexed or read earlier in this run: the same
-    act indexed twice makes every hit come in pairs. The first one read is kept."""
-    known = dict(old_docs)
+    act indexed twice makes every hit come in pairs. The first one read is kept. Indexed documents
+    on their way out (removed, file deleted, or re-read in this run) count for nothing: replacing
+    gdpr.md by gdpr.html in one update keeps the act."""
+    reread = {doc.path for doc, _ in loaded}
+    known = {d: r for d, r in old_docs.items()
+             if d not in reread and d not in removing and Path(r.source_path).exists()}
     out: list[tuple[LoadedDocument, Path]] = []
     for doc, path in loaded:
         passages = len(chunk_document(doc)) if doc.identity is not None else 0
-        reason = next((r for other in known.values() if other.id != doc.path
-                       and (r := _same_document(doc, passages, other))), None)
+        digest = text_hash(doc)
+        reason = next((r for other in known.values()
+                       if (r := _same_document(doc, digest, passages, other))), None)
         if reason is not None:
             report.duplicates.append((doc.path, reason))
             say(f"unchanged: {doc.path} — {reason}; not indexed again")
             continue
         identity = json.dumps(doc.identity.to_dict()) if doc.identity else ""
         known[doc.path] = DocumentRecord(doc.path, doc.title, doc.lang, doc.sha256, passages, "", "",
-                                         identity, text_hash(doc))
+                                         identity, digest)
         out.append((doc, path))
     return out
 

@@ -60,7 +60,8 @@ def test_same_file_and_same_text_under_other_names_are_not_indexed_twice(tmp_pat
 def test_two_versions_of_one_act_are_both_indexed_with_their_version_in_the_title(tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "gdpr-2016.html").write_text(eurlex.consolidated_page("04.05.2016"), "utf-8")
+    (folder / "gdpr-2016.html").write_text(eurlex.consolidated_page("04.05.2016", corrected=False),
+                                           "utf-8")
     (folder / "gdpr-2018.html").write_text(eurlex.consolidated_page("23.05.2018"), "utf-8")
     store = IndexStore(tmp_path / "index")
     report = _ingest(store, [folder], full=True)
@@ -120,3 +121,15 @@ def test_duplicate_upload_through_the_api(tmp_path):
     assert [d["id"] for d in after] == [d["id"] for d in before] == ["interoperable-europe-act.md"]
     hits = client.post("/v1/search", json={"query": "interoperability", "k": 10}).json()["hits"]
     assert {h["doc"] for h in hits} == {"interoperable-europe-act.md"}
+
+
+def test_replacing_a_file_by_the_same_act_in_another_format_keeps_the_act(tmp_path):
+    corpus = tiny_corpus(tmp_path / "corpus")
+    store = IndexStore(tmp_path / "index")
+    _ingest(store, [corpus], full=True)
+    source = corpus / "interoperable-europe-act.md"
+    source.rename(corpus / "iea.markdown")  # the same bytes under a new name, the old one gone
+    report = _ingest(store, [corpus])
+    assert report.added == ["iea.markdown"] and report.removed == ["interoperable-europe-act.md"]
+    assert report.duplicates == []
+    assert sorted(store.open().documents()) == ["iea.markdown"]
