@@ -6,6 +6,7 @@ is compared with the question's `source_locator` by unit kind and number: articl
 annex (Danish `Artikel` and Polish `Artykuł` count as Article). Prints the hit rate and the misses.
 
     python bench/check_locators.py [--dev ../shared/eval/dev.jsonl] [--corpus corpus]
+    python bench/check_locators.py --formats ../shared/real-formats   # the same acts as XHTML/PDF
 """
 
 from __future__ import annotations
@@ -24,20 +25,29 @@ from rag.chunking import Chunk, chunk_document
 from rag.documents import load_document
 
 _UNIT_PATTERNS = [
-    ("article", re.compile(r"\b(?:Article|Artikel|Artykuł)\s+(\d+[a-z]?)", re.IGNORECASE)),
-    ("recital", re.compile(r"\b(?:Recital|Betragtning|Motyw|Erwägungsgrund|Considérant)\s+(\d+)",
-                           re.IGNORECASE)),
-    ("annex", re.compile(r"\b(?:Annex|Bilag|Załącznik|Anhang|Annexe)\s+([IVXLC]+|\d+)\b",
-                         re.IGNORECASE)),
+    ("article", re.compile(r"\b(?:Article|Artikel|Artykuł|Articolo|Artículo|Artigo|Artikla|Článek)"
+                           r"\s+(\d+[a-z]?)", re.IGNORECASE)),
+    ("recital", re.compile(r"\b(?:Recital|Betragtning|Motyw|Erwägungsgrund|Considérant|Overweging|"
+                           r"Skäl)\s+(\d+)", re.IGNORECASE)),
+    ("annex", re.compile(r"\b(?:Annex|Annexe|Anhang|Bilag|Bilaga|Załącznik|Bijlage|Allegato|Anexo)"
+                         r"\b(?:\s+([IVXLC]+|\d+)\b)?", re.IGNORECASE)),
 ]
+_ANNEX_PART = re.compile(r",\s*(Section|Part|Chapter|Sekcja|Część|Afsnit|Del|Kapitel|Abschnitt|"
+                         r"Teil|Partie|Titel)\s+(\w+)", re.IGNORECASE)
 
 
 def unit_of(locator: str) -> tuple[str, str] | None:
-    """('article', '99') for 'Article 99(3), p. 4'; None when the locator names no legal unit."""
+    """('article', '99') for 'Article 99(3), p. 4', ('annex', 'XI, Section 1') for 'Annex XI,
+    Section 1, point 1', ('annex', '') for 'Annex, point 20' (an act's only, unnumbered annex);
+    None when the locator names no legal unit ('Preamble', 'Notes', 'Opening text')."""
     for kind, pattern in _UNIT_PATTERNS:
         match = pattern.search(locator)
         if match:
-            return kind, match.group(1).upper() if kind == "annex" else match.group(1)
+            number = (match.group(1) or "").upper() if kind == "annex" else match.group(1)
+            part = _ANNEX_PART.search(locator, match.end()) if kind == "annex" else None
+            if part:
+                number = f"{number}, {part.group(1).capitalize()} {part.group(2).upper()}"
+            return kind, number.lstrip(", ")
     return None
 
 
@@ -84,11 +94,83 @@ def cases(dev_path: Path):
             yield row["id"], files[min(j, len(files) - 1)], locators[min(j, len(locators) - 1)], ev
 
 
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "\xa0": " ", "\u2009": " "})
+_PAGES = re.compile(r",\s*pp?\.\s*[\d–-]+$")
+
+
+def comparable(text: str) -> str:
+    """Text as two renditions of one act share it: spacing, quote styles and soft hyphens evened."""
+    return normalise(text.translate(_QUOTES).replace("\xad", ""))
+
+
+def without_pages(locator: str) -> str:
+    return _PAGES.sub("", locator)
+
+
+def rendition_of(name: str, folder: Path) -> Path | None:
+    """The file in `folder` holding the same act as corpus file `name` in another format:
+    `gdpr-2016-679.md` ↔ `gdpr-2016-679.eurlex.html` or `gdpr-2016-679.pdf`."""
+    stem = Path(name).stem
+    found = sorted(p for p in folder.iterdir()
+                   if p.name != name and (p.stem == stem or p.name.startswith(f"{stem}.")))
+    return found[0] if found else None
+
+
+def compare_formats(dev: Path, corpus: Path, folder: Path) -> tuple[int, int, int, int]:
+    """For each evidence string of an act that `folder` holds in another format: is it found
+    there, under the expected unit, and under the same locator (pages aside) as in Markdown?"""
+    total = found_n = unit_n = same_n = 0
+    misses: list[str] = []
+    for qid, name, expected, evidence in cases(dev):
+        other = rendition_of(name, folder)
+        if other is None:
+            continue
+        total += 1
+        md, _ = passages_with(chunks_of(corpus, name), evidence)
+        theirs = chunks_of(folder, other.name)
+        needle = comparable(evidence)
+        hit = [c for c in theirs if needle in comparable(c.text)]
+        if not hit:
+            words = needle.split()
+            hit = next(([c for c in theirs if " ".join(words[:n]) in comparable(c.text)]
+                        for n in (24, 12, 8) if any(" ".join(words[:n]) in comparable(c.text)
+                                                    for c in theirs)), [])
+        if not hit:
+            misses.append(f"  {qid} {other.name}: evidence not found — {needle[:60]!r}")
+            continue
+        found_n += 1
+        got = [without_pages(c.locator) for c in hit]
+        if any(unit_of(loc) == unit_of(expected) for loc in got):
+            unit_n += 1
+        if {without_pages(c.locator) for c in md} & set(got):
+            same_n += 1
+        else:
+            misses.append(f"  {qid} {other.name}: Markdown {', '.join(c.locator for c in md)}; "
+                          f"{other.suffix[1:]} {', '.join(c.locator for c in hit)}")
+    pct = (lambda n: 100.0 * n / total if total else 0.0)
+    print(f"format check ({folder}): {total} evidence strings of acts held there; found "
+          f"{found_n} ({pct(found_n):.1f} %), expected unit {unit_n} ({pct(unit_n):.1f} %), same "
+          f"locator as Markdown (pages aside) {same_n} ({pct(same_n):.1f} %)")
+    if misses:
+        print(f"differences ({len(misses)}):")
+        print("\n".join(misses))
+    return total, found_n, unit_n, same_n
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--formats", type=Path, default=None,
+                        help="a folder holding corpus acts in other formats (EUR-Lex XHTML, PDF; "
+                             "same name stem): compare their passages' locators with Markdown's")
     args = parser.parse_args(argv)
+    if args.formats is not None:
+        if not args.formats.is_dir():
+            print(f"error: no such folder: {args.formats}", file=sys.stderr)
+            return 2
+        total, _, _, same = compare_formats(args.dev, args.corpus, args.formats)
+        return 0 if total and same >= 0.95 * total else 1
 
     total = hits = split = 0
     misses: list[str] = []

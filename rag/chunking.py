@@ -51,11 +51,11 @@ _DIVISION = re.compile(
     re.IGNORECASE,
 )
 _PREAMBLE = re.compile(
-    r"^(Preamble|Præambel|Preambuła|Präambel|Préambule|Whereas|Considérant|Ud fra følgende|"
+    r"^(Preamble|Recitals?\b|Præambel|Preambuła|Präambel|Préambule|Whereas|Considérant|Ud fra følgende|"
     r"Erwägungsgr|w sprawie|Motywy|a także mając na uwadze|mając na uwadze|in Erwägung)",
     re.IGNORECASE,
 )
-_NOTES = re.compile(r"^(Notes|Noter|Przypisy|Fußnoten|Notes de bas)\b", re.IGNORECASE)
+_NOTES = re.compile(r"^(Notes|Noter|Fodnoter|Przypisy|Fußnoten|Notes de bas)\b", re.IGNORECASE)
 _RECITAL_START = re.compile(r"^\((\d{1,3})\)\s+\S")
 _PARAGRAPH_START = re.compile(r"^(\d{1,3})\.\s+\S")
 _POINT_START = re.compile(r"^\(([a-z]{1,2}|[ivxlc]+|\d{1,3})\)\s*\S")
@@ -90,6 +90,7 @@ class _State:
     points: tuple[str, ...] = ()
     lead: str = ""
     annex_point: str | None = None
+    annex_level: int = 2  # heading level of the current annex: its parts are the levels below
     in_preamble: bool = False
     seen_article: bool = False
     in_notes: bool = False
@@ -120,12 +121,19 @@ def _segments(blocks: list[Block], lang: str):
         if block.heading_level == 1:
             continue  # the document title
         if _start_unit(st, text, block.heading_level > 0):
+            st.annex_level = block.heading_level or 2
             continue
         if block.heading_level > 0:
             # A heading inside a unit (annex sections) or a generic document heading.
-            if st.unit_kind == "annex":
-                st.heading_path = st.heading_path[:1] + [text]
-                st.annex_point = None
+            if st.unit_kind == "annex":  # nested: "Section 1" (###) > its title (####)
+                keep = max(1, block.heading_level - st.annex_level)
+                last = st.heading_path[-1] if len(st.heading_path) > 1 else ""
+                if last and _annex_part(last, st.lang) and not _annex_part(text, st.lang) \
+                        and st.annex_point is None:
+                    keep = len(st.heading_path)  # the title printed under "Section 1"
+                st.heading_path = st.heading_path[:keep] + [text]
+                numbered = _NUMBERED_HEADING.match(text)  # "4. Control of the documentation"
+                st.annex_point = numbered.group(1) if numbered else None
             else:
                 level = block.heading_level
                 st.heading_path = st.heading_path[: max(0, level - 2)] + [text]
@@ -148,7 +156,10 @@ def _start_unit(st: _State, text: str, is_heading: bool) -> bool:
         st.in_preamble, st.seen_article, st.in_notes = False, True, False
         return True
     annex = _ANNEX.match(text)
-    if annex and (is_heading or len(text.split()) <= 25) and text[:1].isupper():
+    # Unmarked, only an OJ-style "ANNEX III" line opens an annex: "Annex XIII." can be the end
+    # of a sentence wrapped onto a line of its own in a PDF.
+    if annex and text[:1].isupper() and (is_heading or (len(text.split()) <= 25
+                                                        and text.split()[0].isupper())):
         word = annex.group(1).capitalize()
         number = annex.group(2) or ""
         st.unit = f"{word} {number}".strip()
@@ -167,6 +178,8 @@ def _start_unit(st: _State, text: str, is_heading: bool) -> bool:
         st.unit, st.unit_kind, st.heading_path = "Preamble", "plain", [text]
         return True
     division = _DIVISION.match(text)
+    if division and st.unit_kind == "annex":
+        return False  # "Section 1", "PART A" of an annex: a sub-heading of the annex
     if division and (is_heading or (len(text.split()) <= 15 and text.isupper())):
         st.heading_path = [text]
         st.unit, st.unit_kind = text, "plain"
@@ -202,12 +215,31 @@ def _body_segment(st: _State, block: Block, text: str):
         elif block.indent < 0 and not _POINT_START.match(text) and st.annex_point and not text[:1].islower():
             pass  # unnumbered text after a point stays with it
         unit = st.unit
-        section = st.heading_path[1] if len(st.heading_path) > 1 else ""
-        if section:
-            unit = f"{unit}, {section.split(' — ')[0]}"
+        for part in (_annex_part(h, st.lang) for h in st.heading_path[1:]):
+            unit = f"{unit}, {part}" if part else unit
         yield _Segment(unit, st.annex_point, (), text, block.page, heading, kind="annex")
         return
     yield _Segment(st.unit or "Opening text", None, (), text, block.page, heading, kind="plain")
+
+
+_ANNEX_PART = re.compile(
+    r"^(Section|Part|Chapter|Sekcja|Część|Afsnit|Del|Kapitel|Abschnitt|Teil|Partie|Titel)\s+"
+    r"([A-Z]|[IVXLC]+|\d{1,2})\b", re.IGNORECASE)
+_LETTERED_PART = re.compile(r"^([A-Z]|[IVXLC]+)\.(?:\s+\S|(?=[^\W\d_]))")
+_NUMBERED_HEADING = re.compile(r"^(\d{1,2})\.\s*[^\W\d_]")
+_SECTION_WORD = {"en": "Section", "da": "Afsnit", "pl": "Sekcja", "de": "Abschnitt", "fr": "Section"}
+
+
+def _annex_part(heading: str, lang: str) -> str:
+    """The label an annex sub-heading gives its part ("Section 1 — …" → "Section 1", "D. ‘Submission
+    of information’" → "Section D"); "" for a title without a label, which names no part."""
+    labelled = _ANNEX_PART.match(heading)
+    if labelled:
+        return f"{labelled.group(1).capitalize()} {labelled.group(2).upper()}"
+    lettered = _LETTERED_PART.match(heading)
+    if lettered:
+        return f"{_SECTION_WORD.get(lang, 'Section')} {lettered.group(1)}"
+    return ""
 
 
 def _article_segment(st: _State, block: Block, text: str, heading: str) -> _Segment:

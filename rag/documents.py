@@ -12,8 +12,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import SovragError
+
+if TYPE_CHECKING:
+    from .identity import ActIdentity
 
 
 class SkipFile(SovragError):
@@ -37,10 +41,26 @@ class LoadedDocument:
     lang: str
     sha256: str
     blocks: list[Block] = field(default_factory=list)
+    identity: ActIdentity | None = None  # the act the text holds, read from its own title
+
+
+def document_title(blocks: list[Block], file_title: str | None, fallback: str,
+                   identity: ActIdentity | None) -> str:
+    """The title shown and used for act names. A title the file gives that names the act's number
+    is kept (the corpus's "GDPR — Regulation (EU) 2016/679"); otherwise the act's own title line
+    wins over what the file calls itself (an EUR-Lex `<title>` is `L_2022152EN.01000101.xml`)."""
+    title = file_title or title_from_blocks(blocks, fallback)
+    if identity is None:
+        return title
+    if identity.number in title and (not identity.version or identity.version in title):
+        return title
+    return identity.display_title()
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_LIST = re.compile(r"^(\s*)(?:[-*+])\s+(.*)$")
+_MD_NOTE_CALL = re.compile(r"\s?\[\^[^\]\s]{1,10}\](?!:)")
+"""A footnote call (`Committee[^1],`): dropped from the text; the note itself (`[^1]: …`) stays."""
 
 
 def parse_markdown(text: str) -> list[Block]:
@@ -59,6 +79,7 @@ def parse_markdown(text: str) -> list[Block]:
         if not line.strip():
             flush()
             continue
+        line = _MD_NOTE_CALL.sub("", line)
         heading = _MD_HEADING.match(line)
         if heading:
             flush()
@@ -224,6 +245,7 @@ def _bounded(blocks: list[Block]) -> list[Block]:
 
 def load_document(path: Path, rel_name: str, max_bytes: int) -> LoadedDocument:
     """Read and parse one file; raises SkipFile with a one-line reason when it cannot be indexed."""
+    from .identity import identify, strip_markers
     from .language import detect_language
 
     suffix = path.suffix.lower()
@@ -248,14 +270,18 @@ def load_document(path: Path, rel_name: str, max_bytes: int) -> LoadedDocument:
         raise
     except Exception as exc:  # a parser library failing on a hostile file must not stop the batch
         raise SkipFile(f"cannot parse {suffix[1:].upper()}: {type(exc).__name__}: {exc}"[:300]) from exc
+    for block in blocks:  # consolidated texts: ►B, ▼M2, ►C1 … ◄ mark amendments, not text
+        block.text = strip_markers(block.text)
     blocks = _bounded([b for b in blocks if b.text.strip()])
     if not any(b.heading_level == 0 and len(b.text.split()) >= 1 for b in blocks):
         raise SkipFile("no extractable text")
     sample = " ".join(b.text for b in blocks[:400] if b.heading_level == 0)[:20000]
+    identity = identify(blocks, title)
     return LoadedDocument(
         path=rel_name,
-        title=(title or title_from_blocks(blocks, Path(rel_name).stem))[:MAX_HEADING_CHARS],
+        title=document_title(blocks, title, Path(rel_name).stem, identity)[:MAX_HEADING_CHARS],
         lang=detect_language(sample),
         sha256=hashlib.sha256(raw).hexdigest(),
         blocks=blocks,
+        identity=identity,
     )

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -33,6 +34,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    """(document id, why it was not indexed: "same text as gdpr-2016-679.md"); also `unchanged`."""
     passages: int = 0
     documents: int = 0
     embedded: int = 0
@@ -167,11 +170,14 @@ def run_ingest(
             else:
                 to_load.append((path, doc_id))
         loaded = _load_all(to_load, max_bytes, report, say, show_progress)
+        loaded = _drop_duplicates(loaded, old_docs, set(remove_ids or []), report, say)
         hook("chunking", 0.1)
 
         seen_ids = {doc_id for _, doc_id in files}
         scanned_roots = [Path(p).resolve() for p in paths if Path(p).is_dir()]
         removed = set(remove_ids or [])
+        # A file whose new content repeats another document leaves the index (it is reported).
+        removed |= {doc_id for doc_id, _ in report.duplicates if doc_id in old_docs}
         for doc_id in remove_ids or []:
             if doc_id not in old_docs:
                 raise SovragError(f"No document '{doc_id}' in the index (see `sovrag index status`).")
@@ -186,6 +192,7 @@ def run_ingest(
         if previous is not None and not full_rebuild and not loaded and not report.removed:
             # Nothing new, changed or removed: keep the current generation, load no model.
             report.unchanged = [d for d in report.unchanged if d in keep_ids]
+            report.unchanged += [d for d, _ in report.duplicates]
             report.generation, report.passages, report.documents = previous.name, previous.size, len(old_docs)
             previous.close()
             report.seconds = time.perf_counter() - started
@@ -210,14 +217,16 @@ def run_ingest(
                 report.skipped.append((doc.path, "no passages after chunking"))
                 continue
             (report.changed if doc.path in old_docs else report.added).append(doc.path)
+            identity = json.dumps(doc.identity.to_dict(), ensure_ascii=False) if doc.identity else ""
             documents.append(DocumentRecord(doc.path, doc.title, doc.lang, doc.sha256, len(doc_chunks),
                                             old_docs[doc.path].added_at if doc.path in old_docs else now,
-                                            str(path.resolve())))
+                                            str(path.resolve()), identity, text_hash(doc)))
             titles[doc.path] = doc.title
             for chunk in doc_chunks:
                 chunks.append(chunk)
                 hashes.append(_embed_hash(embed_text(chunk, doc.title)))
         report.unchanged = [d for d in report.unchanged if d in keep_ids]
+        report.unchanged += [d for d, _ in report.duplicates]
 
         if not chunks:
             raise SovragError(
@@ -266,6 +275,68 @@ def run_ingest(
     report.seconds = time.perf_counter() - started
     hook("done", 1.0)
     return report
+
+
+def text_hash(doc: LoadedDocument) -> str:
+    """Hash of the document's text with spacing and case evened out: the same act saved as .html
+    and .xhtml, or re-encoded, has the same text hash but not the same file hash."""
+    digest = hashlib.sha256()
+    for block in doc.blocks:
+        digest.update(" ".join(block.text.casefold().split()).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+SAME_ACT_SIZE = (0.8, 1.25)
+"""Bounds on the ratio of passage counts within which two renditions of one act (same number,
+language and version) count as the same document: an excerpt or a compilation falls outside."""
+
+
+def _same_document(doc: LoadedDocument, digest: str, passages: int,
+                   other: DocumentRecord) -> str | None:
+    """Why `doc` (its text hash `digest`) repeats the indexed `other`, or None."""
+    if doc.sha256 == other.sha256:
+        return f"same file as {other.id}"
+    if other.text_hash and digest == other.text_hash:
+        return f"same text as {other.id}"
+    theirs = other.act()
+    mine = doc.identity
+    if mine is None or theirs is None or doc.lang != other.lang:
+        return None
+    if (mine.number, mine.consolidated) != (theirs.number, theirs.consolidated):
+        return None  # another act, or another version of this one: indexed, its version titled
+    low, high = SAME_ACT_SIZE
+    if other.passages and low <= passages / other.passages <= high:
+        version = mine.version or "as published in the Official Journal"
+        return f"same act as {other.id} ({mine.designation}, {version}, {doc.lang})"
+    return None
+
+
+def _drop_duplicates(loaded: list[tuple[LoadedDocument, Path]], old_docs: dict[str, DocumentRecord],
+                     removing: set[str], report: IngestReport,
+                     say: Reporter) -> list[tuple[LoadedDocument, Path]]:
+    """Leave out documents that repeat one already indexed or read earlier in this run: the same
+    act indexed twice makes every hit come in pairs. The first one read is kept. Indexed documents
+    on their way out (removed, file deleted, or re-read in this run) count for nothing: replacing
+    gdpr.md by gdpr.html in one update keeps the act."""
+    reread = {doc.path for doc, _ in loaded}
+    known = {d: r for d, r in old_docs.items()
+             if d not in reread and d not in removing and Path(r.source_path).exists()}
+    out: list[tuple[LoadedDocument, Path]] = []
+    for doc, path in loaded:
+        passages = len(chunk_document(doc)) if doc.identity is not None else 0
+        digest = text_hash(doc)
+        reason = next((r for other in known.values()
+                       if (r := _same_document(doc, digest, passages, other))), None)
+        if reason is not None:
+            report.duplicates.append((doc.path, reason))
+            say(f"unchanged: {doc.path} — {reason}; not indexed again")
+            continue
+        identity = json.dumps(doc.identity.to_dict()) if doc.identity else ""
+        known[doc.path] = DocumentRecord(doc.path, doc.title, doc.lang, doc.sha256, passages, "", "",
+                                         identity, digest)
+        out.append((doc, path))
+    return out
 
 
 def _encode(embedder: Embedder, texts: list[str], unit: str, show_progress: bool,

@@ -84,6 +84,7 @@ class DocumentInfo:
     id: str
     title: str
     lang: str
+    names: tuple[str, ...] = ()  # names the act gives itself in its text (see `rag.identity`)
 
 
 @dataclass
@@ -161,6 +162,8 @@ class ActCatalog:
             names, acronyms = names_from_title(doc.title)
             act.names |= names
             act.acronyms |= acronyms
+            for name in doc.names:
+                (act.acronyms if _UPPER_ACRONYM.match(name) and " " not in name else act.names).add(name)
         for key, act in self.acts.items():
             for alias in aliases.get(key, []):
                 (act.acronyms if _UPPER_ACRONYM.match(alias) and " " not in alias else act.names).add(alias)

@@ -33,7 +33,8 @@ _TMP_PREFIX = ".tmp-"
 _SCHEMA = """
 CREATE TABLE documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, lang TEXT NOT NULL, sha256 TEXT NOT NULL,
-    passages INTEGER NOT NULL, added_at TEXT NOT NULL, source_path TEXT NOT NULL
+    passages INTEGER NOT NULL, added_at TEXT NOT NULL, source_path TEXT NOT NULL,
+    identity TEXT NOT NULL DEFAULT '', text_hash TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY, id TEXT NOT NULL, doc TEXT NOT NULL, locator TEXT NOT NULL,
@@ -53,6 +54,14 @@ class DocumentRecord:
     passages: int
     added_at: str
     source_path: str
+    identity: str = ""  # JSON of `rag.identity.ActIdentity` (title, number, version), or ""
+    text_hash: str = ""  # hash of the normalised text: the same act in another file format
+
+    def act(self):
+        """The act's identity (official title, number, short title, version), or None."""
+        from .identity import ActIdentity
+
+        return ActIdentity.from_dict(json.loads(self.identity)) if self.identity else None
 
 
 @dataclass
@@ -139,8 +148,11 @@ class IndexGeneration:
     def documents(self) -> dict[str, DocumentRecord]:
         if self._documents is None:
             with self._lock:
+                columns = {r[1] for r in self._db.execute("PRAGMA table_info(documents)")}
+                extra = ", identity, text_hash" if "identity" in columns else ""  # older generations
                 rows = self._db.execute(
-                    "SELECT id, title, lang, sha256, passages, added_at, source_path FROM documents ORDER BY id"
+                    "SELECT id, title, lang, sha256, passages, added_at, source_path"
+                    f"{extra} FROM documents ORDER BY id"
                 ).fetchall()
             self._documents = {r[0]: DocumentRecord(*r) for r in rows}
         return self._documents
@@ -276,7 +288,7 @@ class IndexStore:
 
         db = sqlite3.connect(tmp / "chunks.sqlite")
         db.executescript(_SCHEMA)
-        db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+        db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        [tuple(asdict(d).values()) for d in documents])
         db.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -110,3 +110,38 @@ def test_every_passage_has_a_sentence_unit():
 
     assert sentence_units(Chunk("c", "d.md", "Recital 3", "Recitals", "", "(3) Short.")) == ["Recitals: (3) Short."]
     assert sentence_units(Chunk("c", "d.md", "Article 1", "Article 1", "", "   ")) == ["Article 1"]
+
+
+def _doc(markdown: str) -> LoadedDocument:
+    return LoadedDocument("t.md", "T", "en", "", parse_markdown(markdown))
+
+
+def test_annex_section_and_its_title_stay_inside_the_annex(ai_act):
+    _, chunks = ai_act
+    chunk = _find(chunks, "the tasks that the model is intended to perform")
+    assert chunk.locator == "Annex XI, Section 1, point 1"
+    assert _find(chunks, "14. Regulation (EU) No 168/2013").locator == "Annex I, Section B, point 14"
+
+
+def test_unnumbered_annex_and_lettered_sections():
+    chunks = chunk_document(_doc(
+        "## ANNEX\n\n### REQUIREMENTS TO BE MET BY BODIES\n\n1. Bodies shall be independent.\n\n"
+        "2. Bodies shall keep records.\n\n### D. ‘Submission of information’\n\n"
+        "1. The undertaking shall submit data.\n"))
+    assert [c.locator for c in chunks] == ["Annex, point 1", "Annex, point 2",
+                                           "Annex, Section D, point 1"]
+
+
+def test_first_recital_under_a_recitals_heading_is_recital_1():
+    chunks = chunk_document(_doc(
+        "## Recitals\n\n(1) Semiconductors are at the core of any digital device.\n\n"
+        "(2) A framework for resilience should be established.\n\n## CHAPTER I — General\n\n"
+        "### Article 1 — Subject matter\n\nThis Regulation lays down rules.\n"))
+    assert [c.locator for c in chunks][:2] == ["Recital 1", "Recital 2"]
+
+
+def test_numbered_annex_heading_is_a_point():
+    chunks = chunk_document(_doc(
+        "## ANNEX VII — Conformity\n\n### 4. Control of the technical documentation.\n\n"
+        "4.1. In addition to the application, the provider shall submit the documentation.\n"))
+    assert [c.locator for c in chunks] == ["Annex VII, point 4"]

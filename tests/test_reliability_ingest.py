@@ -110,9 +110,11 @@ def test_cli_update_survives_hostile_folder_and_index_still_answers(hostile, tmp
     assert "Traceback" not in update.stderr
     skipped: dict[str, str] = {}
     for line in update.stderr.splitlines():
-        if line.startswith("skipped: "):
-            name, _, reason = line.removeprefix("skipped: ").partition(" — ")
-            skipped[name] = reason
+        # A file repeating another one's text is not indexed either, reported as "unchanged: ".
+        for prefix in ("skipped: ", "unchanged: "):
+            if line.startswith(prefix):
+                name, _, reason = line.removeprefix(prefix).partition(" — ")
+                skipped[name] = reason
     status = json.loads(run_cli(["index", "status", "--json", "--index", str(index)], tmp_path, 120).stdout)
     indexed = {d["id"] for d in status["document_list"]}
     outcome = {f.name: ("indexed", "") if f.name in indexed else ("skipped", skipped.get(f.name, ""))

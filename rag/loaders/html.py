@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..documents import Block, SkipFile, decode_text
-from .structure import FOOTNOTE, mark_legal_headings
+from .structure import BARE_ANNEX, FOOTNOTE, mark_legal_headings
 
 _DROP_TAGS = ("script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "nav",
               "header", "footer", "aside", "form", "button", "select", "input", "textarea", "dialog",
@@ -53,6 +53,7 @@ def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     tree = LexborHTMLParser(text)
     title_node = tree.css_first("title")
     title = _clean(title_node.text()) if title_node is not None else ""
+    notes = _take_notes(tree)
     _drop_boilerplate(tree)
     root = _content_root(tree)
     if root is None:
@@ -63,9 +64,53 @@ def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     except RecursionError:  # nested tables count once in the scan but recurse several frames deep
         raise SkipFile(f"HTML nested too deeply to read (over {MAX_DEPTH} levels of tables or lists)") from None
     blocks = [b for b in blocks if b.text and not FOOTNOTE.match(b.text)]
+    blocks = _annex_group_titles(blocks)
+    if notes:  # the chunker keeps them as "Notes" passages, apart from the operative text
+        blocks += [Block(NOTES_HEADING, heading_level=2), *(Block(n) for n in notes)]
     if not title:
         title = next((b.text for b in blocks if b.heading_level == 1), "")
     return mark_legal_headings(blocks), title or None
+
+
+_GROUP_TITLE = re.compile(r"(?:^|\s)oj-ti-grseq-\d")
+"""The OJ's group titles ('Section A. List of Union harmonisation legislation', '1. Introduction'),
+which divide annexes; in an article they would end the article's unit, so they count as headings
+only after an annex has begun (`_annex_group_titles`)."""
+GROUP_TITLE_LEVEL = 4
+NOTES_HEADING = "Notes"
+_NOTE_SELECTOR = "p.oj-note, p.note, p.footnote, div.footnote, dd.footnote"
+"""Official Journal footnotes (`<p class="oj-note">(1) OJ C 286, …</p>`) and their look-alikes."""
+_NOTE_CALL = re.compile(r"^\(?\s*\d{1,3}\s*\)?$")
+_HEADER_CLASS = re.compile(r"^(?:oj-)?hd-(?:date|lg|ti|oj|uniq|coll)$")
+"""The OJ page header (`3.6.2022 | EN | Official Journal of the European Union | L 152/1`)."""
+
+
+def _annex_group_titles(blocks: list[Block]) -> list[Block]:
+    in_annex = False
+    for block in blocks:
+        if block.heading_level == 0 and BARE_ANNEX.match(block.text):
+            in_annex = True
+        elif block.heading_level == GROUP_TITLE_LEVEL and not in_annex:
+            block.heading_level = 0
+    return blocks
+
+
+def _take_notes(tree) -> list[str]:
+    """Footnotes out of the running text, and the footnote calls (`(1)` links to them) dropped:
+    a call left in a sentence reads as a point label or a number. Also drops the OJ page header."""
+    notes: list[str] = []
+    for node in tree.css(_NOTE_SELECTOR):
+        text = _clean(node.text(deep=True))
+        if text:
+            notes.append(text)
+        node.decompose()
+    for node in tree.css('a[href^="#"]'):
+        if _NOTE_CALL.match(_clean(node.text(deep=True))):
+            node.replace_with(_CALL_GONE)  # `_clean` removes it with the space before it
+    for node in tree.css("[class]"):
+        if any(_HEADER_CLASS.match(c) for c in (node.attributes.get("class") or "").split()):
+            node.decompose()
+    return notes
 
 
 def _nesting_depth(text: str) -> int:
@@ -146,6 +191,10 @@ def _walk(node, out: list[Block], indent: int) -> None:
                 text = _clean(child.text(deep=True))
                 if text:
                     out.append(Block(text, heading_level=int(heading.group(1))))
+            elif tag == "p" and _GROUP_TITLE.search(child.attributes.get("class") or ""):
+                text = _clean(child.text(deep=True))
+                if text:
+                    out.append(Block(text, heading_level=GROUP_TITLE_LEVEL))
             elif tag in _LIST_TAGS:
                 for item in child.iter():
                     if item.tag == "li":
@@ -179,5 +228,9 @@ def _table_row(row, out: list[Block]) -> None:
     out.extend(inner)
 
 
+_CALL_GONE = "\u2063"
+_BEFORE_CALL = re.compile(r"\s*\u2063(?:\s*(?=[,.;:)]))?")
+
+
 def _clean(text: str | None) -> str:
-    return " ".join((text or "").replace("\xa0", " ").split())
+    return " ".join(_BEFORE_CALL.sub("", (text or "").replace("\xa0", " ")).split())

@@ -10,7 +10,12 @@ import threading
 import time
 
 from ..documents import Block, SkipFile
-from .structure import blocks_from_lines, drop_repeated_lines, mark_legal_headings
+from .structure import (
+    blocks_from_lines,
+    drop_repeated_lines,
+    mark_legal_headings,
+    notes_after_signature,
+)
 
 _PDFIUM_LOCK = threading.Lock()
 TIME_BUDGET_S = 300.0
@@ -28,7 +33,7 @@ def load_pdf(raw: bytes, name: str) -> tuple[list[Block], str | None]:
         blocks.extend(blocks_from_lines(lines, page=number))
     if not blocks:
         raise SkipFile("PDF has no text layer (scanned images?); run OCR on it first")
-    return mark_legal_headings(_join_across_pages(blocks)), title
+    return notes_after_signature(mark_legal_headings(_join_across_pages(blocks))), title
 
 
 def _extract(raw: bytes) -> tuple[list[list[str]], str | None]:

@@ -36,6 +36,10 @@ STRUCTURAL_LINE = re.compile(
 
 _LABEL_ONLY = re.compile(r"^(?:\(\s*[a-z0-9ivxlc]{1,4}\s*\)|\d{1,3}\.|[—–•▪●-])$", re.IGNORECASE)
 _TITLE_MAX_WORDS = 16
+_ANNEX_TITLE_MAX_WORDS = 40
+"""Annex titles run longer ("Technical documentation referred to in Article 53(1), point (a) —
+technical documentation for providers of general-purpose AI models"): left as body text, such a
+title became a passage of its own."""
 
 
 def is_unit_heading(text: str) -> bool:
@@ -86,8 +90,12 @@ def _attach_lone_labels(lines: list[str]) -> list[str]:
     return out
 
 
+_GLUED_LABEL = re.compile(r"^(\((?:\d{1,3}|[a-z]{1,2}|[ivxlc]{1,5})\))(?=[^\s)])")
+"""`(60)‘deep fake’ means`: a label printed in its own table column loses the space after it."""
+
+
 def _join_wrapped(lines: list[str]) -> str:
-    text = lines[0]
+    text = _GLUED_LABEL.sub(r"\1 ", lines[0])
     for line in lines[1:]:
         if text.endswith(("\xad", "\x02")):  # a soft hyphen marks a broken word
             text = text[:-1] + line
@@ -108,7 +116,8 @@ def mark_legal_headings(blocks: list[Block]) -> list[Block]:
             level = 3 if (BARE_ARTICLE.match(text) or BARE_ANNEX.match(text)) else 2
             heading = text.rstrip(".")
             nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-            if nxt is not None and _looks_like_title(nxt):
+            limit = _ANNEX_TITLE_MAX_WORDS if BARE_ANNEX.match(text) else _TITLE_MAX_WORDS
+            if nxt is not None and _looks_like_title(nxt, limit):
                 heading = f"{heading} — {nxt.text.strip()}"
                 i += 1
             out.append(Block(heading, heading_level=level, page=block.page))
@@ -120,14 +129,15 @@ def mark_legal_headings(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def _looks_like_title(block: Block) -> bool:
-    return block.heading_level in (0, 4, 5, 6) and block.indent < 0 and _is_title_line(block.text)
+def _looks_like_title(block: Block, max_words: int = _TITLE_MAX_WORDS) -> bool:
+    return (block.heading_level in (0, 4, 5, 6) and block.indent < 0
+            and _is_title_line(block.text, max_words))
 
 
-def _is_title_line(text: str) -> bool:
+def _is_title_line(text: str, max_words: int = _TITLE_MAX_WORDS) -> bool:
     text = text.strip()
     return (
-        0 < len(text.split()) <= _TITLE_MAX_WORDS and not STRUCTURAL_LINE.match(text)
+        0 < len(text.split()) <= max_words and not STRUCTURAL_LINE.match(text)
         and not is_unit_heading(text) and not PREAMBLE_MARKER.match(text) and text[-1:] not in ".;:,"
     )
 
@@ -150,3 +160,26 @@ def drop_repeated_lines(pages: list[list[str]], edge: int = 3) -> list[list[str]
          if not ((i < edge or i >= len(lines) - edge) and key(ln) in furniture)]
         for lines in pages
     ]
+
+
+SIGNED = re.compile(r"\b(?:Done at|Fait à|Geschehen zu|Udfærdiget i|Sporządzono w|Gedaan te)\s+\w+")
+"""The act's closing formula ('Done at Brussels, 27 April 2016.'), after which the signatures."""
+_NOTE_START = re.compile(r"^\(\s*\d{1,3}\s*\)\s*\S")
+
+
+def notes_after_signature(blocks: list[Block]) -> list[Block]:
+    """Numbered notes printed after an act's signatures ('(6) Regulation (EC) No 45/2001 …') are
+    its footnotes, not points of its last article: they get a 'Notes' heading, as in Markdown,
+    up to the next heading (an annex)."""
+    out: list[Block] = []
+    signed = in_notes = False
+    for block in blocks:
+        if block.heading_level > 0:
+            signed = in_notes = False
+        elif SIGNED.search(block.text):
+            signed = True
+        elif signed and not in_notes and _NOTE_START.match(block.text):
+            out.append(Block("Notes", heading_level=2, page=block.page))
+            in_notes = True
+        out.append(block)
+    return out
