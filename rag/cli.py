@@ -133,6 +133,11 @@ def cmd_index_status(args) -> int:
           f"sentence vectors: {sentences}    size: {status['size_bytes'] / 1e6:.1f} MB")
     for d in status["document_list"]:
         print(f"  {d['id']:<45} {d['lang']}  {d['passages']:>5} passages  {d['title'][:60]}")
+        if d.get("act"):
+            act = d["act"]
+            version = (f"consolidated {act['consolidated']}" if act.get("consolidated")
+                       else "as published in the OJ")
+            print(f"  {'':<45}     {act['designation']}, {version}")
     return 0
 
 

@@ -169,7 +169,8 @@ class DocumentLibrary:
             "passages": generation.size,
             "sentences": len(sentences) if sentences is not None else None,
             "size_bytes": rt.store.size_bytes(),
-            "document_list": [vars(d) | {"source_path": None} for d in docs.values()],
+            "document_list": [vars(d) | {"source_path": None, "act": _act_of(d)}
+                              for d in docs.values()],
         }
 
     def documents(self) -> tuple[str, list[dict]]:
@@ -372,3 +373,9 @@ class DocumentLibrary:
             raise UploadRejected("file is empty", "empty_file")
         if suffix in _MAGIC and not head.startswith(_MAGIC[suffix]):
             raise UploadRejected(f"content is not a {suffix} file", "content_mismatch")
+
+
+def _act_of(record) -> dict | None:
+    """The act's identity as read from its text (title, number, version), or None."""
+    act = record.act()
+    return act.to_dict() if act else None

@@ -29,12 +29,19 @@ from .store import IndexGeneration
 log = logging.getLogger(__name__)
 
 
+def _names_in_text(record) -> tuple[str, ...]:
+    """The names a document's act gives itself in its text (`rag.identity`), for act recognition."""
+    act = record.act()
+    return tuple(act.names) if act else ()
+
+
 class PassageTable:
     """Per-generation arrays that query-time signals need; built once, shared by all retrievers."""
 
     def __init__(self, generation: IndexGeneration) -> None:
         docs = generation.documents()
-        self.catalog = ActCatalog(DocumentInfo(d.id, d.title, d.lang) for d in docs.values())
+        self.catalog = ActCatalog(DocumentInfo(d.id, d.title, d.lang, _names_in_text(d))
+                                  for d in docs.values())
         self.doc_lang = {d.id: d.lang for d in docs.values()}
         self.titles = {d.id: d.title for d in docs.values()}
         stored = generation.stored_chunks()

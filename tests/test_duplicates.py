@@ -25,6 +25,7 @@ except ImportError:
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "real-formats"
+SOURCE = ROOT / "corpus" / "interoperable-europe-act-2024-903.md"
 
 
 def _ingest(store: IndexStore, paths: list[Path], full: bool = False):
@@ -96,7 +97,12 @@ def _cli(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 def test_duplicate_through_the_cli_is_reported_and_not_indexed(tmp_path):
     corpus = tiny_corpus(tmp_path / "corpus")
-    shutil.copy(corpus / "interoperable-europe-act.md", corpus / "later-copy.md")
+    tiny = corpus / "interoperable-europe-act.md"
+    title_line = next(line for line in SOURCE.read_text("utf-8").splitlines()
+                      if line.startswith("REGULATION (EU) 2024/903"))
+    head, body = tiny.read_text("utf-8").split("\n", 1)
+    tiny.write_text(f"{head}\n\n{title_line}\n{body}", "utf-8")  # the act's own title line
+    shutil.copy(tiny, corpus / "later-copy.md")
     index = tmp_path / "index"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOVRAG_")}
     env["SOVRAG_CONFIG"] = str(tmp_path / "none.toml")
@@ -105,6 +111,11 @@ def test_duplicate_through_the_cli_is_reported_and_not_indexed(tmp_path):
     assert "unchanged: later-copy.md — same file as interoperable-europe-act.md" in proc.stderr
     status = _cli("index", "status", "--json", "--index", str(index), env=env)
     assert json.loads(status.stdout)["documents"] == 1
+    # The status shows the act as its text names it: designation and version.
+    act = json.loads(status.stdout)["document_list"][0]["act"]
+    assert act["number"] == "2024/903" and act["consolidated"] == ""
+    shown = _cli("index", "status", "--index", str(index), env=env).stdout
+    assert "Regulation (EU) 2024/903, as published in the OJ" in shown
 
 
 def test_duplicate_upload_through_the_api(tmp_path):
