@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from .documents import Block
+from .blocks import Block
 
 HEAD_BLOCKS = 40
 """The official title is among the first blocks (after the OJ header, a disclaimer, a marker);

@@ -10,7 +10,7 @@ import io
 import re
 import zipfile
 
-from ..documents import Block, SkipFile
+from ..blocks import Block, SkipFile
 from .structure import mark_legal_headings
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..documents import Block, SkipFile, decode_text
+from ..blocks import Block, SkipFile, decode_text
 from .structure import BARE_ANNEX, FOOTNOTE, mark_legal_headings
 
 _DROP_TAGS = ("script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "nav",

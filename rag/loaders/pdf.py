@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ..documents import Block, SkipFile
+from ..blocks import Block, SkipFile
 from .structure import (
     blocks_from_lines,
     drop_repeated_lines,

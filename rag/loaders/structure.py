@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..documents import Block
+from ..blocks import Block
 
 _UNIT_WORDS = r"Article|Artikel|Artykuł|Articolo|Artículo|Artigo|Artikla|Článek"
 _ANNEX_WORDS = r"ANNEX|ANNEXE|ANHANG|BILAG|BILAGA|ZAŁĄCZNIK|BIJLAGE|ALLEGATO|ANEXO"
