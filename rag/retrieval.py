@@ -99,7 +99,7 @@ class RetrievalOptions:
     """How the kind of value asked for is read: "cues" (`rag.answer_types` word lists), "meaning"
     (nearest prototype questions, `rag.question_kinds`), or "gated": the cues' kind, only where the
     meaning says the question asks for a value at all ("When a company builds …, must it …?" does
-    not, nor does a scope question worded with "when")."""
+    not)."""
 
 
 @dataclass
