@@ -378,21 +378,31 @@ def sentence_units(chunk: Chunk, min_words: int = SENTENCE_MIN_WORDS) -> list[st
     One vector per passage blurs its sentences together, and the embedder reads only the first
     256 tokens of a long passage; a question is usually answered by one sentence, which a vector of
     its own lets the question meet directly."""
-    units: list[str] = []
-    pending = ""
-    for clause in clauses(chunk.text):
-        pending = f"{pending} {clause}" if pending else clause
-        if len(pending.split()) >= min_words:
-            units.append(pending)
-            pending = ""
-    if pending:
-        if units:
-            units[-1] = f"{units[-1]} {pending}"
-        else:
-            units.append(pending)
+    units = [" ".join(chunk.text[a:b] for a, b in group) for group in unit_clauses(chunk.text, min_words)]
     units = units or [chunk.text.strip() or chunk.locator]  # every passage gets at least one
     title = unit_title(chunk.heading)
     return [f"{title}: {u}" for u in units] if title else units
+
+
+def unit_clauses(text: str, min_words: int = SENTENCE_MIN_WORDS) -> list[list[tuple[int, int]]]:
+    """The clause spans of each sentence unit of `text` (see `sentence_units`): clauses are
+    gathered until they reach `min_words` words; a short tail joins the last unit. The text from a
+    unit's first span start to its last span end is the unit as the passage writes it."""
+    groups: list[list[tuple[int, int]]] = []
+    pending: list[tuple[int, int]] = []
+    words = 0
+    for start, end in clause_spans(text):
+        pending.append((start, end))
+        words += len(text[start:end].split())
+        if words >= min_words:
+            groups.append(pending)
+            pending, words = [], 0
+    if pending:
+        if groups:
+            groups[-1] += pending
+        else:
+            groups.append(pending)
+    return groups
 
 
 def unit_title(heading: str) -> str:
