@@ -309,6 +309,7 @@ class DocumentLibrary:
                 report: IngestReport) -> None:
         """Per-file status from the ingest report; a stored file that was skipped is removed."""
         skipped = dict(report.skipped)
+        repeats = dict(report.duplicates)
         for result in results:
             doc = result.doc
             if doc is None:
@@ -322,7 +323,7 @@ class DocumentLibrary:
             elif doc in report.changed:
                 result.status = "changed"
             else:
-                result.status = "unchanged"
+                result.status, result.reason = "unchanged", repeats.get(doc)
 
     @staticmethod
     def _name_for(raw: str | None) -> str:

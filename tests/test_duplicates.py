@@ -128,6 +128,7 @@ def test_duplicate_upload_through_the_api(tmp_path):
     assert response.status_code == 200, response.text
     result = response.json()["files"][0]
     assert result["doc"] == "iea.markdown" and result["status"] == "unchanged"
+    assert result["reason"] == "same file as interoperable-europe-act.md"
     after = client.get("/v1/documents").json()["documents"]
     assert [d["id"] for d in after] == [d["id"] for d in before] == ["interoperable-europe-act.md"]
     hits = client.post("/v1/search", json={"query": "interoperability", "k": 10}).json()["hits"]
