@@ -156,7 +156,10 @@ class Assistant:
                         standalone_question=standalone, lang=lang, timings=timings)
 
         missing_names = unknown_names(standalone, retriever.table.catalog, generation.lexical.knows)
-        acts_named = len(retriever.table.catalog.find(standalone))
+        catalog = retriever.table.catalog
+        named = [key for key, _ in catalog.find(standalone)]
+        acts_named = len(named)
+        named_docs = {d for key in named for d in catalog.acts[key].doc_ids()}
         if missing_names:
             answer.abstain_reason = f"the indexed documents do not include {', '.join(missing_names)}"
         elif not hits or not is_relevant(hits, names_indexed_act=acts_named > 0):
@@ -186,7 +189,8 @@ class Assistant:
                 raw = _run_silently(drafted) if pivot else (yield from drafted)
             answer.raw_text = raw
             # The second draft overrides the model's own "not found": only its checked sentences stay.
-            self._finish(answer, raw, hits, asked_lang, asked, supported_only=second_try)
+            self._finish(answer, raw, hits, asked_lang, asked, supported_only=second_try,
+                         named_docs=named_docs)
             if not answer.abstained:
                 if pivot:
                     self._translate_back(answer, sources_lang)
@@ -247,9 +251,11 @@ class Assistant:
         return text if 3 <= len(text) <= 400 else question
 
     def _finish(self, answer: Answer, raw: str, hits: list[Hit], draft_lang: str, question: str = "",
-                supported_only: bool = False) -> None:
+                supported_only: bool = False, named_docs: set[str] | None = None) -> None:
         """Parse and check the draft (written in `draft_lang`, answering `question`) into the
-        answer's sentences and citations; `supported_only` drops the sentences the check rejects."""
+        answer's sentences and citations; `supported_only` drops the sentences the check rejects.
+        `named_docs`: the documents of the acts the question names; a sentence citing a passage of
+        any other act is not supported (it answers for another act than the one asked about)."""
         if _declined(raw):
             answer.abstain_reason = "the model found no answer in the passages"
             return
@@ -269,6 +275,7 @@ class Assistant:
                     sentence.supported, sentence.reason = check.supported, check.reason
                     if check.cited != sentence.cited:  # re-attributed to another source
                         sentence.text, sentence.cited = with_marker(sentence.text, check.cited[0]), check.cited
+            _reject_other_acts(sentences, hits, named_docs)
             for before, sentence in zip(shown, sentences):
                 if sentence.text != before:
                     text = text.replace(before, sentence.text, 1)
@@ -347,6 +354,17 @@ class Assistant:
             notes["passages"] = "retrieved passages differ"
         return {"id": entry["id"], "identical": replayed.text == entry["answer"] and same_passages,
                 "logged_answer": entry["answer"], "replayed_answer": replayed.text, "notes": notes}
+
+
+def _reject_other_acts(sentences: list[AnswerSentence], hits: list[Hit], named_docs: set[str] | None) -> None:
+    """Mark unsupported every supported sentence that cites a passage outside the named acts."""
+    if not named_docs:
+        return
+    for sentence in sentences:
+        others = [hits[n - 1].doc_title for n in sentence.cited if hits[n - 1].chunk.doc not in named_docs]
+        if sentence.supported and others:
+            sentence.supported = False
+            sentence.reason = f"cites {others[0]}, not an act the question names"
 
 
 MIN_RELEVANCE = 0.30

@@ -120,6 +120,63 @@ def claim_numbers(sentence: str) -> set[str]:
     return numbers_in(text)
 
 
+_REFERENCE_BEFORE = re.compile(
+    r"(?:article|art\.|paragraph|para\.|point|annex|recital|section|chapter|title|no\.|nr\.|"
+    r"artikel|absatz|abs\.|anhang|erwägungsgrund|paragraphe|annexe|considérant|stk\.|bilag|"
+    r"betragtning|artykuł|ust\.|załącznik|motyw)\s*$",
+    re.IGNORECASE)
+QUANTITY_WINDOW = 5
+"""Content words after a figure (two before) among which the passage must name the claim's noun."""
+
+
+def _is_reference(text: str, start: int, end: int) -> bool:
+    """Whether the number at text[start:end] numbers something ("Article 5", "(3)", a paragraph's
+    "1." at the start of a line) rather than counting or measuring it."""
+    before, after = text[max(0, start - 20):start], text[end:end + 2]
+    if _REFERENCE_BEFORE.search(before) or (before.endswith("(") and after.startswith(")")):
+        return True
+    line_start = before.rsplit("\n", 1)[-1].strip() == "" and (start == 0 or "\n" in before or not before.strip())
+    return line_start and after[:1] in ".)"
+
+
+def _words_around(text: str, start: int, end: int, after: int, before: int = 0) -> list[str]:
+    ahead = tokenize(text[end:end + 12 * after])[:after]
+    behind = tokenize(text[max(0, start - 12 * before):start])[-before:] if before else []
+    return behind + ahead
+
+
+def quantities(text: str) -> list[tuple[str, str | None]]:
+    """The figures a claim states as (number, noun): the stem of the word right after it, the unit
+    or what is counted ("72 hours", "3 members", "7 % of turnover" → turnover), or None for a bare
+    figure. References ("Article 5", "(3)") are not quantities."""
+    figures = [(m.start(), m.end(), normalise_number(m.group(0)).rstrip("%")) for m in _NUMBER.finditer(text)]
+    # Small numbers written as words count too ("within two weeks"); "one" is mostly a pronoun.
+    figures += [(m.start(), m.end(), _NUMBER_WORDS[m.group(1).lower()]) for m in _NUMBER_WORD.finditer(text)
+                if m.group(1).lower() != "one"]
+    found = []
+    for start, end, number in sorted(figures):
+        if _is_reference(text, start, end):
+            continue
+        words = [w for w in _words_around(text, start, end, 1) if not w[:1].isdigit()]
+        found.append((number, words[0] if words else None))
+    return found
+
+
+def states_quantity(evidence: str, number: str, noun: str | None) -> bool:
+    """Whether the passage states this figure as a quantity: the number (in digits or words) not as
+    a reference, with the claim's noun among the words around it."""
+    spans = [(m.start(), m.end()) for m in _NUMBER.finditer(evidence)
+             if normalise_number(m.group(0)).rstrip("%") == number]
+    spans += [(m.start(), m.end()) for m in _NUMBER_WORD.finditer(evidence)
+              if _NUMBER_WORDS[m.group(1).lower()] == number]
+    for start, end in spans:
+        if _is_reference(evidence, start, end):
+            continue
+        if noun is None or noun in _words_around(evidence, start, end, QUANTITY_WINDOW, 2):
+            return True
+    return False
+
+
 @dataclass
 class Support:
     supported: bool
@@ -161,6 +218,11 @@ def check_sentence(
     missing = {m for m in claim_numbers(claim) if m.rstrip("%") not in {e.rstrip("%") for e in stated}}
     if missing:
         return Support(False, f"number(s) not in the cited passage: {', '.join(sorted(missing))}", 0.0, 0.0)
+    unstated = [f"{number} {noun or ''}".strip() for number, noun in quantities(claim)
+                if not states_quantity(evidence, number, noun)]
+    if unstated:
+        return Support(False, f"figure(s) not stated as such in the cited passage: {', '.join(unstated)}",
+                       0.0, 0.0)
     # A name the passage does not hold is a claim it cannot back, however many words it shares.
     said = normalise_spaces(evidence)
     unnamed = [n for n in proper_names(claim) if normalise_spaces(n) not in said]

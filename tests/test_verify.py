@@ -225,14 +225,27 @@ class _Runtime:
         self.translator = translator
 
 
-def _finish(runtime, raw: str, lang: str, passages: list[str], question: str = "", supported_only: bool = False):
+def _finish(runtime, raw: str, lang: str, passages: list[str], question: str = "", supported_only: bool = False,
+            docs: list[str] | None = None, named_docs: set[str] | None = None):
     from rag.assistant import Answer, Assistant
 
-    hits = [Hit(Chunk(f"c{i}", "eu-ai-act-2024-1689.md", f"Article {i}", "", "", text), 1.0 / (i + 1))
-            for i, text in enumerate(passages, start=1)]
+    docs = docs or ["eu-ai-act-2024-1689.md"] * len(passages)
+    hits = [Hit(Chunk(f"c{i}", doc, f"Article {i}", "", "", text), 1.0 / (i + 1), doc_title=doc)
+            for i, (text, doc) in enumerate(zip(passages, docs), start=1)]
     answer = Answer(question=question or "q", text="", abstained=True, passages=hits, lang=lang)
-    Assistant(runtime)._finish(answer, raw, hits, lang, question, supported_only)
+    Assistant(runtime)._finish(answer, raw, hits, lang, question, supported_only, named_docs=named_docs)
     return answer
+
+
+def test_a_passage_of_another_act_than_the_one_named_does_not_support():
+    raw = "Non-compliance is subject to administrative fines of up to EUR 35 000 000 [1]."
+    passages, docs = [ART_99_3], ["gdpr-2016-679.md"]
+    answer = _finish(_Runtime({}), raw, "en", passages, docs=docs, named_docs={"eu-ai-act-2024-1689.md"})
+    assert answer.abstained and "not an act the question names" in answer.sentences[0].reason
+    # The same sentence on a passage of the act named is supported; with no act named, any act is.
+    assert not _finish(_Runtime({}), raw, "en", passages, docs=["eu-ai-act-2024-1689.md"],
+                       named_docs={"eu-ai-act-2024-1689.md"}).abstained
+    assert not _finish(_Runtime({}), raw, "en", passages, docs=docs).abstained
 
 
 GERMAN = "Bei Verstößen gegen das Verbot drohen Geldbußen von bis zu 35 000 000 EUR [1]."
@@ -320,3 +333,17 @@ def test_supported_only_keeps_just_the_checked_sentences_and_their_citations():
     assert answer.text.startswith("Non-compliance") and "Yes" not in answer.text
     assert [s.supported for s in answer.sentences] == [True]
     assert [c.n for c in answer.citations] == [1] and "35 000 000" in answer.citations[0].quote
+
+
+def test_a_figure_must_be_stated_as_the_same_quantity_not_as_a_digit_anywhere():
+    passage = ("1. The Commission shall designate as a gatekeeper an undertaking that has a significant "
+               "impact on the internal market. 2. The fine shall not exceed 10 % of its total worldwide "
+               "turnover. The authority shall reply within two months.")
+    # The only "1" is a paragraph number: an invented count is not supported by it.
+    invented = check_sentence("There is currently 1 designated gatekeeper [1].", [passage])
+    assert not invented.supported and "figure" in invented.reason
+    assert check_sentence("The fine is up to 10 % of turnover [1].", [passage]).supported
+    assert check_sentence("The authority replies within 2 months [1].", [passage]).supported
+    # The right number with another noun is another quantity.
+    wrong_unit = check_sentence("The authority shall reply within two weeks of the request [1].", [passage])
+    assert not wrong_unit.supported
