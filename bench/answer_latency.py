@@ -96,11 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw-first-token-only", action="store_true",
                         help="the raw run stops at its first token: TTFT ceiling only, no raw total "
                              "(decode speed then comes from the product's own run); saves the raw decoding time")
+    parser.add_argument("--answer-mode", choices=["draft", "evidence"], default=None,
+                        help="how answers are made (default: configured); evidence prompts hold "
+                             "sentences, not passages, so no passage/instruction split is shown")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
 
     info = machine()
-    settings = load_settings(index_dir=args.index, generator=args.generator, max_tokens=args.max_tokens)
+    settings = load_settings(index_dir=args.index, generator=args.generator, max_tokens=args.max_tokens,
+                             answer_mode=args.answer_mode)
     runtime = Runtime(settings)
     questions = spread(load_questions(args.questions_file), args.questions)
     recorder = Recorder(runtime.generator)
@@ -142,14 +146,14 @@ def main(argv: list[str] | None = None) -> int:
                 if first and generated_s and recorder.pieces > 1 and generated_s > first:
                     raw["decode_tok_s"] = (recorder.pieces - 1) / (generated_s - first)
             user = recorder.messages[-1]["content"]
-            sources = format_sources(final.passages)
+            sources = format_sources(final.passages) if settings.answer_mode == "draft" else ""
             record.update({
                 "raw_ttft_s": round(raw["ttft_s"], 3),
                 "raw_total_s": raw["total_s"] and round(raw["total_s"], 3),
                 "raw_tokens": raw["tokens"], "raw_decode_tok_s": raw["decode_tok_s"] and round(raw["decode_tok_s"], 2),
                 "prompt_tokens": raw["prompt_tokens"],
-                "passage_tokens": recorder.count_tokens(sources),
-                "instruction_tokens": recorder.count_tokens(user.replace(sources, "")),
+                "passage_tokens": recorder.count_tokens(sources) if sources else None,
+                "instruction_tokens": recorder.count_tokens(user.replace(sources, "")) if sources else None,
                 "ttft_ratio": round((ttft or total) / raw["ttft_s"], 3),
                 "prompt_eval_tok_s": round(raw["prompt_tokens"] / raw["ttft_s"], 1)})
         per_question.append(record)
@@ -166,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = {
         "questions": len(per_question), "generated": len(generated),
-        "model": recorder.name, "model_load_s": round(load_s, 1),
+        "model": recorder.name, "model_load_s": round(load_s, 1), "answer_mode": settings.answer_mode,
         "product_ttft_mean_s": mean("product_ttft_s"), "raw_ttft_mean_s": mean("raw_ttft_s"),
         "ttft_ratio_of_means": round(mean("product_ttft_s") / mean("raw_ttft_s"), 3) if generated else None,
         "ttft_ratio_median": round(statistics.median(r["ttft_ratio"] for r in generated), 3) if generated else None,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
+from . import evidence
 from .answer_types import asks_yes_or_no
 from .generator import GenerationParams, loop_start
 from .language import detect_language
@@ -82,6 +83,8 @@ class Answer:
     timings: dict = field(default_factory=dict)
     id: str = ""
     abstain_reason: str = ""
+    mode: str = "draft"
+    """How the text was made: "draft" (written by the model) or "evidence" (quoted sentences)."""
 
     def to_dict(self) -> dict:
         return {
@@ -153,7 +156,8 @@ class Assistant:
         hits = retriever.search(standalone, k=k, filters=filters)
         timings["retrieval"] = time.perf_counter() - started - timings["rewrite"]
         answer = Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=hits,
-                        standalone_question=standalone, lang=lang, timings=timings)
+                        standalone_question=standalone, lang=lang, timings=timings,
+                        mode=settings.answer_mode)
 
         missing_names = unknown_names(standalone, retriever.table.catalog, generation.lexical.knows)
         catalog = retriever.table.catalog
@@ -178,24 +182,29 @@ class Assistant:
 
             hits = self._fit_to_context(hits, prompt, params)
             answer.passages = hits
-            messages = prompt(hits)
-            drafted = self._generate(messages, params, timings)
-            # A draft in the passages' language is not what the reader asked for: it is not streamed.
-            raw = _run_silently(drafted) if pivot else (yield from drafted)
-            second_try = _declined(raw) and asks_yes_or_no(asked)
-            if second_try:
-                # The model declines most yes/no questions; asked for the deciding rule instead.
-                drafted = self._generate(prompt(hits, rule_not_verdict=True), params, timings)
+            if settings.answer_mode == "evidence":
+                raw, quoted = self._point_at_evidence(asked, hits, generation, params, timings)
+                answer.raw_text = raw
+                self._finish(answer, raw, hits, asked_lang, asked, quoted=quoted, named_docs=named_docs)
+            else:
+                messages = prompt(hits)
+                drafted = self._generate(messages, params, timings)
+                # A draft in the passages' language is not what the reader asked for: not streamed.
                 raw = _run_silently(drafted) if pivot else (yield from drafted)
-            answer.raw_text = raw
-            # The second draft overrides the model's own "not found": only its checked sentences stay.
-            self._finish(answer, raw, hits, asked_lang, asked, supported_only=second_try,
-                         named_docs=named_docs)
+                second_try = _declined(raw) and asks_yes_or_no(asked)
+                if second_try:
+                    # The model declines most yes/no questions; asked for the deciding rule instead.
+                    drafted = self._generate(prompt(hits, rule_not_verdict=True), params, timings)
+                    raw = _run_silently(drafted) if pivot else (yield from drafted)
+                answer.raw_text = raw
+                # The second draft overrides the model's "not found": only its checked sentences stay.
+                self._finish(answer, raw, hits, asked_lang, asked, supported_only=second_try,
+                             named_docs=named_docs)
             if not answer.abstained:
                 if pivot:
                     self._translate_back(answer, sources_lang)
                 _add_parallels(answer, hits)
-                if pivot:
+                if pivot or settings.answer_mode == "evidence":
                     yield Delta(answer.text)
         timings["total"] = time.perf_counter() - started
         if log:
@@ -250,17 +259,35 @@ class Assistant:
         text = text.splitlines()[0].strip().strip('"').strip() if text else ""
         return text if 3 <= len(text) <= 400 else question
 
+    def _point_at_evidence(self, question: str, hits: list[Hit], generation: IndexGeneration,
+                           params: GenerationParams, timings: dict) -> tuple[str, list[AnswerSentence]]:
+        """Ask the model which candidate sentences answer; returns its reply and those sentences."""
+        query_vector = self.runtime.embedder.encode_query(question)
+        stored = generation.sentences
+        unit_vectors = [stored.of_row(h.row) if stored is not None and h.row >= 0 else None for h in hits]
+        shown = evidence.candidates(hits, query_vector, unit_vectors, self.runtime.settings.evidence_sentences)
+        pointing = GenerationParams(max_tokens=24, temperature=0.0, seed=params.seed)
+        reply = _run_silently(self._generate(evidence.pointing_messages(question, shown, hits), pointing,
+                                             timings))
+        chosen = [shown[i - 1] for i in evidence.parse_pointers(reply, len(shown))]
+        return reply, evidence.compose(chosen)
+
     def _finish(self, answer: Answer, raw: str, hits: list[Hit], draft_lang: str, question: str = "",
-                supported_only: bool = False, named_docs: set[str] | None = None) -> None:
+                supported_only: bool = False, quoted: list[AnswerSentence] | None = None,
+                named_docs: set[str] | None = None) -> None:
         """Parse and check the draft (written in `draft_lang`, answering `question`) into the
         answer's sentences and citations; `supported_only` drops the sentences the check rejects.
+        `quoted`: the answer's sentences already made (evidence mode), instead of parsing `raw`.
         `named_docs`: the documents of the acts the question names; a sentence citing a passage of
         any other act is not supported (it answers for another act than the one asked about)."""
-        if _declined(raw):
+        if quoted is not None and not quoted:
+            answer.abstain_reason = "the model pointed at no sentence that answers"
+            return
+        if quoted is None and _declined(raw):
             answer.abstain_reason = "the model found no answer in the passages"
             return
-        text = drop_invalid_markers(raw, set(range(1, len(hits) + 1)))
-        sentences = split_sentences(text)
+        text = " ".join(s.text for s in quoted) if quoted else drop_invalid_markers(raw, set(range(1, len(hits) + 1)))
+        sentences = quoted or split_sentences(text)
         checked = sentences  # what was compared with the passages (translated when languages differ)
         if self.runtime.settings.verify:
             similarity = embedding_similarity(self.runtime.embedder.encode)
@@ -411,6 +438,7 @@ def provenance_record(answer: Answer, generation: str, model: dict, params: Gene
         "k": k,
         "filters": {"docs": filters.docs, "langs": filters.langs} if filters else None,
         "prompt_version": PROMPT_VERSION,
+        "answer_mode": answer.mode,
         "passages": [{"id": h.chunk.id, "doc": h.chunk.doc, "locator": h.chunk.locator,
                       "score": round(h.score, 6), "similarity": round(h.dense_similarity, 4)}
                      for h in answer.passages],

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped")
     embed_batch_size: int = Field(64, ge=1)
     verify: bool = True
+    answer_mode: Literal["draft", "evidence"] = Field(
+        "draft", description="draft: the model writes the answer; evidence: it points at the passage "
+                             "sentences that answer, which are quoted")
+    evidence_sentences: int = Field(10, ge=2, le=30, description="Candidate sentences shown in evidence mode")
     translate_queries: bool = True
     verify_across_languages: bool = Field(
         True, description="Translate answer sentences into the sources' language before checking them")

@@ -110,6 +110,8 @@ class Hit:
     rank_dense: int | None = None
     rank_bm25: int | None = None
     dense_similarity: float = 0.0
+    row: int = -1
+    """The passage's row in its index generation (-1 when not known)."""
 
     def to_dict(self) -> dict:
         return {
@@ -322,7 +324,7 @@ class Retriever:
         return [
             Hit(chunk=c, score=float(fused[r]), doc_title=titles.get(c.doc, c.doc),
                 rank_dense=dense_rank.get(r), rank_bm25=bm25_rank.get(r),
-                dense_similarity=float(dense[r]) if np.isfinite(dense[r]) else 0.0)
+                dense_similarity=float(dense[r]) if np.isfinite(dense[r]) else 0.0, row=int(r))
             for r, c in zip(order, chunks)
         ]
 

@@ -71,3 +71,22 @@ def test_follow_up_and_provenance_replay(small_index):
     assert entry["model"]["sha256"] and entry["passages"]
     result = assistant.replay(entry)
     assert result["identical"], result
+
+
+def test_default_model_points_at_the_sentence_that_answers(small_index):
+    """Evidence mode: the answer is the passage's own sentence, quoted and cited, not a rewrite."""
+    from rag.citations import strip_markers
+    from rag.config import load_settings
+    from rag.runtime import Runtime
+
+    settings = small_index.settings.model_copy(update={"generator": load_settings().generator,
+                                                       "answer_mode": "evidence"})
+    answer = Assistant(Runtime(settings)).answer(
+        "What is the maximum fine for prohibited AI practices under the AI Act?", log=False)
+    assert not answer.abstained, answer.raw_text
+    assert "35 000 000" in answer.text, answer.text
+    assert any(c.locator.startswith("Article 99") for c in answer.citations), answer.citations
+    for sentence in answer.sentences:
+        quoted = strip_markers(sentence.text).rstrip(".")
+        assert sentence.supported and len(sentence.cited) == 1
+        assert quoted in answer.passages[sentence.cited[0] - 1].chunk.text, sentence.text
