@@ -187,14 +187,15 @@ class Assistant:
                 answer.raw_text = raw
                 self._finish(answer, raw, hits, asked_lang, asked, quoted=quoted, named_docs=named_docs)
             else:
-                messages = prompt(hits)
+                shown = self._excerpts(asked, hits, generation) if settings.prompt_sentences else hits
+                messages = prompt(shown)
                 drafted = self._generate(messages, params, timings)
                 # A draft in the passages' language is not what the reader asked for: not streamed.
                 raw = _run_silently(drafted) if pivot else (yield from drafted)
                 second_try = _declined(raw) and asks_yes_or_no(asked)
                 if second_try:
                     # The model declines most yes/no questions; asked for the deciding rule instead.
-                    drafted = self._generate(prompt(hits, rule_not_verdict=True), params, timings)
+                    drafted = self._generate(prompt(shown, rule_not_verdict=True), params, timings)
                     raw = _run_silently(drafted) if pivot else (yield from drafted)
                 answer.raw_text = raw
                 # The second draft overrides the model's "not found": only its checked sentences stay.
@@ -259,13 +260,22 @@ class Assistant:
         text = text.splitlines()[0].strip().strip('"').strip() if text else ""
         return text if 3 <= len(text) <= 400 else question
 
-    def _point_at_evidence(self, question: str, hits: list[Hit], generation: IndexGeneration,
-                           params: GenerationParams, timings: dict) -> tuple[str, list[AnswerSentence]]:
-        """Ask the model which candidate sentences answer; returns its reply and those sentences."""
+    def _candidates(self, question: str, hits: list[Hit], generation: IndexGeneration,
+                    limit: int) -> list[evidence.Candidate]:
         query_vector = self.runtime.embedder.encode_query(question)
         stored = generation.sentences
         unit_vectors = [stored.of_row(h.row) if stored is not None and h.row >= 0 else None for h in hits]
-        shown = evidence.candidates(hits, query_vector, unit_vectors, self.runtime.settings.evidence_sentences)
+        return evidence.candidates(hits, query_vector, unit_vectors, limit)
+
+    def _excerpts(self, question: str, hits: list[Hit], generation: IndexGeneration) -> list[Hit]:
+        """The hits cut down to the `prompt_sentences` sentences closest to the question."""
+        shown = self._candidates(question, hits, generation, self.runtime.settings.prompt_sentences)
+        return evidence.excerpts(hits, shown)
+
+    def _point_at_evidence(self, question: str, hits: list[Hit], generation: IndexGeneration,
+                           params: GenerationParams, timings: dict) -> tuple[str, list[AnswerSentence]]:
+        """Ask the model which candidate sentences answer; returns its reply and those sentences."""
+        shown = self._candidates(question, hits, generation, self.runtime.settings.evidence_sentences)
         pointing = GenerationParams(max_tokens=24, temperature=0.0, seed=params.seed)
         reply = _run_silently(self._generate(evidence.pointing_messages(question, shown, hits), pointing,
                                              timings))

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
         "draft", description="draft: the model writes the answer; evidence: it points at the passage "
                              "sentences that answer, which are quoted")
     evidence_sentences: int = Field(10, ge=2, le=30, description="Candidate sentences shown in evidence mode")
+    prompt_sentences: int = Field(0, ge=0, le=60, description="Draft from this many sentences of the passages "
+                                                               "(chosen as in evidence mode); 0: whole passages")
     translate_queries: bool = True
     verify_across_languages: bool = Field(
         True, description="Translate answer sentences into the sources' language before checking them")

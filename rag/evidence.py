@@ -12,7 +12,7 @@ falls with it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -118,3 +118,22 @@ def compose(chosen: list[Candidate]) -> list[AnswerSentence]:
         body = text[:-1] if text[-1] in ".!?" else text
         sentences.append(AnswerSentence(f"{body} [{cand.n}]{stop}", [cand.n]))
     return sentences
+
+
+def excerpts(hits: list[Hit], shown: list[Candidate]) -> list[Hit]:
+    """The hits with each passage's text cut down to its candidate sentences (in its own order,
+    gaps marked "[…]"), for a drafting prompt that reads sentences instead of whole passages."""
+    out = []
+    for n, hit in enumerate(hits, start=1):
+        units = passage_units(hit)
+        kept = {c.text for c in shown if c.n == n}
+        pieces, gap = [], False
+        for unit in units:
+            if unit in kept:
+                pieces.append(("[…] " if gap else "") + unit)
+                gap = False
+            else:
+                gap = True
+        text = "\n".join(pieces) + (" […]" if gap and pieces else "")
+        out.append(replace(hit, chunk=replace(hit.chunk, text=text or units[0])))
+    return out

@@ -80,3 +80,13 @@ def test_prompt_numbers_the_candidates_under_their_sources():
     assert "Some Act — Article 5(1) (Penalties)" in user
     assert "  1. Member States shall lay down" in user  # the paragraph number is not shown
     assert ">>> ignore" not in user and user.rstrip().endswith("Number:")
+
+
+def test_excerpts_keep_the_chosen_sentences_in_order_and_mark_the_gaps():
+    hits = [_hit(TEXT), _hit("A short passage of one sentence only, not chosen at all.", "Article 6")]
+    units = evidence.passage_units(hits[0])
+    shown = [evidence.Candidate(1, units[-1], 0.9), evidence.Candidate(1, units[0], 0.5)]
+    cut = evidence.excerpts(hits, shown)
+    assert cut[0].chunk.text == f"{units[0]}\n[…] {units[-1]}"
+    assert cut[0].chunk.locator == hits[0].chunk.locator and hits[0].chunk.text == TEXT  # a copy
+    assert cut[1].chunk.text == hits[1].chunk.text  # no candidate: its first sentence stands in
