@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .cli_settings import runtime_from_args, settings_from_args, settings_parent
+from .config import TOP_K_MAX, TOP_K_MIN
 from .errors import SovragError
 
 
@@ -45,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question")
-    p.add_argument("-k", type=int, default=None, help="passages given to the model")
+    p.add_argument("-k", type=_top_k, default=None,
+                   help=f"passages given to the model ({TOP_K_MIN}-{TOP_K_MAX})")
     p.add_argument("--doc", action="append", default=[])
     p.add_argument("--lang", action="append", default=[])
     p.add_argument("--json", action="store_true")
@@ -64,6 +66,14 @@ def _register_module_commands(sub, common) -> None:
 
     for module in (evaluation, model_cli, log_cli):
         module.register_cli(sub, common)
+
+
+def _top_k(value: str) -> int:
+    """`ask -k`, bounded like the `top_k` setting and the API's `k`."""
+    k = int(value)
+    if not TOP_K_MIN <= k <= TOP_K_MAX:
+        raise argparse.ArgumentTypeError(f"must be between {TOP_K_MIN} and {TOP_K_MAX}, not {k}")
+    return k
 
 
 def _runtime(args):

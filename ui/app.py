@@ -16,6 +16,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag.assistant import Answer, Assistant, Delta
+from rag.config import TOP_K_MAX, TOP_K_MIN
 from rag.documents import supported_suffixes
 from rag.errors import SovragError
 from rag.language import detect_language
@@ -339,8 +340,8 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                         new_btn = gr.Button("New chat", elem_id="sovrag-new", min_width=80)
                     with gr.Accordion("Settings for this conversation", open=False):
                         k = gr.Slider(
-                            1,
-                            20,
+                            TOP_K_MIN,
+                            TOP_K_MAX,
                             value=settings.top_k,
                             step=1,
                             label="Passages given to the model",
