@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from .abstention import AbstainReason
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from .answer_types import asks_yes_or_no
 from .generator import GenerationParams, loop_start
@@ -81,7 +82,19 @@ class Answer:
     raw_text: str = ""
     timings: dict = field(default_factory=dict)
     id: str = ""
-    abstain_reason: str = ""
+    abstain: AbstainReason | None = None
+    abstain_detail: str = ""
+    """What the reason names, for `AbstainReason.UNKNOWN_ACT` the acts the index lacks."""
+
+    @property
+    def abstain_reason(self) -> str:
+        """Why there is no answer, as the API, the CLI's JSON and the log write it ("" if none)."""
+        return self.abstain.message(self.abstain_detail) if self.abstain else ""
+
+    @property
+    def abstain_explanation(self) -> str:
+        """Why there is no answer, as the UI tells a reader ("" if none)."""
+        return self.abstain.explanation(self.abstain_detail) if self.abstain else ""
 
     def to_dict(self) -> dict:
         return {
@@ -158,9 +171,10 @@ class Assistant:
         missing_names = unknown_names(standalone, retriever.table.catalog, generation.lexical.knows)
         acts_named = len(retriever.table.catalog.find(standalone))
         if missing_names:
-            answer.abstain_reason = f"the indexed documents do not include {', '.join(missing_names)}"
+            answer.abstain = AbstainReason.UNKNOWN_ACT
+            answer.abstain_detail = ", ".join(missing_names)
         elif not hits or not is_relevant(hits, names_indexed_act=acts_named > 0):
-            answer.abstain_reason = "no sufficiently relevant passage"
+            answer.abstain = AbstainReason.NOT_RELEVANT
         else:
             # A question in another language than its passages is answered in theirs (the small
             # model reads and cites them far better so), checked there, then translated back.
@@ -251,7 +265,7 @@ class Assistant:
         """Parse and check the draft (written in `draft_lang`, answering `question`) into the
         answer's sentences and citations; `supported_only` drops the sentences the check rejects."""
         if _declined(raw):
-            answer.abstain_reason = "the model found no answer in the passages"
+            answer.abstain = AbstainReason.MODEL_DECLINED
             return
         text = drop_invalid_markers(raw, set(range(1, len(hits) + 1)))
         sentences = split_sentences(text)
@@ -274,7 +288,7 @@ class Assistant:
                     text = text.replace(before, sentence.text, 1)
             if sentences and not any(s.supported for s in sentences):
                 answer.sentences = sentences
-                answer.abstain_reason = "no sentence of the draft answer is supported by its sources"
+                answer.abstain = AbstainReason.UNSUPPORTED
                 return
             if supported_only:
                 kept = [(s, c) for s, c in zip(sentences, checked) if s.supported]
