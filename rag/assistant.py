@@ -15,7 +15,7 @@ from .parallels import find_parallels, parallel_sentence
 from .query import unknown_names
 from .prompts import (NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages, source_label,
                       unit_title_of)
-from .retrieval import Hit, SearchFilters
+from .retrieval import Hit, Retriever, SearchFilters
 from .runtime import Runtime
 from .store import IndexGeneration
 from .verify import best_quote, embedding_similarity, numbers_in, verify_sentences, with_marker
@@ -119,6 +119,33 @@ class Delta:
     text: str
 
 
+@dataclass
+class _Turn:
+    """One question on its way through `Assistant.stream`: what each stage reads and leaves."""
+
+    question: str
+    history: list[dict]
+    filters: SearchFilters | None
+    params: GenerationParams
+    started: float
+    timings: dict[str, float]
+    standalone: str
+    lang: str
+    generation: IndexGeneration
+    k: int
+    retriever: Retriever | None = None
+    hits: list[Hit] = field(default_factory=list)
+    answer: Answer | None = None
+    acts_named: int = 0
+    sources_lang: str = ""
+    pivot: str | None = None
+    """The question in the passages' language, when the draft is written in theirs."""
+    asked: str = ""
+    asked_lang: str = ""
+    raw: str = ""
+    second_try: bool = False
+
+
 class Assistant:
     """The answering pipeline; UI, HTTP API and CLI all call this one class."""
 
@@ -145,74 +172,119 @@ class Assistant:
         standalone: str | None = None,
         log: bool = True,
         answer_lang: str | None = None,
+        params: GenerationParams | None = None,
     ) -> Iterator[Delta | Answer]:
         """Yield `Delta`s as the model writes, then the final, verified `Answer`.
 
-        `answer_lang` (ISO 639-1) overrides the language detected from the question."""
+        `answer_lang` (ISO 639-1) overrides the language detected from the question; `params`
+        override the settings' generation parameters for this answer only (replay)."""
+        turn = self._begin(question, history, k, filters, generation, standalone, answer_lang,
+                           params)
+        self._retrieve(turn)
+        if self._worth_answering(turn):
+            self._choose_language(turn)
+            yield from self._draft(turn)
+            # A second draft overrides the model's own "not found": only its checked sentences stay.
+            self._finish(turn.answer, turn.raw, turn.hits, turn.asked_lang, turn.asked,
+                         supported_only=turn.second_try)
+            yield from self._complete(turn)
+        turn.timings["total"] = time.perf_counter() - turn.started
+        if log:
+            self._record(turn)
+        yield turn.answer
+
+    # The stages of `stream`, in order; each reads and extends one `_Turn`.
+
+    def _begin(self, question: str, history: list[dict] | None, k: int | None,
+               filters: SearchFilters | None, generation: IndexGeneration | None,
+               standalone: str | None, answer_lang: str | None,
+               params: GenerationParams | None) -> _Turn:
+        """The question made ready: parameters, bounded history, a standalone question."""
         settings = self.runtime.settings
-        params = GenerationParams(max_tokens=settings.max_tokens, temperature=settings.temperature,
-                                  seed=settings.seed)
-        timings: dict[str, float] = {}
+        params = params or GenerationParams(max_tokens=settings.max_tokens,
+                                            temperature=settings.temperature, seed=settings.seed)
         started = time.perf_counter()
         question = question.strip()
         history = bound_history(history or [])
         if standalone is None:
             standalone = self._standalone_question(question, history, params) if history else question
-        timings["rewrite"] = time.perf_counter() - started
+        timings = {"rewrite": time.perf_counter() - started}
         lang = answer_lang or detect_language(question)
         generation = generation or self.runtime.generation()
-        k = k or settings.top_k
-        retriever = self.runtime.retriever(generation)
-        hits = retriever.search(standalone, k=k, filters=filters)
-        timings["retrieval"] = time.perf_counter() - started - timings["rewrite"]
-        answer = Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=hits,
-                        standalone_question=standalone, lang=lang, timings=timings)
+        return _Turn(question=question, history=history, filters=filters, params=params,
+                     started=started, timings=timings, standalone=standalone, lang=lang,
+                     generation=generation, k=k or settings.top_k)
 
-        missing_names = unknown_names(standalone, retriever.table.catalog, generation.lexical.knows)
-        acts_named = len(retriever.table.catalog.find(standalone))
+    def _retrieve(self, turn: _Turn) -> None:
+        """The passages for the standalone question; the answer starts as an abstention."""
+        turn.retriever = self.runtime.retriever(turn.generation)
+        turn.hits = turn.retriever.search(turn.standalone, k=turn.k, filters=turn.filters)
+        turn.timings["retrieval"] = time.perf_counter() - turn.started - turn.timings["rewrite"]
+        turn.answer = Answer(question=turn.question, text=ABSTAIN_TEXT, abstained=True,
+                             passages=turn.hits, standalone_question=turn.standalone,
+                             lang=turn.lang, timings=turn.timings)
+
+    def _worth_answering(self, turn: _Turn) -> bool:
+        """Whether the passages can answer at all; if not, the answer says why it abstains."""
+        catalog = turn.retriever.table.catalog
+        missing_names = unknown_names(turn.standalone, catalog, turn.generation.lexical.knows)
+        turn.acts_named = len(catalog.find(turn.standalone))
         if missing_names:
-            answer.abstain = AbstainReason.UNKNOWN_ACT
-            answer.abstain_detail = ", ".join(missing_names)
-        elif not hits or not is_relevant(hits, names_indexed_act=acts_named > 0):
-            answer.abstain = AbstainReason.NOT_RELEVANT
+            turn.answer.abstain = AbstainReason.UNKNOWN_ACT
+            turn.answer.abstain_detail = ", ".join(missing_names)
+        elif not turn.hits or not is_relevant(turn.hits, names_indexed_act=turn.acts_named > 0):
+            turn.answer.abstain = AbstainReason.NOT_RELEVANT
         else:
-            # A question in another language than its passages is answered in theirs (the small
-            # model reads and cites them far better so), checked there, then translated back.
-            sources_lang = detect_language(" ".join(h.chunk.text for h in hits))
-            pivot = None
-            if settings.answer_in_sources_language and lang != sources_lang:
-                pivot = retriever.translation(standalone, lang, sources_lang)
-            asked, asked_lang = (pivot, sources_lang) if pivot else (standalone, lang)
+            return True
+        return False
 
-            def prompt(selected: list[Hit], rule_not_verdict: bool = False) -> list[dict]:
-                return build_messages(asked, selected, asked_lang, acts_named, rule_not_verdict)
+    def _choose_language(self, turn: _Turn) -> None:
+        """A question in another language than its passages is answered in theirs (the small
+        model reads and cites them far better so), checked there, then translated back."""
+        turn.sources_lang = detect_language(" ".join(h.chunk.text for h in turn.hits))
+        if self.runtime.settings.answer_in_sources_language and turn.lang != turn.sources_lang:
+            turn.pivot = turn.retriever.translation(turn.standalone, turn.lang, turn.sources_lang)
+        turn.asked, turn.asked_lang = ((turn.pivot, turn.sources_lang) if turn.pivot
+                                       else (turn.standalone, turn.lang))
 
-            hits = self._fit_to_context(hits, prompt, params)
-            answer.passages = hits
-            messages = prompt(hits)
-            drafted = self._generate(messages, params, timings)
-            # A draft in the passages' language is not what the reader asked for: it is not streamed.
-            raw = _run_silently(drafted) if pivot else (yield from drafted)
-            second_try = _declined(raw) and asks_yes_or_no(asked)
-            if second_try:
-                # The model declines most yes/no questions; asked for the deciding rule instead.
-                drafted = self._generate(prompt(hits, rule_not_verdict=True), params, timings)
-                raw = _run_silently(drafted) if pivot else (yield from drafted)
-            answer.raw_text = raw
-            # The second draft overrides the model's own "not found": only its checked sentences stay.
-            self._finish(answer, raw, hits, asked_lang, asked, supported_only=second_try)
-            if not answer.abstained:
-                if pivot:
-                    self._translate_back(answer, sources_lang)
-                _add_parallels(answer, hits)
-                if pivot:
-                    yield Delta(answer.text)
-        timings["total"] = time.perf_counter() - started
-        if log:
-            answer.id = self.runtime.provenance.append(
-                provenance_record(answer, generation.name, self.runtime.generator.describe(), params, k,
-                                  filters, history))
-        yield answer
+    def _draft(self, turn: _Turn) -> Iterator[Delta]:
+        """The model's draft over the passages that fit its context, streamed unless it is
+        written in the passages' language for a reader of another."""
+        turn.hits = self._fit_to_context(turn.hits, lambda selected: self._prompt(turn, selected),
+                                         turn.params)
+        turn.answer.passages = turn.hits
+        messages = self._prompt(turn, turn.hits)
+        drafted = self._generate(messages, turn.params, turn.timings)
+        raw = _run_silently(drafted) if turn.pivot else (yield from drafted)
+        turn.second_try = _declined(raw) and asks_yes_or_no(turn.asked)
+        if turn.second_try:
+            # The model declines most yes/no questions; asked for the deciding rule instead.
+            drafted = self._generate(self._prompt(turn, turn.hits, rule_not_verdict=True),
+                                     turn.params, turn.timings)
+            raw = _run_silently(drafted) if turn.pivot else (yield from drafted)
+        turn.raw = turn.answer.raw_text = raw
+
+    def _complete(self, turn: _Turn) -> Iterator[Delta]:
+        """A checked answer back in the reader's language, with the parallels it should mention."""
+        answer = turn.answer
+        if answer.abstained:
+            return
+        if turn.pivot:
+            self._translate_back(answer, turn.sources_lang, turn.params.max_tokens)
+        _add_parallels(answer, turn.hits)
+        if turn.pivot:
+            yield Delta(answer.text)
+
+    def _record(self, turn: _Turn) -> None:
+        """The answer's entry in the provenance log; its id goes on the answer."""
+        turn.answer.id = self.runtime.provenance.append(
+            provenance_record(turn.answer, turn.generation.name, self.runtime.generator.describe(),
+                              turn.params, turn.k, turn.filters, turn.history))
+
+    def _prompt(self, turn: _Turn, selected: list[Hit],
+                rule_not_verdict: bool = False) -> list[dict]:
+        return build_messages(turn.asked, selected, turn.asked_lang, turn.acts_named,
+                              rule_not_verdict)
 
     def _generate(self, messages: list[dict], params: GenerationParams, timings: dict) -> Iterator[Delta]:
         """Stream the model's reply as deltas (holding back a NOT_FOUND reply); returns the full text."""
@@ -308,14 +380,14 @@ class Assistant:
             claims = [c.text for s, c in zip(sentences, checked) if n in s.cited]
             answer.citations.append(_citation(n, hit, best_quote(hit.chunk.text, claims)))
 
-    def _translate_back(self, answer: Answer, sources_lang: str) -> None:
+    def _translate_back(self, answer: Answer, sources_lang: str, max_tokens: int) -> None:
         """Each checked sentence into the answer's language, its markers kept. A sentence whose
         translation fails, or loses or changes a figure, stays as it was checked."""
         translator = self.runtime.translator
         for sentence in answer.sentences:
             bare = strip_markers(sentence.text)
             out = translator(bare, sources_lang, answer.lang, kind="sentence",
-                             max_tokens=self.runtime.settings.max_tokens) if translator else None
+                             max_tokens=max_tokens) if translator else None
             if out and numbers_in(out) == numbers_in(bare):
                 sentence.text = out.rstrip() + "".join(f" [{n}]" for n in sentence.cited)
         answer.text = " ".join(s.text for s in answer.sentences)
@@ -344,18 +416,15 @@ class Assistant:
         model = self.runtime.generator.describe()
         if entry.get("model", {}).get("sha256") and model.get("sha256") != entry["model"]["sha256"]:
             notes["model"] = f"configured model {model.get('model')} differs from logged {entry['model'].get('model')}"
-        params = entry.get("params", {})
-        self.runtime.settings = settings.model_copy(update={
-            k: params[k] for k in ("max_tokens", "temperature", "seed") if k in params})
-        try:
-            generation = self.runtime.generation_named(entry["generation"])
-            filters = SearchFilters(**entry["filters"]) if entry.get("filters") else None
-            replayed = self.answer(entry["question"], entry.get("history") or None, entry.get("k"),
-                                   filters, generation=generation,
-                                   standalone=entry.get("standalone_question"), log=False,
-                                   answer_lang=entry.get("answer_lang"))
-        finally:
-            self.runtime.settings = settings
+        logged = entry.get("params", {})
+        params = GenerationParams(**{key: logged.get(key, getattr(settings, key))
+                                     for key in ("max_tokens", "temperature", "seed")})
+        generation = self.runtime.generation_named(entry["generation"])
+        filters = SearchFilters(**entry["filters"]) if entry.get("filters") else None
+        replayed = self.answer(entry["question"], entry.get("history") or None, entry.get("k"),
+                               filters, generation=generation,
+                               standalone=entry.get("standalone_question"), log=False,
+                               answer_lang=entry.get("answer_lang"), params=params)
         same_passages = [h.chunk.id for h in replayed.passages] == [p["id"] for p in entry.get("passages", [])]
         if not same_passages:
             notes["passages"] = "retrieved passages differ"
