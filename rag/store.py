@@ -218,6 +218,22 @@ class IndexGeneration:
         self._db.close()
 
 
+def _write_metadata(path: Path, documents: list[DocumentRecord], chunks: list[Chunk],
+                    embed_hashes: list[str]) -> None:
+    """The generation's SQLite file: its documents, and its passages by row."""
+    db = sqlite3.connect(path)
+    db.executescript(_SCHEMA)
+    db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [tuple(asdict(d).values()) for d in documents])
+    db.executemany(
+        "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(row, c.id, c.doc, c.locator, c.heading, c.context, c.text, c.page, c.ordinal, h)
+         for row, (c, h) in enumerate(zip(chunks, embed_hashes))],
+    )
+    db.commit()
+    db.close()
+
+
 class IndexStore:
     """The index directory: which generation is current, and writing new ones safely."""
 
@@ -285,18 +301,7 @@ class IndexStore:
         name = f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
         tmp = self.root / f"{_TMP_PREFIX}{name}"
         tmp.mkdir(parents=True)
-
-        db = sqlite3.connect(tmp / "chunks.sqlite")
-        db.executescript(_SCHEMA)
-        db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [tuple(asdict(d).values()) for d in documents])
-        db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(row, c.id, c.doc, c.locator, c.heading, c.context, c.text, c.page, c.ordinal, h)
-             for row, (c, h) in enumerate(zip(chunks, embed_hashes))],
-        )
-        db.commit()
-        db.close()
+        _write_metadata(tmp / "chunks.sqlite", documents, chunks, embed_hashes)
 
         index = faiss.IndexFlatIP(dimension)
         if len(vectors):
@@ -318,6 +323,11 @@ class IndexStore:
             **(extra_manifest or {}),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+        return self._make_current(tmp, name)
+
+    def _make_current(self, tmp: Path, name: str) -> IndexGeneration:
+        """Move a fully written generation into place and swap the CURRENT pointer atomically:
+        a crash before the swap leaves the previous generation current."""
         _fsync_tree(tmp)
         final = self.root / name
         replaced = self.current_name()
