@@ -171,11 +171,6 @@ class IndexGeneration:
                               page=r[7], ordinal=r[8]) for r in found}
         return [by_row[int(r)] for r in rows if int(r) in by_row]
 
-    def chunk_by_id(self, chunk_id: str) -> Chunk | None:
-        with self._lock:
-            row = self._db.execute("SELECT row FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-        return self.chunks([row[0]])[0] if row else None
-
     def stored_chunks(self, doc_ids: set[str] | None = None) -> list[StoredChunk]:
         query = "SELECT row, id, doc, locator, heading, context, text, page, ordinal, embed_hash FROM chunks ORDER BY row"
         with self._lock:
@@ -186,16 +181,6 @@ class IndexGeneration:
             for r in rows
             if doc_ids is None or r[2] in doc_ids
         ]
-
-    def rows_of_documents(self, doc_ids: list[str]) -> np.ndarray:
-        marks = ",".join("?" * len(doc_ids))
-        with self._lock:
-            rows = self._db.execute(f"SELECT row FROM chunks WHERE doc IN ({marks})", doc_ids).fetchall()
-        return np.array([r[0] for r in rows], dtype=np.int64)
-
-    def rows_of_language(self, langs: list[str]) -> np.ndarray:
-        docs = [d.id for d in self.documents().values() if d.lang in langs]
-        return self.rows_of_documents(docs) if docs else np.zeros(0, dtype=np.int64)
 
     @property
     def sentences(self) -> SentenceVectors | None:
