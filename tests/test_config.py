@@ -62,3 +62,21 @@ def test_one_bound_for_passages_per_answer():
     for bad in (TOP_K_MIN - 1, TOP_K_MAX + 1):
         with pytest.raises(SystemExit):
             build_parser().parse_args(["ask", "q", "-k", str(bad)])
+
+
+def _help(capsys, *command: str) -> str:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*command, "--help"])
+    return capsys.readouterr().out
+
+
+def test_help_lists_only_the_settings_a_command_uses(capsys):
+    update = _help(capsys, "index", "update")
+    assert "--corpus" in update and "--embedder" in update
+    assert not {"--host", "--port", "--temperature", "--top-k"} & set(update.split())
+    ask = _help(capsys, "ask")
+    assert "--temperature" in ask and "--top-k" in ask and "--port" not in ask
+    assert "--port" in _help(capsys, "serve")
+    # A setting a command does not use is still accepted, as before (and still ignored).
+    args = build_parser().parse_args(["index", "update", "--port", "9100"])
+    assert settings_from_args(args).port == 9100
