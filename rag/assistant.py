@@ -6,8 +6,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from . import evidence
+from .abstention import AbstainReason
+from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from .answer_types import asks_yes_or_no
 from .generator import GenerationParams, loop_start
 from .language import detect_language
@@ -15,7 +16,7 @@ from .parallels import find_parallels, parallel_sentence
 from .query import unknown_names
 from .prompts import (NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages, source_label,
                       unit_title_of)
-from .retrieval import Hit, SearchFilters
+from .retrieval import Hit, Retriever, SearchFilters
 from .runtime import Runtime
 from .store import IndexGeneration
 from .verify import best_quote, embedding_similarity, numbers_in, verify_sentences, with_marker
@@ -82,9 +83,21 @@ class Answer:
     raw_text: str = ""
     timings: dict = field(default_factory=dict)
     id: str = ""
-    abstain_reason: str = ""
+    abstain: AbstainReason | None = None
+    abstain_detail: str = ""
+    """What the reason names, for `AbstainReason.UNKNOWN_ACT` the acts the index lacks."""
     mode: str = "draft"
     """How the text was made: "draft" (written by the model) or "evidence" (quoted sentences)."""
+
+    @property
+    def abstain_reason(self) -> str:
+        """Why there is no answer, as the API, the CLI's JSON and the log write it ("" if none)."""
+        return self.abstain.message(self.abstain_detail) if self.abstain else ""
+
+    @property
+    def abstain_explanation(self) -> str:
+        """Why there is no answer, as the UI tells a reader ("" if none)."""
+        return self.abstain.explanation(self.abstain_detail) if self.abstain else ""
 
     def to_dict(self) -> dict:
         return {
@@ -107,6 +120,37 @@ class Delta:
     """A piece of answer text, streamed while the model writes."""
 
     text: str
+
+
+@dataclass
+class _Turn:
+    """One question on its way through `Assistant.stream`: what each stage reads and leaves."""
+
+    question: str
+    history: list[dict]
+    filters: SearchFilters | None
+    params: GenerationParams
+    started: float
+    timings: dict[str, float]
+    standalone: str
+    lang: str
+    generation: IndexGeneration
+    k: int
+    retriever: Retriever | None = None
+    hits: list[Hit] = field(default_factory=list)
+    answer: Answer | None = None
+    acts_named: int = 0
+    sources_lang: str = ""
+    pivot: str | None = None
+    """The question in the passages' language, when the draft is written in theirs."""
+    asked: str = ""
+    asked_lang: str = ""
+    raw: str = ""
+    second_try: bool = False
+    named_docs: set[str] = field(default_factory=set)
+    """The documents of the acts the question names (their passages alone may back an answer)."""
+    quoted: list[AnswerSentence] | None = None
+    """Evidence mode: the passage sentences the model pointed at, as the answer's sentences."""
 
 
 class Assistant:
@@ -135,84 +179,147 @@ class Assistant:
         standalone: str | None = None,
         log: bool = True,
         answer_lang: str | None = None,
+        params: GenerationParams | None = None,
     ) -> Iterator[Delta | Answer]:
         """Yield `Delta`s as the model writes, then the final, verified `Answer`.
 
-        `answer_lang` (ISO 639-1) overrides the language detected from the question."""
+        `answer_lang` (ISO 639-1) overrides the language detected from the question; `params`
+        override the settings' generation parameters for this answer only (replay)."""
+        turn = self._begin(question, history, k, filters, generation, standalone, answer_lang,
+                           params)
+        self._retrieve(turn)
+        if self._worth_answering(turn):
+            self._choose_language(turn)
+            if self.runtime.settings.answer_mode == "evidence":
+                self._point_at_evidence(turn)
+            else:
+                yield from self._draft(turn)
+            # A second draft overrides the model's own "not found": only its checked sentences stay.
+            self._finish(turn.answer, turn.raw, turn.hits, turn.asked_lang, turn.asked,
+                         supported_only=turn.second_try, quoted=turn.quoted, named_docs=turn.named_docs)
+            yield from self._complete(turn)
+        turn.timings["total"] = time.perf_counter() - turn.started
+        if log:
+            self._record(turn)
+        yield turn.answer
+
+    # The stages of `stream`, in order; each reads and extends one `_Turn`.
+
+    def _begin(self, question: str, history: list[dict] | None, k: int | None,
+               filters: SearchFilters | None, generation: IndexGeneration | None,
+               standalone: str | None, answer_lang: str | None,
+               params: GenerationParams | None) -> _Turn:
+        """The question made ready: parameters, bounded history, a standalone question."""
         settings = self.runtime.settings
-        params = GenerationParams(max_tokens=settings.max_tokens, temperature=settings.temperature,
-                                  seed=settings.seed)
-        timings: dict[str, float] = {}
+        params = params or GenerationParams(max_tokens=settings.max_tokens,
+                                            temperature=settings.temperature, seed=settings.seed)
         started = time.perf_counter()
         question = question.strip()
         history = bound_history(history or [])
         if standalone is None:
             standalone = self._standalone_question(question, history, params) if history else question
-        timings["rewrite"] = time.perf_counter() - started
+        timings = {"rewrite": time.perf_counter() - started}
         lang = answer_lang or detect_language(question)
         generation = generation or self.runtime.generation()
-        k = k or settings.top_k
-        retriever = self.runtime.retriever(generation)
-        hits = retriever.search(standalone, k=k, filters=filters)
-        timings["retrieval"] = time.perf_counter() - started - timings["rewrite"]
-        answer = Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=hits,
-                        standalone_question=standalone, lang=lang, timings=timings,
-                        mode=settings.answer_mode)
+        return _Turn(question=question, history=history, filters=filters, params=params,
+                     started=started, timings=timings, standalone=standalone, lang=lang,
+                     generation=generation, k=k or settings.top_k)
 
-        missing_names = unknown_names(standalone, retriever.table.catalog, generation.lexical.knows)
-        catalog = retriever.table.catalog
-        named = [key for key, _ in catalog.find(standalone)]
-        acts_named = len(named)
-        named_docs = {d for key in named for d in catalog.acts[key].doc_ids()}
+    def _retrieve(self, turn: _Turn) -> None:
+        """The passages for the standalone question; the answer starts as an abstention."""
+        turn.retriever = self.runtime.retriever(turn.generation)
+        turn.hits = turn.retriever.search(turn.standalone, k=turn.k, filters=turn.filters)
+        turn.timings["retrieval"] = time.perf_counter() - turn.started - turn.timings["rewrite"]
+        turn.answer = Answer(question=turn.question, text=ABSTAIN_TEXT, abstained=True,
+                             passages=turn.hits, standalone_question=turn.standalone,
+                             lang=turn.lang, timings=turn.timings,
+                             mode=self.runtime.settings.answer_mode)
+
+    def _worth_answering(self, turn: _Turn) -> bool:
+        """Whether the passages can answer at all; if not, the answer says why it abstains."""
+        catalog = turn.retriever.table.catalog
+        missing_names = unknown_names(turn.standalone, catalog, turn.generation.lexical.knows)
+        named = [key for key, _ in catalog.find(turn.standalone)]
+        turn.acts_named = len(named)
+        turn.named_docs = {d for key in named for d in catalog.acts[key].doc_ids()}
         if missing_names:
-            answer.abstain_reason = f"the indexed documents do not include {', '.join(missing_names)}"
-        elif not hits or not is_relevant(hits, names_indexed_act=acts_named > 0):
-            answer.abstain_reason = "no sufficiently relevant passage"
+            turn.answer.abstain = AbstainReason.UNKNOWN_ACT
+            turn.answer.abstain_detail = ", ".join(missing_names)
+        elif not turn.hits or not is_relevant(turn.hits, names_indexed_act=turn.acts_named > 0):
+            turn.answer.abstain = AbstainReason.NOT_RELEVANT
         else:
-            # A question in another language than its passages is answered in theirs (the small
-            # model reads and cites them far better so), checked there, then translated back.
-            sources_lang = detect_language(" ".join(h.chunk.text for h in hits))
-            pivot = None
-            if settings.answer_in_sources_language and lang != sources_lang:
-                pivot = retriever.translation(standalone, lang, sources_lang)
-            asked, asked_lang = (pivot, sources_lang) if pivot else (standalone, lang)
+            return True
+        return False
 
-            def prompt(selected: list[Hit], rule_not_verdict: bool = False) -> list[dict]:
-                return build_messages(asked, selected, asked_lang, acts_named, rule_not_verdict)
+    def _choose_language(self, turn: _Turn) -> None:
+        """A question in another language than its passages is answered in theirs (the small
+        model reads and cites them far better so), checked there, then translated back."""
+        turn.sources_lang = detect_language(" ".join(h.chunk.text for h in turn.hits))
+        if self.runtime.settings.answer_in_sources_language and turn.lang != turn.sources_lang:
+            turn.pivot = turn.retriever.translation(turn.standalone, turn.lang, turn.sources_lang)
+        turn.asked, turn.asked_lang = ((turn.pivot, turn.sources_lang) if turn.pivot
+                                       else (turn.standalone, turn.lang))
 
-            hits = self._fit_to_context(hits, prompt, params)
-            answer.passages = hits
-            if settings.answer_mode == "evidence":
-                raw, quoted = self._point_at_evidence(asked, hits, generation, params, timings)
-                answer.raw_text = raw
-                self._finish(answer, raw, hits, asked_lang, asked, quoted=quoted, named_docs=named_docs)
-            else:
-                shown = self._excerpts(asked, hits, generation) if settings.prompt_sentences else hits
-                messages = prompt(shown)
-                drafted = self._generate(messages, params, timings)
-                # A draft in the passages' language is not what the reader asked for: not streamed.
-                raw = _run_silently(drafted) if pivot else (yield from drafted)
-                second_try = _declined(raw) and asks_yes_or_no(asked)
-                if second_try:
-                    # The model declines most yes/no questions; asked for the deciding rule instead.
-                    drafted = self._generate(prompt(shown, rule_not_verdict=True), params, timings)
-                    raw = _run_silently(drafted) if pivot else (yield from drafted)
-                answer.raw_text = raw
-                # The second draft overrides the model's "not found": only its checked sentences stay.
-                self._finish(answer, raw, hits, asked_lang, asked, supported_only=second_try,
-                             named_docs=named_docs)
-            if not answer.abstained:
-                if pivot:
-                    self._translate_back(answer, sources_lang)
-                _add_parallels(answer, hits)
-                if pivot or settings.answer_mode == "evidence":
-                    yield Delta(answer.text)
-        timings["total"] = time.perf_counter() - started
-        if log:
-            answer.id = self.runtime.provenance.append(
-                provenance_record(answer, generation.name, self.runtime.generator.describe(), params, k,
-                                  filters, history))
-        yield answer
+    def _draft(self, turn: _Turn) -> Iterator[Delta]:
+        """The model's draft over the passages that fit its context, streamed unless it is
+        written in the passages' language for a reader of another."""
+        turn.hits = self._fit_to_context(turn.hits, lambda selected: self._prompt(turn, selected),
+                                         turn.params)
+        turn.answer.passages = turn.hits
+        shown = self._excerpts(turn) if self.runtime.settings.prompt_sentences else turn.hits
+        drafted = self._generate(self._prompt(turn, shown), turn.params, turn.timings)
+        raw = _run_silently(drafted) if turn.pivot else (yield from drafted)
+        turn.second_try = _declined(raw) and asks_yes_or_no(turn.asked)
+        if turn.second_try:
+            # The model declines most yes/no questions; asked for the deciding rule instead.
+            drafted = self._generate(self._prompt(turn, shown, rule_not_verdict=True),
+                                     turn.params, turn.timings)
+            raw = _run_silently(drafted) if turn.pivot else (yield from drafted)
+        turn.raw = turn.answer.raw_text = raw
+
+    def _complete(self, turn: _Turn) -> Iterator[Delta]:
+        """A checked answer back in the reader's language, with the parallels it should mention."""
+        answer = turn.answer
+        if answer.abstained:
+            return
+        if turn.pivot:
+            self._translate_back(answer, turn.sources_lang, turn.params.max_tokens)
+        _add_parallels(answer, turn.hits)
+        if turn.pivot or answer.mode == "evidence":
+            yield Delta(answer.text)
+
+    def _candidates(self, turn: _Turn, limit: int) -> list[evidence.Candidate]:
+        """The `limit` passage sentences closest to the question (see `evidence.candidates`)."""
+        query_vector = self.runtime.embedder.encode_query(turn.asked)
+        stored = turn.generation.sentences
+        unit_vectors = [stored.of_row(h.row) if stored is not None and h.row >= 0 else None
+                        for h in turn.hits]
+        return evidence.candidates(turn.hits, query_vector, unit_vectors, limit)
+
+    def _excerpts(self, turn: _Turn) -> list[Hit]:
+        """The hits cut down to the `prompt_sentences` sentences closest to the question."""
+        return evidence.excerpts(turn.hits, self._candidates(turn, self.runtime.settings.prompt_sentences))
+
+    def _point_at_evidence(self, turn: _Turn) -> None:
+        """Evidence mode: the model says which candidate sentences answer; those are the answer."""
+        shown = self._candidates(turn, self.runtime.settings.evidence_sentences)
+        pointing = GenerationParams(max_tokens=24, temperature=0.0, seed=turn.params.seed)
+        messages = evidence.pointing_messages(turn.asked, shown, turn.hits)
+        reply = _run_silently(self._generate(messages, pointing, turn.timings))
+        chosen = [shown[i - 1] for i in evidence.parse_pointers(reply, len(shown))]
+        turn.raw = turn.answer.raw_text = reply
+        turn.quoted = evidence.compose(chosen)
+
+    def _record(self, turn: _Turn) -> None:
+        """The answer's entry in the provenance log; its id goes on the answer."""
+        turn.answer.id = self.runtime.provenance.append(
+            provenance_record(turn.answer, turn.generation.name, self.runtime.generator.describe(),
+                              turn.params, turn.k, turn.filters, turn.history))
+
+    def _prompt(self, turn: _Turn, selected: list[Hit],
+                rule_not_verdict: bool = False) -> list[dict]:
+        return build_messages(turn.asked, selected, turn.asked_lang, turn.acts_named,
+                              rule_not_verdict)
 
     def _generate(self, messages: list[dict], params: GenerationParams, timings: dict) -> Iterator[Delta]:
         """Stream the model's reply as deltas (holding back a NOT_FOUND reply); returns the full text."""
@@ -260,28 +367,6 @@ class Assistant:
         text = text.splitlines()[0].strip().strip('"').strip() if text else ""
         return text if 3 <= len(text) <= 400 else question
 
-    def _candidates(self, question: str, hits: list[Hit], generation: IndexGeneration,
-                    limit: int) -> list[evidence.Candidate]:
-        query_vector = self.runtime.embedder.encode_query(question)
-        stored = generation.sentences
-        unit_vectors = [stored.of_row(h.row) if stored is not None and h.row >= 0 else None for h in hits]
-        return evidence.candidates(hits, query_vector, unit_vectors, limit)
-
-    def _excerpts(self, question: str, hits: list[Hit], generation: IndexGeneration) -> list[Hit]:
-        """The hits cut down to the `prompt_sentences` sentences closest to the question."""
-        shown = self._candidates(question, hits, generation, self.runtime.settings.prompt_sentences)
-        return evidence.excerpts(hits, shown)
-
-    def _point_at_evidence(self, question: str, hits: list[Hit], generation: IndexGeneration,
-                           params: GenerationParams, timings: dict) -> tuple[str, list[AnswerSentence]]:
-        """Ask the model which candidate sentences answer; returns its reply and those sentences."""
-        shown = self._candidates(question, hits, generation, self.runtime.settings.evidence_sentences)
-        pointing = GenerationParams(max_tokens=24, temperature=0.0, seed=params.seed)
-        reply = _run_silently(self._generate(evidence.pointing_messages(question, shown, hits), pointing,
-                                             timings))
-        chosen = [shown[i - 1] for i in evidence.parse_pointers(reply, len(shown))]
-        return reply, evidence.compose(chosen)
-
     def _finish(self, answer: Answer, raw: str, hits: list[Hit], draft_lang: str, question: str = "",
                 supported_only: bool = False, quoted: list[AnswerSentence] | None = None,
                 named_docs: set[str] | None = None) -> None:
@@ -291,34 +376,19 @@ class Assistant:
         `named_docs`: the documents of the acts the question names; a sentence citing a passage of
         any other act is not supported (it answers for another act than the one asked about)."""
         if quoted is not None and not quoted:
-            answer.abstain_reason = "the model pointed at no sentence that answers"
+            answer.abstain = AbstainReason.NO_SENTENCE
             return
         if quoted is None and _declined(raw):
-            answer.abstain_reason = "the model found no answer in the passages"
+            answer.abstain = AbstainReason.MODEL_DECLINED
             return
         text = " ".join(s.text for s in quoted) if quoted else drop_invalid_markers(raw, set(range(1, len(hits) + 1)))
         sentences = quoted or split_sentences(text)
         checked = sentences  # what was compared with the passages (translated when languages differ)
         if self.runtime.settings.verify:
-            similarity = embedding_similarity(self.runtime.embedder.encode)
-            shown = [s.text for s in sentences]
-            checked = self._in_sources_language(sentences, draft_lang, hits)
-            verify_sentences(checked, lambda n: _support_text(hits[n - 1]), similarity,
-                             available=list(range(1, len(hits) + 1)),
-                             question=question if checked is sentences else "",
-                             labels=[source_label(h) for h in hits])
-            for sentence, check in zip(sentences, checked):
-                if check is not sentence:
-                    sentence.supported, sentence.reason = check.supported, check.reason
-                    if check.cited != sentence.cited:  # re-attributed to another source
-                        sentence.text, sentence.cited = with_marker(sentence.text, check.cited[0]), check.cited
-            _reject_other_acts(sentences, hits, named_docs)
-            for before, sentence in zip(shown, sentences):
-                if sentence.text != before:
-                    text = text.replace(before, sentence.text, 1)
+            checked, text = self._check(sentences, text, hits, draft_lang, question, named_docs)
             if sentences and not any(s.supported for s in sentences):
                 answer.sentences = sentences
-                answer.abstain_reason = "no sentence of the draft answer is supported by its sources"
+                answer.abstain = AbstainReason.UNSUPPORTED
                 return
             if supported_only:
                 kept = [(s, c) for s, c in zip(sentences, checked) if s.supported]
@@ -338,14 +408,37 @@ class Assistant:
             claims = [c.text for s, c in zip(sentences, checked) if n in s.cited]
             answer.citations.append(_citation(n, hit, best_quote(hit.chunk.text, claims)))
 
-    def _translate_back(self, answer: Answer, sources_lang: str) -> None:
+    def _check(self, sentences: list[AnswerSentence], text: str, hits: list[Hit], draft_lang: str,
+               question: str, named_docs: set[str] | None) -> tuple[list[AnswerSentence], str]:
+        """Verify the sentences in place against their passages (through a translation when the
+        draft's language differs); returns what was compared and the text with any re-attributed
+        markers."""
+        similarity = embedding_similarity(self.runtime.embedder.encode)
+        shown = [s.text for s in sentences]
+        checked = self._in_sources_language(sentences, draft_lang, hits)
+        verify_sentences(checked, lambda n: _support_text(hits[n - 1]), similarity,
+                         available=list(range(1, len(hits) + 1)),
+                         question=question if checked is sentences else "",
+                         labels=[source_label(h) for h in hits])
+        for sentence, check in zip(sentences, checked):
+            if check is not sentence:
+                sentence.supported, sentence.reason = check.supported, check.reason
+                if check.cited != sentence.cited:  # re-attributed to another source
+                    sentence.text, sentence.cited = with_marker(sentence.text, check.cited[0]), check.cited
+        _reject_other_acts(sentences, hits, named_docs)
+        for before, sentence in zip(shown, sentences):
+            if sentence.text != before:
+                text = text.replace(before, sentence.text, 1)
+        return checked, text
+
+    def _translate_back(self, answer: Answer, sources_lang: str, max_tokens: int) -> None:
         """Each checked sentence into the answer's language, its markers kept. A sentence whose
         translation fails, or loses or changes a figure, stays as it was checked."""
         translator = self.runtime.translator
         for sentence in answer.sentences:
             bare = strip_markers(sentence.text)
             out = translator(bare, sources_lang, answer.lang, kind="sentence",
-                             max_tokens=self.runtime.settings.max_tokens) if translator else None
+                             max_tokens=max_tokens) if translator else None
             if out and numbers_in(out) == numbers_in(bare):
                 sentence.text = out.rstrip() + "".join(f" [{n}]" for n in sentence.cited)
         answer.text = " ".join(s.text for s in answer.sentences)
@@ -374,18 +467,15 @@ class Assistant:
         model = self.runtime.generator.describe()
         if entry.get("model", {}).get("sha256") and model.get("sha256") != entry["model"]["sha256"]:
             notes["model"] = f"configured model {model.get('model')} differs from logged {entry['model'].get('model')}"
-        params = entry.get("params", {})
-        self.runtime.settings = settings.model_copy(update={
-            k: params[k] for k in ("max_tokens", "temperature", "seed") if k in params})
-        try:
-            generation = self.runtime.generation_named(entry["generation"])
-            filters = SearchFilters(**entry["filters"]) if entry.get("filters") else None
-            replayed = self.answer(entry["question"], entry.get("history") or None, entry.get("k"),
-                                   filters, generation=generation,
-                                   standalone=entry.get("standalone_question"), log=False,
-                                   answer_lang=entry.get("answer_lang"))
-        finally:
-            self.runtime.settings = settings
+        logged = entry.get("params", {})
+        params = GenerationParams(**{key: logged.get(key, getattr(settings, key))
+                                     for key in ("max_tokens", "temperature", "seed")})
+        generation = self.runtime.generation_named(entry["generation"])
+        filters = SearchFilters(**entry["filters"]) if entry.get("filters") else None
+        replayed = self.answer(entry["question"], entry.get("history") or None, entry.get("k"),
+                               filters, generation=generation,
+                               standalone=entry.get("standalone_question"), log=False,
+                               answer_lang=entry.get("answer_lang"), params=params)
         same_passages = [h.chunk.id for h in replayed.passages] == [p["id"] for p in entry.get("passages", [])]
         if not same_passages:
             notes["passages"] = "retrieved passages differ"

@@ -12,30 +12,42 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .cli_settings import runtime_from_args, settings_from_args, settings_parent
+from .cli_settings import (
+    ANSWERING,
+    EVERYTHING,
+    INDEXING,
+    RETRIEVAL,
+    runtime_from_args,
+    settings_from_args,
+    settings_parent,
+)
+from .config import TOP_K_MAX, TOP_K_MIN
 from .errors import SovragError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = settings_parent()
     parser = argparse.ArgumentParser(prog="sovrag", description="Local, cited answers over EU legislation.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     index = sub.add_parser("index", help="build, update, inspect the index")
     isub = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
-    p = isub.add_parser("build", parents=[common], help="(re)build the index from a folder")
+    indexing = settings_parent(INDEXING)
+    p = isub.add_parser("build", parents=[indexing], help="(re)build the index from a folder")
     p.set_defaults(func=cmd_index_build)
-    p = isub.add_parser("update", parents=[common], help="index new/changed files, drop deleted ones")
+    p = isub.add_parser("update", parents=[indexing],
+                        help="index new/changed files, drop deleted ones")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus folder)")
     p.set_defaults(func=cmd_index_update)
-    p = isub.add_parser("remove", parents=[common], help="remove documents from the index")
+    p = isub.add_parser("remove", parents=[indexing], help="remove documents from the index")
     p.add_argument("docs", nargs="+", help="document ids as shown by `index status`")
     p.set_defaults(func=cmd_index_remove)
-    p = isub.add_parser("status", parents=[common], help="what the index holds")
+    p = isub.add_parser("status", parents=[settings_parent(("index_dir", "embedder"))],
+                        help="what the index holds")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_index_status)
 
-    p = sub.add_parser("search", parents=[common], help="retrieve passages for a question")
+    p = sub.add_parser("search", parents=[settings_parent(RETRIEVAL)],
+                       help="retrieve passages for a question")
     p.add_argument("question")
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--doc", action="append", default=[], help="only this document (repeatable)")
@@ -43,27 +55,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p = sub.add_parser("ask", parents=[settings_parent(ANSWERING)],
+                       help="answer a question with citations")
     p.add_argument("question")
-    p.add_argument("-k", type=int, default=None, help="passages given to the model")
+    p.add_argument("-k", type=_top_k, default=None,
+                   help=f"passages given to the model ({TOP_K_MIN}-{TOP_K_MAX})")
     p.add_argument("--doc", action="append", default=[])
     p.add_argument("--lang", action="append", default=[])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("serve", parents=[common], help="start the HTTP API and the web UI")
+    p = sub.add_parser("serve", parents=[settings_parent(EVERYTHING)],
+                       help="start the HTTP API and the web UI")
     p.set_defaults(func=cmd_serve)
 
-    _register_module_commands(sub, common)
+    _register_module_commands(sub)
     return parser
 
 
-def _register_module_commands(sub, common) -> None:
+def _register_module_commands(sub) -> None:
     """Commands living in their own modules: eval, models, log."""
     from . import evaluation, log_cli, model_cli
 
     for module in (evaluation, model_cli, log_cli):
-        module.register_cli(sub, common)
+        module.register_cli(sub)
+
+
+def _top_k(value: str) -> int:
+    """`ask -k`, bounded like the `top_k` setting and the API's `k`."""
+    k = int(value)
+    if not TOP_K_MIN <= k <= TOP_K_MAX:
+        raise argparse.ArgumentTypeError(f"must be between {TOP_K_MIN} and {TOP_K_MAX}, not {k}")
+    return k
 
 
 def _runtime(args):

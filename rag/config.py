@@ -21,6 +21,12 @@ from pydantic_settings import (
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE_NAME = "sovrag.toml"
 
+TOP_K_MIN, TOP_K_MAX = 1, 8
+"""Passages given to the model per answer: the one bound the settings, the API, the UI slider and
+`sovrag ask -k` all apply. 8 of the longest passages (~420 tokens each) still fit a 4096-token
+context with the instructions and the answer; more can overflow it, which the model reports as
+a crash."""
+
 
 def config_file() -> Path:
     """Where sovrag.toml is read from and written to: $SOVRAG_CONFIG, ./sovrag.toml, or the project's."""
@@ -50,7 +56,7 @@ class Settings(BaseSettings):
     context_size: int = Field(4096, ge=512, le=131072)
     threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
     max_tokens: int = Field(320, ge=16, le=4096, description="Answer length cap in tokens")
-    top_k: int = Field(5, ge=1, le=50, description="Passages given to the generator")
+    top_k: int = Field(5, ge=TOP_K_MIN, le=TOP_K_MAX, description="Passages given to the generator")
     seed: int = 42
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     host: str = "127.0.0.1"

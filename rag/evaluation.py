@@ -298,8 +298,11 @@ class _nowhere:
 # --------------------------------------------------------------------------- CLI
 
 
-def register_cli(sub, common) -> None:
-    p = sub.add_parser("eval", parents=[common], help="score retrieval (and answers) on a question set")
+def register_cli(sub) -> None:
+    from .cli_settings import ANSWERING, settings_parent
+
+    p = sub.add_parser("eval", parents=[settings_parent(ANSWERING)],
+                       help="score retrieval (and answers) on a question set")
     p.add_argument("--questions", type=Path, required=True, help="JSONL file in the eval format")
     p.add_argument("--out", type=Path, required=True, help="folder for retrieval.jsonl, answers.jsonl, summary.json")
     p.add_argument("--retrieval-only", action="store_true", help="skip answer generation")

@@ -169,7 +169,7 @@ def _build(match: re.Match, title_text: str, blocks: list[Block], head: list[Blo
     number = match.group(3)
     designation = f"{act_type} ({match.group(2)}) {number}"
     official = _EEA.sub("", title_text).strip()
-    official = _sentence_case(official, match.end())
+    official = _sentence_case(official)
     short = _short_title(official, number)
     body = " ".join(strip_markers(b.text) for b in blocks[:2000] if b.heading_level == 0)
     if not short:
@@ -188,7 +188,7 @@ def _build(match: re.Match, title_text: str, blocks: list[Block], head: list[Blo
                        names=names)
 
 
-def _sentence_case(title: str, head_end: int) -> str:
+def _sentence_case(title: str) -> str:
     """'REGULATION (EU) 2022/868 OF THE EUROPEAN PARLIAMENT AND OF THE COUNCIL of …' →
     'Regulation (EU) 2022/868 of the European Parliament and of the Council of …'."""
     cut = re.search(r"\s(?:of|af|z dnia|vom|du|van|de|del)\s+\d", title)

@@ -21,7 +21,15 @@ from .chunking import Chunk, chunk_document, sentence_units
 from .documents import LoadedDocument, SkipFile, load_document, supported_suffixes
 from .embedder import Embedder
 from .errors import SovragError
-from .store import DocumentRecord, IndexStore, SentenceVectors, check_embedder, embed_text
+from .store import (
+    DocumentRecord,
+    IndexGeneration,
+    IndexStore,
+    SentenceVectors,
+    StoredChunk,
+    check_embedder,
+    embed_text,
+)
 
 IGNORED_NAMES = {"SOURCES.md", "README.md", ".DS_Store", "Thumbs.db"}
 """Corpus bookkeeping files, not documents (nor are Office lock files `~$…`)."""
@@ -135,6 +143,21 @@ def _load_all(files: list[tuple[Path, str]], max_bytes: int, report: IngestRepor
     return loaded
 
 
+@dataclass
+class _Run:
+    """One ingestion run: what it writes into, the index it starts from, and its report."""
+
+    store: IndexStore
+    embedder: Embedder
+    full_rebuild: bool
+    report: IngestReport
+    hook: Callable[[str, float], None]
+    say: Reporter
+    show_progress: bool
+    previous: IndexGeneration | None = None
+    old_docs: dict[str, DocumentRecord] = field(default_factory=dict)
+
+
 def run_ingest(
     store: IndexStore,
     embedder: Embedder,
@@ -149,132 +172,171 @@ def run_ingest(
 ) -> IngestReport:
     """The one ingestion routine behind build, update, remove and uploads."""
     started = time.perf_counter()
-    report = IngestReport()
-    hook = progress_hook or (lambda stage, fraction: None)
+    run = _Run(store, embedder, full_rebuild, IngestReport(),
+               progress_hook or (lambda stage, fraction: None), say, show_progress)
     with store.writer_lock():
-        previous = None
         if store.exists():
-            previous = store.open()
+            run.previous = store.open()
             if not full_rebuild:
-                check_embedder(previous.manifest, embedder.model_id)
-        old_docs = previous.documents() if previous and not full_rebuild else {}
-
-        files = collect_files(paths) if paths else []
-        hook("reading", 0.0)
-        # Unchanged documents are recognised by file hash before any parsing.
-        to_load: list[tuple[Path, str]] = []
-        for path, doc_id in files:
-            old = old_docs.get(doc_id)
-            if old is not None and path.suffix.lower() in supported_suffixes() and _sha256(path) == old.sha256:
-                report.unchanged.append(doc_id)
-            else:
-                to_load.append((path, doc_id))
-        loaded = _load_all(to_load, max_bytes, report, say, show_progress)
-        loaded = _drop_duplicates(loaded, old_docs, set(remove_ids or []), report, say)
-        hook("chunking", 0.1)
-
-        seen_ids = {doc_id for _, doc_id in files}
-        scanned_roots = [Path(p).resolve() for p in paths if Path(p).is_dir()]
-        removed = set(remove_ids or [])
-        # A file whose new content repeats another document leaves the index (it is reported).
-        removed |= {doc_id for doc_id, _ in report.duplicates if doc_id in old_docs}
-        for doc_id in remove_ids or []:
-            if doc_id not in old_docs:
-                raise SovragError(f"No document '{doc_id}' in the index (see `sovrag index status`).")
-        for doc_id, record in old_docs.items():
-            source = Path(record.source_path)
-            if doc_id not in seen_ids and any(_is_under(source, r) for r in scanned_roots) and not source.exists():
-                removed.add(doc_id)
-        new_ids = {doc.path for doc, _ in loaded}
-        keep_ids = {d for d in old_docs if d not in removed and d not in new_ids}
-        # A file that became unreadable keeps its previous (last good) version in the index.
-        report.removed = sorted(removed - new_ids)
-        if previous is not None and not full_rebuild and not loaded and not report.removed:
+                check_embedder(run.previous.manifest, embedder.model_id)
+        run.old_docs = run.previous.documents() if run.previous and not full_rebuild else {}
+        loaded, keep_ids, new_ids = _select(run, paths, remove_ids, max_bytes)
+        if run.previous is not None and not full_rebuild and not loaded and not run.report.removed:
             # Nothing new, changed or removed: keep the current generation, load no model.
-            report.unchanged = [d for d in report.unchanged if d in keep_ids]
-            report.unchanged += [d for d, _ in report.duplicates]
-            report.generation, report.passages, report.documents = previous.name, previous.size, len(old_docs)
-            previous.close()
-            report.seconds = time.perf_counter() - started
-            hook("done", 1.0)
-            return report
+            _keep_current(run, keep_ids)
+            run.report.seconds = time.perf_counter() - started
+            run.hook("done", 1.0)
+            return run.report
+        _write(run, loaded, keep_ids, new_ids)
+    run.report.seconds = time.perf_counter() - started
+    run.hook("done", 1.0)
+    return run.report
 
-        kept = previous.stored_chunks(keep_ids) if previous and keep_ids else []
-        reusable: dict[str, int] = {}
-        if previous is not None and not full_rebuild:
-            for sc in previous.stored_chunks({d for d in old_docs if d in new_ids}):
-                reusable[sc.embed_hash] = sc.row
-        old_vectors = previous.all_vectors() if previous is not None and not full_rebuild else None
 
-        documents: list[DocumentRecord] = [old_docs[d] for d in sorted(keep_ids)]
-        chunks: list[Chunk] = [sc.chunk for sc in kept]
-        hashes: list[str] = [sc.embed_hash for sc in kept]
-        titles = {d.id: d.title for d in documents}
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        for doc, path in loaded:
-            doc_chunks = chunk_document(doc)
-            if not doc_chunks:
-                report.skipped.append((doc.path, "no passages after chunking"))
-                continue
-            (report.changed if doc.path in old_docs else report.added).append(doc.path)
-            identity = json.dumps(doc.identity.to_dict(), ensure_ascii=False) if doc.identity else ""
-            documents.append(DocumentRecord(doc.path, doc.title, doc.lang, doc.sha256, len(doc_chunks),
-                                            old_docs[doc.path].added_at if doc.path in old_docs else now,
-                                            str(path.resolve()), identity, text_hash(doc)))
-            titles[doc.path] = doc.title
-            for chunk in doc_chunks:
-                chunks.append(chunk)
-                hashes.append(_embed_hash(embed_text(chunk, doc.title)))
-        report.unchanged = [d for d in report.unchanged if d in keep_ids]
-        report.unchanged += [d for d, _ in report.duplicates]
-
-        if not chunks:
-            raise SovragError(
-                "Nothing to index: no readable documents "
-                f"({len(report.skipped)} skipped). Supported types: {', '.join(supported_suffixes())}."
-            )
-        texts = [embed_text(c, titles[c.doc]) for c in chunks]
-        # An update keeps the index's dimension (the embedder id was checked above); reading it
-        # from the manifest avoids loading the model when only removals are written.
-        dimension = int(previous.manifest["dimension"]) if previous is not None and not full_rebuild \
-            else embedder.dimension
-        vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
-        kept_rows = np.array([sc.row for sc in kept], dtype=np.int64)
-        if len(kept_rows) and old_vectors is not None:
-            vectors[: len(kept)] = old_vectors[kept_rows]
-        todo: list[int] = []
-        for i in range(len(kept), len(chunks)):
-            row = reusable.get(hashes[i])
-            if row is not None and old_vectors is not None:
-                vectors[i] = old_vectors[row]
-            else:
-                todo.append(i)
-        if todo:
-            vectors[todo] = _encode(embedder, [texts[i] for i in todo], "passage", show_progress,
-                                    lambda f: hook("embedding", 0.2 + 0.35 * f))
-        report.embedded = len(todo)
-        # Sentence vectors of unchanged passages are copied like their passage vectors.
-        sources = [sc.row for sc in kept] + [reusable.get(h) for h in hashes[len(kept):]]
-        old_sentences = previous.sentences if previous is not None and not full_rebuild else None
-        sentences, report.sentences_embedded = _sentence_vectors(
-            chunks, sources, old_sentences, embedder, dimension, show_progress,
-            lambda f: hook("embedding", 0.55 + 0.4 * f))
-        hook("writing", 0.95)
-        if not report.added and not report.changed and not report.removed and previous is not None \
-                and not full_rebuild:
-            report.generation = previous.name
+def _select(run: _Run, paths: list[Path], remove_ids: list[str] | None, max_bytes: int,
+            ) -> tuple[list[tuple[LoadedDocument, Path]], set[str], set[str]]:
+    """Read what is new or changed; decide what is removed. Returns the loaded documents, the
+    ids kept from the previous generation, and the ids of the loaded documents."""
+    report, old_docs = run.report, run.old_docs
+    files = collect_files(paths) if paths else []
+    run.hook("reading", 0.0)
+    # Unchanged documents are recognised by file hash before any parsing.
+    to_load: list[tuple[Path, str]] = []
+    for path, doc_id in files:
+        old = old_docs.get(doc_id)
+        if old is not None and path.suffix.lower() in supported_suffixes() and _sha256(path) == old.sha256:
+            report.unchanged.append(doc_id)
         else:
-            generation = store.write_generation(documents, chunks, hashes, vectors, texts,
+            to_load.append((path, doc_id))
+    loaded = _load_all(to_load, max_bytes, report, run.say, run.show_progress)
+    loaded = _drop_duplicates(loaded, old_docs, set(remove_ids or []), report, run.say)
+    run.hook("chunking", 0.1)
+
+    seen_ids = {doc_id for _, doc_id in files}
+    scanned_roots = [Path(p).resolve() for p in paths if Path(p).is_dir()]
+    removed = set(remove_ids or [])
+    # A file whose new content repeats another document leaves the index (it is reported).
+    removed |= {doc_id for doc_id, _ in report.duplicates if doc_id in old_docs}
+    for doc_id in remove_ids or []:
+        if doc_id not in old_docs:
+            raise SovragError(f"No document '{doc_id}' in the index (see `sovrag index status`).")
+    for doc_id, record in old_docs.items():
+        source = Path(record.source_path)
+        if doc_id not in seen_ids and any(_is_under(source, r) for r in scanned_roots) and not source.exists():
+            removed.add(doc_id)
+    new_ids = {doc.path for doc, _ in loaded}
+    keep_ids = {d for d in old_docs if d not in removed and d not in new_ids}
+    # A file that became unreadable keeps its previous (last good) version in the index.
+    report.removed = sorted(removed - new_ids)
+    return loaded, keep_ids, new_ids
+
+
+def _keep_current(run: _Run, keep_ids: set[str]) -> None:
+    report, previous = run.report, run.previous
+    report.unchanged = [d for d in report.unchanged if d in keep_ids]
+    report.unchanged += [d for d, _ in report.duplicates]
+    report.generation, report.passages = previous.name, previous.size
+    report.documents = len(run.old_docs)
+    previous.close()
+
+
+def _write(run: _Run, loaded: list[tuple[LoadedDocument, Path]], keep_ids: set[str],
+           new_ids: set[str]) -> None:
+    """Chunk and embed what changed, reuse what did not, and write the new generation."""
+    report, previous, embedder = run.report, run.previous, run.embedder
+    full_rebuild = run.full_rebuild
+    kept = previous.stored_chunks(keep_ids) if previous and keep_ids else []
+    reusable: dict[str, int] = {}
+    if previous is not None and not full_rebuild:
+        for sc in previous.stored_chunks({d for d in run.old_docs if d in new_ids}):
+            reusable[sc.embed_hash] = sc.row
+    old_vectors = previous.all_vectors() if previous is not None and not full_rebuild else None
+    documents, chunks, hashes, titles = _assemble(run, loaded, keep_ids, kept)
+
+    if not chunks:
+        raise SovragError(
+            "Nothing to index: no readable documents "
+            f"({len(report.skipped)} skipped). Supported types: {', '.join(supported_suffixes())}."
+        )
+    texts = [embed_text(c, titles[c.doc]) for c in chunks]
+    # An update keeps the index's dimension (the embedder id was checked above); reading it
+    # from the manifest avoids loading the model when only removals are written.
+    dimension = int(previous.manifest["dimension"]) if previous is not None and not full_rebuild \
+        else embedder.dimension
+    vectors, sentences = _vectors(run, chunks, texts, hashes, kept, reusable, old_vectors,
+                                  dimension)
+    run.hook("writing", 0.95)
+    if not report.added and not report.changed and not report.removed and previous is not None \
+            and not full_rebuild:
+        report.generation = previous.name
+    else:
+        generation = run.store.write_generation(documents, chunks, hashes, vectors, texts,
                                                 embedder.model_id, dimension, sentences)
-            report.generation = generation.name
-            generation.close()
-        report.passages = len(chunks)
-        report.documents = len(documents)
-        if previous is not None:
-            previous.close()
-    report.seconds = time.perf_counter() - started
-    hook("done", 1.0)
-    return report
+        report.generation = generation.name
+        generation.close()
+    report.passages = len(chunks)
+    report.documents = len(documents)
+    if previous is not None:
+        previous.close()
+
+
+def _assemble(run: _Run, loaded: list[tuple[LoadedDocument, Path]], keep_ids: set[str],
+              kept: list[StoredChunk],
+              ) -> tuple[list[DocumentRecord], list[Chunk], list[str], dict[str, str]]:
+    """The new generation's documents and passages (kept ones first) with their embedding
+    hashes, and the document titles."""
+    report, old_docs = run.report, run.old_docs
+    documents: list[DocumentRecord] = [old_docs[d] for d in sorted(keep_ids)]
+    chunks: list[Chunk] = [sc.chunk for sc in kept]
+    hashes: list[str] = [sc.embed_hash for sc in kept]
+    titles = {d.id: d.title for d in documents}
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for doc, path in loaded:
+        doc_chunks = chunk_document(doc)
+        if not doc_chunks:
+            report.skipped.append((doc.path, "no passages after chunking"))
+            continue
+        (report.changed if doc.path in old_docs else report.added).append(doc.path)
+        identity = json.dumps(doc.identity.to_dict(), ensure_ascii=False) if doc.identity else ""
+        documents.append(DocumentRecord(doc.path, doc.title, doc.lang, doc.sha256, len(doc_chunks),
+                                        old_docs[doc.path].added_at if doc.path in old_docs else now,
+                                        str(path.resolve()), identity, text_hash(doc)))
+        titles[doc.path] = doc.title
+        for chunk in doc_chunks:
+            chunks.append(chunk)
+            hashes.append(_embed_hash(embed_text(chunk, doc.title)))
+    report.unchanged = [d for d in report.unchanged if d in keep_ids]
+    report.unchanged += [d for d, _ in report.duplicates]
+    return documents, chunks, hashes, titles
+
+
+def _vectors(run: _Run, chunks: list[Chunk], texts: list[str], hashes: list[str],
+             kept: list[StoredChunk], reusable: dict[str, int], old_vectors: np.ndarray | None,
+             dimension: int) -> tuple[np.ndarray, SentenceVectors | None]:
+    """Passage and sentence vectors: copied for unchanged passages, embedded for the rest."""
+    report, previous, embedder, hook = run.report, run.previous, run.embedder, run.hook
+    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
+    kept_rows = np.array([sc.row for sc in kept], dtype=np.int64)
+    if len(kept_rows) and old_vectors is not None:
+        vectors[: len(kept)] = old_vectors[kept_rows]
+    todo: list[int] = []
+    for i in range(len(kept), len(chunks)):
+        row = reusable.get(hashes[i])
+        if row is not None and old_vectors is not None:
+            vectors[i] = old_vectors[row]
+        else:
+            todo.append(i)
+    if todo:
+        vectors[todo] = _encode(embedder, [texts[i] for i in todo], "passage", run.show_progress,
+                                lambda f: hook("embedding", 0.2 + 0.35 * f))
+    report.embedded = len(todo)
+    # Sentence vectors of unchanged passages are copied like their passage vectors.
+    sources = [sc.row for sc in kept] + [reusable.get(h) for h in hashes[len(kept):]]
+    old_sentences = previous.sentences if previous is not None and not run.full_rebuild else None
+    sentences, report.sentences_embedded = _sentence_vectors(
+        chunks, sources, old_sentences, embedder, dimension, run.show_progress,
+        lambda f: hook("embedding", 0.55 + 0.4 * f))
+    return vectors, sentences
 
 
 def text_hash(doc: LoadedDocument) -> str:

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 
-from .cli_settings import runtime_from_args
+from .cli_settings import ANSWERING, runtime_from_args, settings_parent
 from .errors import SovragError
 
 
-def register_cli(sub, common) -> None:
+def register_cli(sub) -> None:
     log = sub.add_parser("log", help="inspect and replay the provenance log of answers")
     lsub = log.add_subparsers(dest="log_command", required=True, metavar="ACTION")
-    p = lsub.add_parser("show", parents=[common], help="print an entry (by id) or the latest N")
+    p = lsub.add_parser("show", parents=[settings_parent(("index_dir",))],
+                        help="print an entry (by id) or the latest N")
     p.add_argument("entry", nargs="?", default="1", help="entry id, or a count of latest entries")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_show)
-    p = lsub.add_parser("replay", parents=[common], help="re-run an entry and compare the answer")
+    p = lsub.add_parser("replay", parents=[settings_parent(ANSWERING)],
+                        help="re-run an entry and compare the answer")
     p.add_argument("entry")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_replay)

@@ -25,7 +25,10 @@ _SHA_LABEL = {
 }
 
 
-def register_cli(sub: Any, common: argparse.ArgumentParser) -> None:
+def register_cli(sub: Any) -> None:
+    from .cli_settings import MODELS, settings_parent
+
+    common = settings_parent(MODELS)
     models = sub.add_parser("models", help="list, verify, choose and add models")
     msub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
 

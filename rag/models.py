@@ -471,6 +471,24 @@ def _slug(text: str) -> str:
     return "-".join(part for part in out.split("-") if part) or "model"
 
 
+def _fetched_entry_facts(shipped: dict[str, ModelEntry], model_id: str, path: Path,
+                         info: GGUFInfo) -> dict[str, Any]:
+    """What a fetch-yourself registry entry knows (licence, origin …) for the file registered
+    under its id; a bundled model's id, or a file of another architecture, is refused."""
+    known = shipped[model_id]
+    if known.source != "download":
+        raise ModelError(
+            f"'{model_id}' is a bundled model and cannot be replaced; pick another id with --id."
+        )
+    expected_arch = known.extra.get("architecture")
+    if expected_arch and expected_arch != info.architecture:
+        raise ModelError(
+            f"{path} is a '{info.architecture}' model, but '{model_id}' is '{expected_arch}'; "
+            "this is not that model. Register it under another --id."
+        )
+    return {k: v for k, v in known.extra.items() if k not in ("install",)}
+
+
 def add_local_model(
     path: Path,
     models_dir: Path,
@@ -490,20 +508,7 @@ def add_local_model(
         raise ModelError(f"{path} has no general.architecture in its metadata; it is not a usable model.")
     model_id = model_id or _slug(path.stem)
     shipped = _load_file(models_dir / REGISTRY_FILE)
-    base: dict[str, Any] = {}
-    if model_id in shipped:
-        known = shipped[model_id]
-        if known.source != "download":
-            raise ModelError(
-                f"'{model_id}' is a bundled model and cannot be replaced; pick another id with --id."
-            )
-        expected_arch = known.extra.get("architecture")
-        if expected_arch and expected_arch != info.architecture:
-            raise ModelError(
-                f"{path} is a '{info.architecture}' model, but '{model_id}' is '{expected_arch}'; "
-                "this is not that model. Register it under another --id."
-            )
-        base = {k: v for k, v in known.extra.items() if k not in ("install",)}
+    base = _fetched_entry_facts(shipped, model_id, path, info) if model_id in shipped else {}
     digest = sha256_file(path, progress)
     if model_id in shipped and shipped[model_id].sha256 and shipped[model_id].sha256 != digest:
         raise ModelError(

@@ -24,7 +24,7 @@ from .query import (
     normalise_text,
     parse_locator,
 )
-from .store import IndexGeneration
+from .store import IndexGeneration, StoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -46,45 +46,10 @@ class PassageTable:
         self.titles = {d.id: d.title for d in docs.values()}
         stored = generation.stored_chunks()
         n = generation.size
-        self.doc_of_row = np.empty(n, dtype=object)
-        self.rows_of_doc: dict[str, np.ndarray] = {}
-        self.units: dict[tuple[str, str, str], list[int]] = {}
-        """(doc, kind, number) → rows of that article/annex/recital, in document order."""
-        self.spans: list[list[str]] = [[] for _ in range(n)]
-        self.texts: list[str] = [""] * n
-        self.raw_texts: list[str] = [""] * n
-        self.unit_of_row: list[str | None] = [None] * n
-        self.paragraph_of_row: list[str | None] = [None] * n
         self._citing: dict[tuple[str, str], list[int]] | None = None
         self._citing_paragraph: dict[tuple[str, str, str], list[int]] | None = None
-        by_doc: dict[str, list[int]] = {}
-        for s in stored:
-            self.doc_of_row[s.row] = s.chunk.doc
-            by_doc.setdefault(s.chunk.doc, []).append(s.row)
-            self.texts[s.row] = normalise_text(s.chunk.text)
-            self.raw_texts[s.row] = s.chunk.text
-            parsed = parse_locator(s.chunk.locator)
-            if parsed and parsed[0] == "article":
-                self.unit_of_row[s.row] = parsed[1]
-                if parsed[2] and parsed[2][0].isdigit():
-                    self.paragraph_of_row[s.row] = parsed[2][0]
-            if parsed:
-                self.units.setdefault((s.chunk.doc, parsed[0], parsed[1]), []).append(s.row)
-                self.spans[s.row] = locator_span(s.chunk.locator)
-        self.rows_of_doc = {d: np.array(rows, dtype=np.int64) for d, rows in by_doc.items()}
-        self.is_recital = np.zeros(n, dtype=bool)
-        self.is_note = np.zeros(n, dtype=bool)
-        """Rows of a document's footnote section: citations of other acts, rarely an answer."""
-        self.sets_dates = np.zeros(n, dtype=bool)
-        """Rows of articles that set when the act applies ("Entry into force and application")."""
-        unit_titles = [""] * n
-        for s in stored:
-            parsed = parse_locator(s.chunk.locator)
-            self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
-            self.is_note[s.row] = s.chunk.locator.startswith("Notes")
-            unit_titles[s.row] = unit_title(s.chunk.heading)
-            self.sets_dates[s.row] = (bool(parsed and parsed[0] == "article")
-                                      and sets_application_dates(unit_titles[s.row]))
+        self._index_rows(stored, n)
+        unit_titles = self._mark_rows(stored, n)
         self.acronyms: dict[str, dict[str, str]] = {}
         """Per document, the acronyms it introduces ("threat-led penetration testing (TLPT)"), by
         their folded long form: later provisions and titles use the acronym alone."""
@@ -101,6 +66,51 @@ class PassageTable:
         if self.sentences is None and n:
             log.warning("Index generation %s has no sentence vectors (written by an older sovrag): "
                         "retrieval runs without them until `sovrag index build` rebuilds it.", generation.name)
+
+    def _index_rows(self, stored: list[StoredChunk], n: int) -> None:
+        """Per row: its document, texts, article/paragraph and locator span; rows per document
+        and per unit."""
+        self.doc_of_row = np.empty(n, dtype=object)
+        self.rows_of_doc: dict[str, np.ndarray] = {}
+        self.units: dict[tuple[str, str, str], list[int]] = {}
+        """(doc, kind, number) → rows of that article/annex/recital, in document order."""
+        self.spans: list[list[str]] = [[] for _ in range(n)]
+        self.texts: list[str] = [""] * n
+        self.raw_texts: list[str] = [""] * n
+        self.unit_of_row: list[str | None] = [None] * n
+        self.paragraph_of_row: list[str | None] = [None] * n
+        by_doc: dict[str, list[int]] = {}
+        for s in stored:
+            self.doc_of_row[s.row] = s.chunk.doc
+            by_doc.setdefault(s.chunk.doc, []).append(s.row)
+            self.texts[s.row] = normalise_text(s.chunk.text)
+            self.raw_texts[s.row] = s.chunk.text
+            parsed = parse_locator(s.chunk.locator)
+            if parsed and parsed[0] == "article":
+                self.unit_of_row[s.row] = parsed[1]
+                if parsed[2] and parsed[2][0].isdigit():
+                    self.paragraph_of_row[s.row] = parsed[2][0]
+            if parsed:
+                self.units.setdefault((s.chunk.doc, parsed[0], parsed[1]), []).append(s.row)
+                self.spans[s.row] = locator_span(s.chunk.locator)
+        self.rows_of_doc = {d: np.array(rows, dtype=np.int64) for d, rows in by_doc.items()}
+
+    def _mark_rows(self, stored: list[StoredChunk], n: int) -> list[str]:
+        """Flags per row (recital, note, sets application dates); returns each row's unit title."""
+        self.is_recital = np.zeros(n, dtype=bool)
+        self.is_note = np.zeros(n, dtype=bool)
+        """Rows of a document's footnote section: citations of other acts, rarely an answer."""
+        self.sets_dates = np.zeros(n, dtype=bool)
+        """Rows of articles that set when the act applies ("Entry into force and application")."""
+        unit_titles = [""] * n
+        for s in stored:
+            parsed = parse_locator(s.chunk.locator)
+            self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
+            self.is_note[s.row] = s.chunk.locator.startswith("Notes")
+            unit_titles[s.row] = unit_title(s.chunk.heading)
+            self.sets_dates[s.row] = (bool(parsed and parsed[0] == "article")
+                                      and sets_application_dates(unit_titles[s.row]))
+        return unit_titles
 
     def citing(self, doc: str, article: str) -> list[int]:
         """Rows of `doc` whose text cites its Article `article` (not counting the article itself)."""

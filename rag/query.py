@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Callable, Iterable
+from typing import NamedTuple
 
 from .answer_types import asked_kind, asks_when_applicable
 from .language import detect_language
@@ -148,6 +149,15 @@ def _inflectable(folded: str) -> str:
     return " ?".join(parts)
 
 
+class ActMatches(NamedTuple):
+    """What `ActCatalog.matches` found in one text."""
+
+    acts: list[tuple[str, int]]
+    """(act key, position) in order of first mention."""
+    spans: list[tuple[int, int, str]]
+    """(start, end) of each name in the raw text, and its act key."""
+
+
 class ActCatalog:
     """Recognises act names in text; built once per index generation."""
 
@@ -184,11 +194,16 @@ class ActCatalog:
 
     def find(self, text: str) -> list[tuple[str, int]]:
         """Acts named in `text` as (act key, position), in order of first mention."""
+        return self.matches(text).acts
+
+    def matches(self, text: str) -> ActMatches:
+        """The acts named in `text` and where; returned, never kept: one catalog serves
+        concurrent requests."""
         folded, origin = fold_mapped(text)
         taken = [False] * (len(folded) + 1)
         taken_raw = [False] * (len(text) + 1)
         found: dict[str, int] = {}
-        self.last_matches: list[tuple[int, int, str]] = []  # (start, end) in the raw text, act key
+        spans: list[tuple[int, int, str]] = []
         for pattern, key, _, acronym in self._patterns:
             haystack, mask = (text, taken_raw) if acronym else (folded, taken)
             for m in pattern.finditer(haystack):
@@ -197,11 +212,11 @@ class ActCatalog:
                 for i in range(m.start(), m.end()):
                     mask[i] = True
                 start, end = (m.start(), m.end()) if acronym else (origin[m.start()], origin[m.end() - 1] + 1)
-                self.last_matches.append((start, end, key))
+                spans.append((start, end, key))
                 # Positions in folded and raw text differ slightly; relative order is what matters.
                 pos = m.start() / max(1, len(haystack))
                 found[key] = min(found.get(key, 10**9), int(pos * 10_000))
-        return sorted(found.items(), key=lambda kv: kv[1])
+        return ActMatches(sorted(found.items(), key=lambda kv: kv[1]), spans)
 
     def name_in(self, key: str, lang: str) -> str | None:
         """The act's short name in a language it is indexed in: the first part of that document's
@@ -219,8 +234,9 @@ class ActCatalog:
         ("Ab wann gilt die KI-Verordnung?" → "Ab wann gilt die Artificial Intelligence Act?").
         A translation by the small generator keeps a name it is given; a foreign name it mangles
         ("KI Ordinance"). Acts without a version in `lang` keep their name."""
-        self.find(text)
-        replacements = [(start, end, self.name_in(key, lang)) for start, end, key in _outermost(self.last_matches)]
+        spans = self.matches(text).spans
+        replacements = [(start, end, self.name_in(key, lang))
+                        for start, end, key in _outermost(spans)]
         for start, end, name in sorted(replacements, reverse=True):
             if name and not _ACT_NUMBER.search(text[start:end]):  # a number reads the same in any language
                 text = text[:start] + name + text[end:]
@@ -521,8 +537,7 @@ def strip_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
 def analyse(text: str, catalog: ActCatalog) -> QueryAnalysis:
     """Everything retrieval uses from the question besides its words."""
     lang = detect_language(text)
-    mentions = catalog.find(text)
-    spans = list(catalog.last_matches)
+    mentions, spans = catalog.matches(text)
     acts = [key for key, _ in mentions]
     refs = parse_references(text)
     n = max(1, len(text))

@@ -171,11 +171,6 @@ class IndexGeneration:
                               page=r[7], ordinal=r[8]) for r in found}
         return [by_row[int(r)] for r in rows if int(r) in by_row]
 
-    def chunk_by_id(self, chunk_id: str) -> Chunk | None:
-        with self._lock:
-            row = self._db.execute("SELECT row FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-        return self.chunks([row[0]])[0] if row else None
-
     def stored_chunks(self, doc_ids: set[str] | None = None) -> list[StoredChunk]:
         query = "SELECT row, id, doc, locator, heading, context, text, page, ordinal, embed_hash FROM chunks ORDER BY row"
         with self._lock:
@@ -186,16 +181,6 @@ class IndexGeneration:
             for r in rows
             if doc_ids is None or r[2] in doc_ids
         ]
-
-    def rows_of_documents(self, doc_ids: list[str]) -> np.ndarray:
-        marks = ",".join("?" * len(doc_ids))
-        with self._lock:
-            rows = self._db.execute(f"SELECT row FROM chunks WHERE doc IN ({marks})", doc_ids).fetchall()
-        return np.array([r[0] for r in rows], dtype=np.int64)
-
-    def rows_of_language(self, langs: list[str]) -> np.ndarray:
-        docs = [d.id for d in self.documents().values() if d.lang in langs]
-        return self.rows_of_documents(docs) if docs else np.zeros(0, dtype=np.int64)
 
     @property
     def sentences(self) -> SentenceVectors | None:
@@ -216,6 +201,22 @@ class IndexGeneration:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _write_metadata(path: Path, documents: list[DocumentRecord], chunks: list[Chunk],
+                    embed_hashes: list[str]) -> None:
+    """The generation's SQLite file: its documents, and its passages by row."""
+    db = sqlite3.connect(path)
+    db.executescript(_SCHEMA)
+    db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [tuple(asdict(d).values()) for d in documents])
+    db.executemany(
+        "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(row, c.id, c.doc, c.locator, c.heading, c.context, c.text, c.page, c.ordinal, h)
+         for row, (c, h) in enumerate(zip(chunks, embed_hashes))],
+    )
+    db.commit()
+    db.close()
 
 
 class IndexStore:
@@ -285,18 +286,7 @@ class IndexStore:
         name = f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
         tmp = self.root / f"{_TMP_PREFIX}{name}"
         tmp.mkdir(parents=True)
-
-        db = sqlite3.connect(tmp / "chunks.sqlite")
-        db.executescript(_SCHEMA)
-        db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [tuple(asdict(d).values()) for d in documents])
-        db.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(row, c.id, c.doc, c.locator, c.heading, c.context, c.text, c.page, c.ordinal, h)
-             for row, (c, h) in enumerate(zip(chunks, embed_hashes))],
-        )
-        db.commit()
-        db.close()
+        _write_metadata(tmp / "chunks.sqlite", documents, chunks, embed_hashes)
 
         index = faiss.IndexFlatIP(dimension)
         if len(vectors):
@@ -318,6 +308,11 @@ class IndexStore:
             **(extra_manifest or {}),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+        return self._make_current(tmp, name)
+
+    def _make_current(self, tmp: Path, name: str) -> IndexGeneration:
+        """Move a fully written generation into place and swap the CURRENT pointer atomically:
+        a crash before the swap leaves the previous generation current."""
         _fsync_tree(tmp)
         final = self.root / name
         replaced = self.current_name()

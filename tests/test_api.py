@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from rag.admission import Admission
 from rag.api import MAX_QUESTION_CHARS, create_app
 from rag.ingest import UPLOAD_DIR_NAME
-from rag.config import load_settings
+from rag.config import TOP_K_MAX, load_settings
 from rag.runtime import Runtime
 
 try:  # tests/ may or may not be a package, depending on how pytest imports it
@@ -105,6 +105,7 @@ def test_models_lists_the_configured_generator(bare):
     ({"question": "   "}, 422, "invalid_field"),
     ({"question": "x" * (MAX_QUESTION_CHARS + 1)}, 422, "invalid_field"),
     ({"question": "ok?", "k": 0}, 422, "invalid_field"),
+    ({"question": "ok?", "k": TOP_K_MAX + 1}, 422, "invalid_field"),
     ({"question": "ok?", "stream": "maybe"}, 422, "invalid_field"),
     ({"question": "ok?", "questoin": "typo"}, 422, "invalid_field"),
     ({"question": "ok?", "history": [{"role": "system", "content": "x"}]}, 422, "invalid_field"),

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from rag.cli import build_parser, settings_from_args
-from rag.config import PROJECT_ROOT, load_settings
+from rag.config import PROJECT_ROOT, TOP_K_MAX, TOP_K_MIN, load_settings
 
 
 def test_defaults():
@@ -51,3 +51,32 @@ def test_invalid_value_is_rejected(monkeypatch):
     monkeypatch.setenv("SOVRAG_PORT", "not-a-port")
     with pytest.raises(ValidationError):
         load_settings()
+
+
+def test_one_bound_for_passages_per_answer():
+    """The settings, `sovrag ask -k`, the API's `k` and the UI slider share one bound."""
+    assert load_settings(top_k=TOP_K_MAX).top_k == TOP_K_MAX
+    with pytest.raises(ValidationError):
+        load_settings(top_k=TOP_K_MAX + 1)
+    assert build_parser().parse_args(["ask", "q", "-k", str(TOP_K_MAX)]).k == TOP_K_MAX
+    for bad in (TOP_K_MIN - 1, TOP_K_MAX + 1):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["ask", "q", "-k", str(bad)])
+
+
+def _help(capsys, *command: str) -> str:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*command, "--help"])
+    return capsys.readouterr().out
+
+
+def test_help_lists_only_the_settings_a_command_uses(capsys):
+    update = _help(capsys, "index", "update")
+    assert "--corpus" in update and "--embedder" in update
+    assert not {"--host", "--port", "--temperature", "--top-k"} & set(update.split())
+    ask = _help(capsys, "ask")
+    assert "--temperature" in ask and "--top-k" in ask and "--port" not in ask
+    assert "--port" in _help(capsys, "serve")
+    # A setting a command does not use is still accepted, as before (and still ignored).
+    args = build_parser().parse_args(["index", "update", "--port", "9100"])
+    assert settings_from_args(args).port == 9100

@@ -42,6 +42,16 @@ def test_names_come_from_titles_without_any_alias_data():
     assert [k for k, _ in custom.find("what does the internal cloud security policy say?")] == ["policy.md"]
 
 
+
+def test_matches_are_returned_not_kept_on_the_shared_catalog(catalog):
+    """One catalog serves concurrent requests: a call leaves nothing behind for another to read."""
+    text = "Does the GDPR or the Data Act apply?"
+    found = catalog.matches(text)
+    assert [k for k, _ in found.acts] == ["2016/679", "2023/2854"]
+    assert sorted(text[s:e] for s, e, _ in found.spans) == ["Data Act", "GDPR"]
+    catalog.matches("Digital Services Act")
+    assert vars(catalog).keys() == {"acts", "_patterns"}
+
 @pytest.mark.parametrize("question, expected", [
     ("How quickly must a breach be notified under the GDPR?", ["2016/679"]),
     ("Wann muss nach der DSGVO ein Datenschutzbeauftragter benannt werden?", ["2016/679"]),

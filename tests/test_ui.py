@@ -35,6 +35,7 @@ from conftest import CORPUS, FAST_GENERATOR, ROOT
 from processes import stop
 
 from rag import library
+from rag.abstention import AbstainReason
 from rag.assistant import Answer, Citation
 from rag.chunking import Chunk
 from rag.citations import AnswerSentence
@@ -122,10 +123,11 @@ def test_abstention_lists_related_passages_that_link_to_their_cards():
         text="The indexed documents do not answer this.",
         abstained=True,
         passages=[hit],
-        abstain_reason="the model found no answer in the passages",
+        abstain=AbstainReason.MODEL_DECLINED,
     )
     html = answer_html(answer, turn=2)
     assert "No answer found" in html and 'href="#src-2-p1"' in html and "Article 34(1)" in html
+    assert "The retrieved passages do not contain the answer." in html
     assert 'id="src-2-p1"' in sources_group_html(answer, 2, "q")
 
 

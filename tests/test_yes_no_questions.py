@@ -43,3 +43,36 @@ def test_other_questions_are_not_asked_twice(tmp_path):
     answer, generator = _ask(tmp_path, "Which bodies does the Interoperable Europe Act apply to?")
     assert len(generator.prompts) == 1
     assert answer.abstained and answer.abstain_reason == "the model found no answer in the passages"
+
+
+class RecordingGenerator(ScriptedGenerator):
+    """Quotes source [1]; remembers each call's parameters and the shared settings it ran under."""
+
+    def __init__(self, runtime) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.params = []
+        self.settings_seen = []
+
+    def stream_chat(self, messages, params):
+        self.params.append(params)
+        self.settings_seen.append(self.runtime.settings.max_tokens)
+        return super().stream_chat(messages, params)
+
+
+def test_replay_uses_the_logged_parameters_without_changing_the_settings(tmp_path):
+    """Replay passes the logged parameters to its own answer; the shared settings, which
+    concurrent requests read, stay as they are."""
+    runtime = tiny_runtime(tmp_path)
+    runtime._generator = generator = RecordingGenerator(runtime)
+    assistant = Assistant(runtime)
+    answer = assistant.answer("Which bodies does the Interoperable Europe Act apply to?")
+    entry = runtime.provenance.get(answer.id)
+    entry["params"] = {"max_tokens": 77, "temperature": 0.5, "seed": 7}
+    settings = runtime.settings
+    result = assistant.replay(entry)
+    assert runtime.settings is settings and settings.max_tokens != 77
+    assert set(generator.settings_seen) == {settings.max_tokens}
+    last = generator.params[-1]
+    assert (last.max_tokens, last.temperature, last.seed) == (77, 0.5, 7)
+    assert result["replayed_answer"] == answer.text

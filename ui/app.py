@@ -8,7 +8,6 @@ same server, so the page loads nothing from any other host.
 
 from __future__ import annotations
 
-import inspect
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,9 +15,9 @@ from pathlib import Path
 import gradio as gr
 
 from rag.assistant import Answer, Assistant, Delta
+from rag.config import TOP_K_MAX, TOP_K_MIN
 from rag.documents import supported_suffixes
 from rag.errors import SovragError
-from rag.language import detect_language
 from rag.library import FileResult
 from rag.retrieval import SearchFilters
 from rag.runtime import Runtime
@@ -53,20 +52,6 @@ EXAMPLE_QUESTIONS = [
     ("2022/1925", "Which obligations does the Digital Markets Act place on gatekeepers?"),
 ]
 """Example questions, each shown only when the index holds the act it is about (matched on its number)."""
-
-ANSWER_LANGUAGE_HINTS = {
-    "en": "Please answer in English.",
-    "de": "Bitte auf Deutsch antworten.",
-    "fr": "Veuillez répondre en français.",
-    "da": "Svar venligst på dansk.",
-    "pl": "Proszę odpowiedzieć po polsku.",
-    "nl": "Graag antwoorden in het Nederlands.",
-    "es": "Por favor, responda en español.",
-    "it": "Si prega di rispondere in italiano.",
-    "sv": "Svara gärna på svenska.",
-    "pt": "Por favor, responda em português.",
-}
-"""Fallback for the answer-language setting while `Assistant.stream` has no language parameter."""
 
 WRITING = (
     '<span data-state="writing">Writing the answer… (references are checked when it is '
@@ -116,34 +101,17 @@ def _doc_choices(documents: dict[str, DocumentRecord]) -> list[tuple[str, str]]:
     return [(f"{d.title} ({d.lang}) — {d.id}", d.id) for d in docs]
 
 
-def _accepts(func, name: str) -> bool:
-    try:
-        return name in inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def build_ui(runtime: Runtime) -> gr.Blocks:
     assistant = Assistant(runtime)
     settings = runtime.settings
-    native_language = _accepts(assistant.stream, "answer_lang")
     suffixes = supported_suffixes()
 
     def ask_stream(question: str, conversation: list[dict], k: int, docs: list[str], lang: str):
         """The library's event stream for one question, with the conversation and settings applied."""
         filters = SearchFilters(docs=list(docs)) if docs else None
-        kwargs: dict = {}
-        asked = question
-        if lang and lang != "auto":
-            if native_language:
-                kwargs["answer_lang"] = lang
-            elif detect_language(question) != lang:
-                # Hint for the model; retrieval still sees the question as typed.
-                asked = f"{question}\n({ANSWER_LANGUAGE_HINTS.get(lang, '')})"
-                if not conversation:
-                    kwargs["standalone"] = question
+        kwargs = {"answer_lang": lang} if lang and lang != "auto" else {}
         return assistant.stream(
-            asked, conversation or None, int(k) if k else None, filters, **kwargs
+            question, conversation or None, int(k) if k else None, filters, **kwargs
         )
 
     def respond(message, chat, conversation, groups, k, docs, lang):
@@ -339,8 +307,8 @@ def build_ui(runtime: Runtime) -> gr.Blocks:
                         new_btn = gr.Button("New chat", elem_id="sovrag-new", min_width=80)
                     with gr.Accordion("Settings for this conversation", open=False):
                         k = gr.Slider(
-                            1,
-                            20,
+                            TOP_K_MIN,
+                            TOP_K_MAX,
                             value=settings.top_k,
                             step=1,
                             label="Passages given to the model",

@@ -18,12 +18,6 @@ from rag.store import DocumentRecord
 MARKER = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
 """`[1]`, `[1, 3]`, `[2-4]`: the citation markers the assistant leaves in an answer."""
 
-ABSTAIN_REASONS = {
-    "no sufficiently relevant passage": "no passage in the index is close enough to the question",
-    "the model found no answer in the passages": "the retrieved passages do not contain the answer",
-    "no sentence of the draft answer is supported by its sources": "the draft answer was withdrawn because none of its sentences is backed by a cited passage",
-}
-
 LANGUAGE_LABELS = {
     "en": "English",
     "de": "Deutsch",
@@ -80,7 +74,7 @@ def streaming_html(text: str) -> str:
 def answer_html(answer: Answer, turn: int) -> str:
     """The final answer as shown in the chat: linked references, unsupported sentences marked."""
     if answer.abstained:
-        reason = ABSTAIN_REASONS.get(answer.abstain_reason, answer.abstain_reason)
+        reason = answer.abstain_explanation
         because = f" {esc(reason.capitalize())}." if reason else ""
         opening = (
             '<div class="answer abstained"><p><strong>No answer found in '

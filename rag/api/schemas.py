@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from ..config import TOP_K_MAX, TOP_K_MIN
 from ..retrieval import SearchFilters
 
 MAX_QUESTION_CHARS = 2000
@@ -19,9 +20,6 @@ MAX_MESSAGES = 100
 MAX_JSON_BYTES = 1 << 20
 """Request body cap for JSON endpoints (1 MiB: a long conversation fits easily)."""
 MAX_UPLOAD_FILES = 20
-MAX_ASK_K = 8
-"""Passages per answer: 8 of the longest passages (~420 tokens each) still fit a 4096-token context
-with the instructions and the answer; more can overflow it, which the model reports as a crash."""
 
 
 # --------------------------------------------------------------------------- request models
@@ -73,7 +71,8 @@ class AskRequest(_Strict):
         max_length=MAX_MESSAGES,
         description="Earlier turns of the conversation, oldest first",
     )
-    k: int | None = Field(None, ge=1, le=MAX_ASK_K, description="Passages given to the model")
+    k: int | None = Field(None, ge=TOP_K_MIN, le=TOP_K_MAX,
+                          description="Passages given to the model")
     filters: Filters | None = None
     stream: bool = Field(
         False, description="Server-sent events: `delta` events, then one `answer` event"
