@@ -147,7 +147,9 @@ def compare_formats(dev: Path, corpus: Path, folder: Path) -> tuple[int, int, in
         else:
             misses.append(f"  {qid} {other.name}: Markdown {', '.join(c.locator for c in md)}; "
                           f"{other.suffix[1:]} {', '.join(c.locator for c in hit)}")
-    pct = (lambda n: 100.0 * n / total if total else 0.0)
+    def pct(n: int) -> float:
+        return 100.0 * n / total if total else 0.0
+
     print(f"format check ({folder}): {total} evidence strings of acts held there; found "
           f"{found_n} ({pct(found_n):.1f} %), expected unit {unit_n} ({pct(unit_n):.1f} %), same "
           f"locator as Markdown (pages aside) {same_n} ({pct(same_n):.1f} %)")

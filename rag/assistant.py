@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 from . import evidence
 from .abstention import AbstainReason
-from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from .answer_types import asks_yes_or_no
+from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from .generator import GenerationParams, loop_start
 from .language import detect_language
 from .parallels import find_parallels, parallel_sentence
+from .prompts import (
+    NOT_FOUND,
+    PROMPT_VERSION,
+    build_messages,
+    rewrite_messages,
+    source_label,
+    unit_title_of,
+)
 from .query import unknown_names
-from .prompts import (NOT_FOUND, PROMPT_VERSION, build_messages, rewrite_messages, source_label,
-                      unit_title_of)
 from .retrieval import Hit, Retriever, SearchFilters
 from .runtime import Runtime
 from .store import IndexGeneration
@@ -29,7 +35,7 @@ def _declined(raw: str) -> bool:
     return not raw or NOT_FOUND in raw.upper().replace(" ", "_")
 
 
-def _add_parallels(answer: "Answer", hits: list[Hit]) -> None:
+def _add_parallels(answer: Answer, hits: list[Hit]) -> None:
     """Append, verbatim and cited, what other articles say in the same words with another figure."""
     for parallel in find_parallels(answer.sentences, hits):
         hit = hits[parallel.n - 1]
@@ -39,7 +45,7 @@ def _add_parallels(answer: "Answer", hits: list[Hit]) -> None:
         answer.citations.append(_citation(parallel.n, hit, parallel.quote))
 
 
-def _citation(n: int, hit: Hit, quote: str) -> "Citation":
+def _citation(n: int, hit: Hit, quote: str) -> Citation:
     return Citation(n=n, doc=hit.chunk.doc, title=hit.doc_title, locator=hit.chunk.locator,
                     text=hit.chunk.text, chunk_id=hit.chunk.id, score=hit.score, quote=quote)
 

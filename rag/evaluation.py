@@ -21,9 +21,9 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from .query import normalise_spaces, normalise_text
 

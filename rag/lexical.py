@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -59,7 +59,7 @@ class LexicalIndex:
         self.size = int(bm25.scores["num_docs"])
 
     @classmethod
-    def build(cls, texts: list[str], tokenizer: Callable[[str], list[str]] = tokenize) -> "LexicalIndex":
+    def build(cls, texts: list[str], tokenizer: Callable[[str], list[str]] = tokenize) -> LexicalIndex:
         """Index `texts`; an in-memory index may use another tokenizer (persisted ones use `tokenize`)."""
         import bm25s
 
@@ -72,7 +72,7 @@ class LexicalIndex:
         self._bm25.save(str(directory))
 
     @classmethod
-    def load(cls, directory: Path) -> "LexicalIndex":
+    def load(cls, directory: Path) -> LexicalIndex:
         import bm25s
 
         return cls(bm25s.BM25.load(str(directory), mmap=False))

@@ -12,9 +12,10 @@ import json
 import os
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ModelError
 
@@ -36,7 +37,7 @@ class ModelEntry:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelEntry":
+    def from_dict(cls, data: dict[str, Any]) -> ModelEntry:
         known = {"id", "kind", "source", "file", "sha256", "size"}
         return cls(
             id=data["id"],

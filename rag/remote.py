@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -81,7 +82,7 @@ class OpenAICompatibleGenerator:
     def loaded(self) -> bool:
         return self._checked
 
-    def load(self) -> "OpenAICompatibleGenerator":
+    def load(self) -> OpenAICompatibleGenerator:
         """Check that the server answers and knows a model; a readable error if it does not."""
         response = self._request("GET", "/models")
         try:

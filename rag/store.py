@@ -105,7 +105,7 @@ class SentenceVectors:
         np.save(directory / "sentence_rows.npy", self.rows)
 
     @classmethod
-    def load(cls, directory: Path, passages: int) -> "SentenceVectors | None":
+    def load(cls, directory: Path, passages: int) -> SentenceVectors | None:
         """The generation's sentence vectors; None for a generation written before they existed."""
         vectors, rows = directory / "sentence_vectors.npy", directory / "sentence_rows.npy"
         if not vectors.exists() or not rows.exists():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from .generator import GenerationParams, Generator
 from .language import LANGUAGE_NAMES

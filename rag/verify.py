@@ -11,8 +11,8 @@ claims citing it, checked to be an exact substring of the stored passage.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_types import (AMOUNT, DATE, FREQUENCY, PERIOD, asked_kind, asks_when_applicable, asks_yes_or_no, holds_value,
-                               sets_application_dates)
+from rag.answer_types import (
+    AMOUNT,
+    DATE,
+    FREQUENCY,
+    PERIOD,
+    asked_kind,
+    asks_when_applicable,
+    asks_yes_or_no,
+    holds_value,
+    sets_application_dates,
+)
 
 
 @pytest.mark.parametrize("question,kind", [

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from rag.admission import Admission
 from rag.api import MAX_QUESTION_CHARS, create_app
-from rag.ingest import UPLOAD_DIR_NAME
 from rag.config import TOP_K_MAX, load_settings
+from rag.ingest import UPLOAD_DIR_NAME
 from rag.runtime import Runtime
 
 try:  # tests/ may or may not be a package, depending on how pytest imports it

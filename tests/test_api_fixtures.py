@@ -124,9 +124,9 @@ def live_server(app) -> Iterator[str]:
         try:
             httpx.get(base + "/health", timeout=2)
             break
-        except httpx.TransportError:
+        except httpx.TransportError as exc:
             if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("test server did not start")
+                raise RuntimeError("test server did not start") from exc
             time.sleep(0.05)
     try:
         yield base

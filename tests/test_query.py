@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from rag.query import (ActCatalog, DocumentInfo, analyse, exact_terms, fold, fold_mapped, locator_span,
-                       names_from_title, normalise_text, parse_locator, parse_references)
+from rag.query import (
+    ActCatalog,
+    DocumentInfo,
+    analyse,
+    exact_terms,
+    fold,
+    fold_mapped,
+    locator_span,
+    names_from_title,
+    normalise_text,
+    parse_locator,
+    parse_references,
+)
 
 DOCS = [
     DocumentInfo("gdpr-2016-679.md", "General Data Protection Regulation (GDPR) — Regulation (EU) 2016/679", "en"),

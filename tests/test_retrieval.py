@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from retrieval_fixtures import HashEmbedder, build_index
 
 from rag.retrieval import RetrievalOptions, Retriever, SearchFilters, weighted_rrf
 from rag.store import IndexStore
-
-from retrieval_fixtures import HashEmbedder, build_index
 
 GDPR = "gdpr-2016-679.md"
 IEA = "interoperable-europe-act-2024-903.md"

@@ -8,8 +8,16 @@ from rag.assistant import bound_history, is_relevant
 from rag.chunking import Chunk
 from rag.citations import cited_numbers, drop_invalid_markers, split_sentences
 from rag.retrieval import Hit
-from rag.verify import (best_quote, check_sentence, evidence_numbers, normalise_number, numbers_in,
-                        restates_question, verify_sentences, with_marker)
+from rag.verify import (
+    best_quote,
+    check_sentence,
+    evidence_numbers,
+    normalise_number,
+    numbers_in,
+    restates_question,
+    verify_sentences,
+    with_marker,
+)
 
 ART_99_3 = (
     "3. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be "
