@@ -30,10 +30,13 @@ def latency_summary(seconds: list[float]) -> dict:
     """p50/p95/mean/max in milliseconds."""
     if not seconds:
         return {}
-    return {"p50_ms": round(percentile(seconds, 0.5) * 1000, 2),
-            "p95_ms": round(percentile(seconds, 0.95) * 1000, 2),
-            "mean_ms": round(statistics.fmean(seconds) * 1000, 2),
-            "max_ms": round(max(seconds) * 1000, 2), "n": len(seconds)}
+    return {
+        "p50_ms": round(percentile(seconds, 0.5) * 1000, 2),
+        "p95_ms": round(percentile(seconds, 0.95) * 1000, 2),
+        "mean_ms": round(statistics.fmean(seconds) * 1000, 2),
+        "max_ms": round(max(seconds) * 1000, 2),
+        "n": len(seconds),
+    }
 
 
 def load_average() -> float:
@@ -73,16 +76,21 @@ def tree_rss_mb(pid: int) -> float:
 
 
 def machine() -> dict:
-    return {"cpus": os.cpu_count(), "load_start": load_average(),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    return {
+        "cpus": os.cpu_count(),
+        "load_start": load_average(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
 
 
 def table(rows: list[list], header: list[str]) -> str:
     """A Markdown table (also readable in a terminal)."""
     cells = [[str(c) for c in header]] + [[_fmt(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
     lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in cells[1:]]
     return "\n".join(lines)
 

@@ -25,15 +25,36 @@ from rag.chunking import Chunk, chunk_document
 from rag.documents import load_document
 
 _UNIT_PATTERNS = [
-    ("article", re.compile(r"\b(?:Article|Artikel|Artykuł|Articolo|Artículo|Artigo|Artikla|Článek)"
-                           r"\s+(\d+[a-z]?)", re.IGNORECASE)),
-    ("recital", re.compile(r"\b(?:Recital|Betragtning|Motyw|Erwägungsgrund|Considérant|Overweging|"
-                           r"Skäl)\s+(\d+)", re.IGNORECASE)),
-    ("annex", re.compile(r"\b(?:Annex|Annexe|Anhang|Bilag|Bilaga|Załącznik|Bijlage|Allegato|Anexo)"
-                         r"\b(?:\s+([IVXLC]+|\d+)\b)?", re.IGNORECASE)),
+    (
+        "article",
+        re.compile(
+            r"\b(?:Article|Artikel|Artykuł|Articolo|Artículo|Artigo|Artikla|Článek)"
+            r"\s+(\d+[a-z]?)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "recital",
+        re.compile(
+            r"\b(?:Recital|Betragtning|Motyw|Erwägungsgrund|Considérant|Overweging|"
+            r"Skäl)\s+(\d+)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "annex",
+        re.compile(
+            r"\b(?:Annex|Annexe|Anhang|Bilag|Bilaga|Załącznik|Bijlage|Allegato|Anexo)"
+            r"\b(?:\s+([IVXLC]+|\d+)\b)?",
+            re.IGNORECASE,
+        ),
+    ),
 ]
-_ANNEX_PART = re.compile(r",\s*(Section|Part|Chapter|Sekcja|Część|Afsnit|Del|Kapitel|Abschnitt|"
-                         r"Teil|Partie|Titel)\s+(\w+)", re.IGNORECASE)
+_ANNEX_PART = re.compile(
+    r",\s*(Section|Part|Chapter|Sekcja|Część|Afsnit|Del|Kapitel|Abschnitt|"
+    r"Teil|Partie|Titel)\s+(\w+)",
+    re.IGNORECASE,
+)
 
 
 def unit_of(locator: str) -> tuple[str, str] | None:
@@ -111,8 +132,11 @@ def rendition_of(name: str, folder: Path) -> Path | None:
     """The file in `folder` holding the same act as corpus file `name` in another format:
     `gdpr-2016-679.md` ↔ `gdpr-2016-679.eurlex.html` or `gdpr-2016-679.pdf`."""
     stem = Path(name).stem
-    found = sorted(p for p in folder.iterdir()
-                   if p.name != name and (p.stem == stem or p.name.startswith(f"{stem}.")))
+    found = sorted(
+        p
+        for p in folder.iterdir()
+        if p.name != name and (p.stem == stem or p.name.startswith(f"{stem}."))
+    )
     return found[0] if found else None
 
 
@@ -132,9 +156,14 @@ def compare_formats(dev: Path, corpus: Path, folder: Path) -> tuple[int, int, in
         hit = [c for c in theirs if needle in comparable(c.text)]
         if not hit:
             words = needle.split()
-            hit = next(([c for c in theirs if " ".join(words[:n]) in comparable(c.text)]
-                        for n in (24, 12, 8) if any(" ".join(words[:n]) in comparable(c.text)
-                                                    for c in theirs)), [])
+            hit = next(
+                (
+                    [c for c in theirs if " ".join(words[:n]) in comparable(c.text)]
+                    for n in (24, 12, 8)
+                    if any(" ".join(words[:n]) in comparable(c.text) for c in theirs)
+                ),
+                [],
+            )
         if not hit:
             misses.append(f"  {qid} {other.name}: evidence not found — {needle[:60]!r}")
             continue
@@ -145,14 +174,19 @@ def compare_formats(dev: Path, corpus: Path, folder: Path) -> tuple[int, int, in
         if {without_pages(c.locator) for c in md} & set(got):
             same_n += 1
         else:
-            misses.append(f"  {qid} {other.name}: Markdown {', '.join(c.locator for c in md)}; "
-                          f"{other.suffix[1:]} {', '.join(c.locator for c in hit)}")
+            misses.append(
+                f"  {qid} {other.name}: Markdown {', '.join(c.locator for c in md)}; "
+                f"{other.suffix[1:]} {', '.join(c.locator for c in hit)}"
+            )
+
     def pct(n: int) -> float:
         return 100.0 * n / total if total else 0.0
 
-    print(f"format check ({folder}): {total} evidence strings of acts held there; found "
-          f"{found_n} ({pct(found_n):.1f} %), expected unit {unit_n} ({pct(unit_n):.1f} %), same "
-          f"locator as Markdown (pages aside) {same_n} ({pct(same_n):.1f} %)")
+    print(
+        f"format check ({folder}): {total} evidence strings of acts held there; found "
+        f"{found_n} ({pct(found_n):.1f} %), expected unit {unit_n} ({pct(unit_n):.1f} %), same "
+        f"locator as Markdown (pages aside) {same_n} ({pct(same_n):.1f} %)"
+    )
     if misses:
         print(f"differences ({len(misses)}):")
         print("\n".join(misses))
@@ -163,9 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", type=Path, default=ROOT.parent / "shared" / "eval" / "dev.jsonl")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
-    parser.add_argument("--formats", type=Path, default=None,
-                        help="a folder holding corpus acts in other formats (EUR-Lex XHTML, PDF; "
-                             "same name stem): compare their passages' locators with Markdown's")
+    parser.add_argument(
+        "--formats",
+        type=Path,
+        default=None,
+        help="a folder holding corpus acts in other formats (EUR-Lex XHTML, PDF; "
+        "same name stem): compare their passages' locators with Markdown's",
+    )
     args = parser.parse_args(argv)
     if args.formats is not None:
         if not args.formats.is_dir():
@@ -186,10 +224,14 @@ def main(argv: list[str] | None = None) -> int:
             hits += 1
         else:
             reason = "evidence not found in any passage" if not found else f"got {', '.join(got)}"
-            misses.append(f"  {qid} {name}: expected {expected}; {reason} — {normalise(evidence)[:70]!r}")
+            misses.append(
+                f"  {qid} {name}: expected {expected}; {reason} — {normalise(evidence)[:70]!r}"
+            )
     rate = 100.0 * hits / total if total else 0.0
-    print(f"locator check: {hits}/{total} evidence strings in a passage with the expected "
-          f"article/recital/annex ({rate:.1f} %); {split} spread over several passages")
+    print(
+        f"locator check: {hits}/{total} evidence strings in a passage with the expected "
+        f"article/recital/annex ({rate:.1f} %); {split} spread over several passages"
+    )
     if misses:
         print(f"misses ({len(misses)}):")
         print("\n".join(misses))

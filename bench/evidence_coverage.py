@@ -44,7 +44,8 @@ def coverage(runtime: Runtime, questions: list[dict], k: int) -> dict[str, float
             if answer_correct(" ".join(c.text for c in shown), q["must_contain"]):
                 reached[f"top-{n} sentences"] += 1
     return {name: count / max(len(answerable), 1) for name, count in reached.items()} | {
-        "answerable": len(answerable)}
+        "answerable": len(answerable)
+    }
 
 
 def main() -> None:
@@ -56,7 +57,9 @@ def main() -> None:
     runtime = Runtime(load_settings(index_dir=args.index))
     for path in args.questions:
         figures = coverage(runtime, load_questions(path), args.k)
-        cells = ", ".join(f"{name} {value:.3f}" for name, value in figures.items() if name != "answerable")
+        cells = ", ".join(
+            f"{name} {value:.3f}" for name, value in figures.items() if name != "answerable"
+        )
         print(f"{path.name} ({figures['answerable']} answerable): {cells}")
 
 

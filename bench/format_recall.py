@@ -36,8 +36,13 @@ def measure(index: Path, question_sets: list[Path], k: int, translate: bool) -> 
     retriever = runtime.retriever()
     out: dict = {"titles": {d.id: d.title for d in docs.values()}, "sets": {}}
     for path in question_sets:
-        questions = [q for q in load_questions(path) if q.get("evidence")
-                     and source_files(q) and all(_stem(f) in held for f in source_files(q))]
+        questions = [
+            q
+            for q in load_questions(path)
+            if q.get("evidence")
+            and source_files(q)
+            and all(_stem(f) in held for f in source_files(q))
+        ]
         firsts = []
         for q in questions:
             hits = retriever.search(q["question"], k=k)
@@ -57,10 +62,15 @@ def main() -> int:
     parser.add_argument("--index", type=Path, action="append", required=True)
     parser.add_argument("--questions", type=Path, action="append", required=True)
     parser.add_argument("-k", type=int, default=10)
-    parser.add_argument("--translate", action="store_true",
-                        help="translate queries with the generator, as the product does (loads it)")
+    parser.add_argument(
+        "--translate",
+        action="store_true",
+        help="translate queries with the generator, as the product does (loads it)",
+    )
     args = parser.parse_args()
-    results = {index: measure(index, args.questions, args.k, args.translate) for index in args.index}
+    results = {
+        index: measure(index, args.questions, args.k, args.translate) for index in args.index
+    }
     for index, result in results.items():
         print(f"\n{index}")
         for doc, title in sorted(result["titles"].items()):
@@ -69,8 +79,10 @@ def main() -> int:
     print("|---|---|---|---|---|---|")
     for index, result in results.items():
         for name, r in result["sets"].items():
-            print(f"| {index.name} | {name} | {r['questions']} | {r['recall@5']:.3f} | "
-                  f"{r['recall@1']:.3f} | {r['mrr']:.3f} |")
+            print(
+                f"| {index.name} | {name} | {r['questions']} | {r['recall@5']:.3f} | "
+                f"{r['recall@1']:.3f} | {r['mrr']:.3f} |"
+            )
     return 0
 
 

@@ -60,8 +60,13 @@ def raw_encode(embedder: Embedder, texts: list[str]) -> float:
     """Seconds for the model's own batched encode of all texts: the ceiling for this model."""
     model = embedder._load()
     started = time.perf_counter()
-    model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True,
-                 convert_to_numpy=True, show_progress_bar=False)
+    model.encode(
+        texts,
+        batch_size=embedder.batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
     return time.perf_counter() - started
 
 
@@ -82,8 +87,12 @@ def change_one_document(corpus: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
-    parser.add_argument("--sample", type=int, default=0,
-                        help="passages to build from (whole smallest documents); 0 = whole corpus")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        help="passages to build from (whole smallest documents); 0 = whole corpus",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON result here")
     args = parser.parse_args(argv)
 
@@ -96,11 +105,17 @@ def main(argv: list[str] | None = None) -> int:
         corpus.mkdir()
         for path, doc_id in files:
             shutil.copy2(path, corpus / doc_id)
-        embedder = Embedder(settings.embedder, resolve_embedder(settings.embedder, settings.models_dir),
-                            settings.threads, settings.embed_batch_size)
+        embedder = Embedder(
+            settings.embedder,
+            resolve_embedder(settings.embedder, settings.models_dir),
+            settings.threads,
+            settings.embed_batch_size,
+        )
         embedder.encode(texts[:8])  # model load and first-call set-up are not throughput
         rss_loaded = rss_mb()
-        print(f"{len(files)} documents, {len(texts)} passages; load {load_average()}", file=sys.stderr)
+        print(
+            f"{len(files)} documents, {len(texts)} passages; load {load_average()}", file=sys.stderr
+        )
 
         # Ceiling measured before and after the build and averaged: bracketing cancels a load
         # that drifts linearly, which on a shared machine is the larger error.
@@ -112,20 +127,42 @@ def main(argv: list[str] | None = None) -> int:
             stages.setdefault(stage, time.perf_counter() - started)
 
         store = IndexStore(work / "index")
-        report = run_ingest(store, embedder, [corpus], max_bytes=10**9, full_rebuild=True,
-                            say=lambda m: None, show_progress=False, progress_hook=hook)
+        report = run_ingest(
+            store,
+            embedder,
+            [corpus],
+            max_bytes=10**9,
+            full_rebuild=True,
+            say=lambda m: None,
+            show_progress=False,
+            progress_hook=hook,
+        )
         build_s = time.perf_counter() - started
         raw_second = raw_encode(embedder, texts)
         raw_s = (raw_first + raw_second) / 2
 
         changed = change_one_document(corpus)
         started = time.perf_counter()
-        update = run_ingest(store, embedder, [corpus], max_bytes=10**9, full_rebuild=False,
-                            say=lambda m: None, show_progress=False)
+        update = run_ingest(
+            store,
+            embedder,
+            [corpus],
+            max_bytes=10**9,
+            full_rebuild=False,
+            say=lambda m: None,
+            show_progress=False,
+        )
         update_s = time.perf_counter() - started
         started = time.perf_counter()
-        run_ingest(store, embedder, [corpus], max_bytes=10**9, full_rebuild=False,
-                   say=lambda m: None, show_progress=False)
+        run_ingest(
+            store,
+            embedder,
+            [corpus],
+            max_bytes=10**9,
+            full_rebuild=False,
+            say=lambda m: None,
+            show_progress=False,
+        )
         noop_s = time.perf_counter() - started
         index_mb = store.size_bytes() / 1e6
     finally:
@@ -135,30 +172,54 @@ def main(argv: list[str] | None = None) -> int:
     embed_s = stages.get("writing", build_s) - stages.get("embedding", 0.0)
     result = {
         "machine": info,
-        "documents": len(files), "passages": n, "sample": args.sample or None,
-        "build_s": round(build_s, 2), "build_passages_per_s": round(n / build_s, 2),
-        "raw_encode_s": round(raw_s, 2), "raw_passages_per_s": round(n / raw_s, 2),
+        "documents": len(files),
+        "passages": n,
+        "sample": args.sample or None,
+        "build_s": round(build_s, 2),
+        "build_passages_per_s": round(n / build_s, 2),
+        "raw_encode_s": round(raw_s, 2),
+        "raw_passages_per_s": round(n / raw_s, 2),
         "raw_encode_runs_s": [round(raw_first, 2), round(raw_second, 2)],
         "ratio_build_to_raw": round(raw_s / build_s, 3),
-        "stages_s": {"read+chunk": round(stages.get("embedding", 0.0), 2),
-                     "embed": round(embed_s, 2),
-                     "write (sqlite+bm25+faiss+fsync)": round(build_s - stages.get("writing", build_s), 2)},
-        "peak_rss_mb": peak_rss_mb(), "rss_model_loaded_mb": rss_loaded, "index_mb": round(index_mb, 1),
-        "incremental": {"changed_document": changed, "seconds": round(update_s, 2),
-                        "embedded": update.embedded, "passages": update.passages},
+        "stages_s": {
+            "read+chunk": round(stages.get("embedding", 0.0), 2),
+            "embed": round(embed_s, 2),
+            "write (sqlite+bm25+faiss+fsync)": round(build_s - stages.get("writing", build_s), 2),
+        },
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_model_loaded_mb": rss_loaded,
+        "index_mb": round(index_mb, 1),
+        "incremental": {
+            "changed_document": changed,
+            "seconds": round(update_s, 2),
+            "embedded": update.embedded,
+            "passages": update.passages,
+        },
         "noop_update_s": round(noop_s, 3),
     }
     rows = [
         ["raw SentenceTransformer.encode (ceiling)", n, round(raw_s, 1), round(n / raw_s, 1), ""],
-        ["sovrag build (run_ingest)", n, round(build_s, 1), round(n / build_s, 1),
-         f"{result['ratio_build_to_raw']:.2f}x raw"],
-        [f"incremental update ({changed}, 1 paragraph)", update.embedded, round(update_s, 2), "", ""],
+        [
+            "sovrag build (run_ingest)",
+            n,
+            round(build_s, 1),
+            round(n / build_s, 1),
+            f"{result['ratio_build_to_raw']:.2f}x raw",
+        ],
+        [
+            f"incremental update ({changed}, 1 paragraph)",
+            update.embedded,
+            round(update_s, 2),
+            "",
+            "",
+        ],
         ["no-op update", 0, round(noop_s, 3), "", ""],
     ]
     readable = table(rows, ["index build", "passages", "seconds", "passages/s", "ratio"]) + (
         f"\nstages: {result['stages_s']}; peak RSS {result['peak_rss_mb']} MB "
         f"(model loaded {rss_loaded} MB); index {result['index_mb']} MB; "
-        f"load {info['load_start']} -> {load_average()}")
+        f"load {info['load_start']} -> {load_average()}"
+    )
     emit("index_build", result, readable, args.out)
     return 0
 

@@ -38,8 +38,15 @@ def main() -> int:
         tmp = Path(tmp_name)
         corpus, index = tiny_corpus(tmp / "corpus"), tmp / "index"
         runtime = Runtime(load_settings(index_dir=index, corpus_dir=corpus, threads=2))
-        run_ingest(runtime.store, runtime.embedder, [corpus], max_bytes=10**8, full_rebuild=True,
-                   show_progress=False, say=lambda m: None)
+        run_ingest(
+            runtime.store,
+            runtime.embedder,
+            [corpus],
+            max_bytes=10**8,
+            full_rebuild=True,
+            show_progress=False,
+            say=lambda m: None,
+        )
         env = server_env(tmp, SOVRAG_GENERATOR=args.generator)
         with served(index, corpus, tmp, env=env) as (base, proc):
             result = run_load(base, proc.pid, args.requests, args.concurrency)
@@ -47,12 +54,28 @@ def main() -> int:
     print(result.summary())
     for problem in result.problems[:20]:
         print("problem:", problem)
-    ok = (alive and not result.problems and set(result.statuses) <= {200, 503}
-          and not result.health_failures)
-    print(json.dumps({"requests": result.sent, "statuses": dict(result.statuses), "by_kind": dict(result.by_kind),
-                      "problems": len(result.problems), "health_checks": result.health_checks,
-                      "health_failures": len(result.health_failures), "peak_rss_mb": round(result.peak_rss_mb),
-                      "seconds": round(result.seconds, 1), "generator": args.generator, "passed": ok}))
+    ok = (
+        alive
+        and not result.problems
+        and set(result.statuses) <= {200, 503}
+        and not result.health_failures
+    )
+    print(
+        json.dumps(
+            {
+                "requests": result.sent,
+                "statuses": dict(result.statuses),
+                "by_kind": dict(result.by_kind),
+                "problems": len(result.problems),
+                "health_checks": result.health_checks,
+                "health_failures": len(result.health_failures),
+                "peak_rss_mb": round(result.peak_rss_mb),
+                "seconds": round(result.seconds, 1),
+                "generator": args.generator,
+                "passed": ok,
+            }
+        )
+    )
     return 0 if ok else 1
 
 

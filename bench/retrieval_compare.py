@@ -26,9 +26,19 @@ from rag.signals import SIGNALS
 from rag.translate import QueryTranslator
 
 _OFF = {s.weight: 0.0 for s in SIGNALS if s.name not in ("dense", "bm25")}
-PLAIN = dict(_OFF, act_scope=False, language_scope=False, translate=False, cover_acts=False,
-             strip_act_names=False, acronyms=False, recital_prior=1.0, notes_prior=1.0, rrf_k=60,
-             weight_dense=1.0)
+PLAIN = dict(
+    _OFF,
+    act_scope=False,
+    language_scope=False,
+    translate=False,
+    cover_acts=False,
+    strip_act_names=False,
+    acronyms=False,
+    recital_prior=1.0,
+    notes_prior=1.0,
+    rrf_k=60,
+    weight_dense=1.0,
+)
 MECHANISMS = {
     "act scope": {"act_scope": False},
     "language scope": {"language_scope": False},
@@ -82,31 +92,45 @@ def run(retriever: Retriever, questions: list[dict], k: int) -> dict:
 
     langs = sorted({q["lang"] for q in answerable})
     return {
-        "recall@1": recall(1), "recall@5": recall(5),
-        "mrr": statistics.fmean(1 / firsts[q["id"]] if firsts[q["id"]] else 0.0 for q in answerable),
+        "recall@1": recall(1),
+        "recall@5": recall(5),
+        "mrr": statistics.fmean(
+            1 / firsts[q["id"]] if firsts[q["id"]] else 0.0 for q in answerable
+        ),
         "comparison": recall(5, lambda q: q["type"].startswith("comparison")),
         "by_lang": {lang: recall(5, lambda q, lang=lang: q["lang"] == lang) for lang in langs},
-        "p50_ms": percentile(latencies, 0.5) * 1000, "p95_ms": percentile(latencies, 0.95) * 1000,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
     }
 
 
 def table(rows: list[tuple[str, dict]]) -> list[str]:
     langs = sorted({lang for _, r in rows for lang in r["by_lang"]})
-    header = ("| system | recall@5 | recall@1 | MRR | r@5 comparison | "
-              + " | ".join(f"r@5 {lang}" for lang in langs) + " | p50 ms | p95 ms |")
+    header = (
+        "| system | recall@5 | recall@1 | MRR | r@5 comparison | "
+        + " | ".join(f"r@5 {lang}" for lang in langs)
+        + " | p50 ms | p95 ms |"
+    )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for name, r in rows:
         cells = " | ".join(f"{r['by_lang'].get(lang, 0):.2f}" for lang in langs)
-        lines.append(f"| {name} | {r['recall@5']:.3f} | {r['recall@1']:.3f} | {r['mrr']:.3f} | "
-                     f"{r['comparison']:.2f} | {cells} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} |")
+        lines.append(
+            f"| {name} | {r['recall@5']:.3f} | {r['recall@1']:.3f} | {r['mrr']:.3f} | "
+            f"{r['comparison']:.2f} | {cells} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} |"
+        )
     return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, default=None)
-    parser.add_argument("--questions", type=Path, action="append", required=True,
-                        help="a JSONL question set; give it several times for several sets")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        action="append",
+        required=True,
+        help="a JSONL question set; give it several times for several sets",
+    )
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--skip-translation", action="store_true", help="no generator calls at all")
     parser.add_argument("--out", type=Path, default=None, help="also write the tables to this file")
@@ -116,16 +140,25 @@ def main() -> int:
     runtime.embedder.encode_query("warm-up")
     translator = QueryTranslator(lambda: runtime.generator)
     words = [len(c.chunk.text.split()) for c in generation.stored_chunks()]
-    report = [(f"index: {generation.size} passages, mean {statistics.fmean(words):.1f} words "
-              f"(max {max(words)})"), ""]
+    report = [
+        (
+            f"index: {generation.size} passages, mean {statistics.fmean(words):.1f} words "
+            f"(max {max(words)})"
+        ),
+        "",
+    ]
     for path in args.questions:
         questions = load_questions(path)
         rows = []
         for name, overrides in systems().items():
             if args.skip_translation and name.endswith("(with translation)"):
                 continue
-            retriever = Retriever(generation, runtime.embedder, translator=translator,
-                                  options=RetrievalOptions(**overrides))
+            retriever = Retriever(
+                generation,
+                runtime.embedder,
+                translator=translator,
+                options=RetrievalOptions(**overrides),
+            )
             retriever.search("warm-up", k=1)  # per-generation tables are built once, not timed
             if not overrides:
                 retriever.search("Wann gilt die Verordnung?", k=1)  # loads the generator, not timed

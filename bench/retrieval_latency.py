@@ -58,9 +58,14 @@ def default_corpus(runtime: Runtime, questions: list[str], passes: int) -> dict:
             t2 = time.perf_counter()
             encodes.append(t1 - t0)
             totals.append(t2 - t1)
-    return {"passages": generation.size, "queries": len(totals), "search": latency_summary(totals),
-            "encode_only": latency_summary(encodes), "first_query_s": round(first_query_s, 2),
-            "rss_mb": rss_mb()}
+    return {
+        "passages": generation.size,
+        "queries": len(totals),
+        "search": latency_summary(totals),
+        "encode_only": latency_summary(encodes),
+        "first_query_s": round(first_query_s, 2),
+        "rss_mb": rss_mb(),
+    }
 
 
 def synthetic(base: np.ndarray, n: int, seed: int = 7) -> np.ndarray:
@@ -128,8 +133,14 @@ def full_length_fusion(n: int, repeats: int = 5) -> dict:
     return latency_summary(times)
 
 
-def scale(n: int, base: np.ndarray, queries: np.ndarray, texts: list[str], encode,
-          methods: tuple[str, ...] = ("hnsw", "ivf")) -> dict:
+def scale(
+    n: int,
+    base: np.ndarray,
+    queries: np.ndarray,
+    texts: list[str],
+    encode,
+    methods: tuple[str, ...] = ("hnsw", "ivf"),
+) -> dict:
     import faiss
 
     vectors = synthetic(base, n)
@@ -177,8 +188,11 @@ def _hnsw(out, vectors, queries, encode, texts, lexical_top, truth) -> None:
         hnsw.hnsw.efSearch = ef
         ids, lat = _time_queries(hnsw, queries, encode, texts, lexical_top)
         out["indexes"][f"HNSW M={HNSW_M} efSearch={ef}"] = {
-            "build_s": round(build, 1), "mb": mb, "latency": latency_summary(lat),
-            "recall_at_10": round(_recall(ids, truth), 4)}
+            "build_s": round(build, 1),
+            "mb": mb,
+            "latency": latency_summary(lat),
+            "recall_at_10": round(_recall(ids, truth), 4),
+        }
     del hnsw
     gc.collect()
 
@@ -200,8 +214,11 @@ def _ivf(out, vectors, queries, encode, texts, lexical_top, truth, rng) -> None:
         ivf.nprobe = nprobe
         ids, lat = _time_queries(ivf, queries, encode, texts, lexical_top)
         out["indexes"][f"IVF-Flat nlist={nlist} nprobe={nprobe}"] = {
-            "build_s": round(build, 1), "mb": mb, "latency": latency_summary(lat),
-            "recall_at_10": round(_recall(ids, truth), 4)}
+            "build_s": round(build, 1),
+            "mb": mb,
+            "latency": latency_summary(lat),
+            "recall_at_10": round(_recall(ids, truth), 4),
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,38 +227,98 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS)
     parser.add_argument("--passes", type=int, default=2, help="passes over the questions")
     parser.add_argument("--scales", type=int, nargs="*", default=[100_000])
-    parser.add_argument("--methods", nargs="+", default=["hnsw", "ivf"], choices=["hnsw", "ivf"],
-                        help="approximate indexes to compare with exact search")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=["hnsw", "ivf"],
+        choices=["hnsw", "ivf"],
+        help="approximate indexes to compare with exact search",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
 
     info = machine()
     runtime = Runtime(load_settings(index_dir=args.index, translate_queries=False))
     texts = [q["question"] for q in load_questions(args.questions)]
-    result: dict = {"machine": info, "default": default_corpus(runtime, texts, args.passes), "scales": []}
+    result: dict = {
+        "machine": info,
+        "default": default_corpus(runtime, texts, args.passes),
+        "scales": [],
+    }
     d = result["default"]
-    rows = [[f"default index ({d['passages']} passages), product retriever", "-", "-",
-             d["search"]["p50_ms"], d["search"]["p95_ms"], "-", "-"],
-            ["  of which query encode", "", "", d["encode_only"]["p50_ms"], d["encode_only"]["p95_ms"], "", ""]]
+    rows = [
+        [
+            f"default index ({d['passages']} passages), product retriever",
+            "-",
+            "-",
+            d["search"]["p50_ms"],
+            d["search"]["p95_ms"],
+            "-",
+            "-",
+        ],
+        [
+            "  of which query encode",
+            "",
+            "",
+            d["encode_only"]["p50_ms"],
+            d["encode_only"]["p95_ms"],
+            "",
+            "",
+        ],
+    ]
 
     if args.scales:
         base = runtime.generation().all_vectors()
         queries = runtime.embedder.encode(texts)
         for n in args.scales:
-            print(f"scale {n}: building indexes; load {load_average()}", file=sys.stderr, flush=True)
+            print(
+                f"scale {n}: building indexes; load {load_average()}", file=sys.stderr, flush=True
+            )
             s = scale(n, base, queries, texts, runtime.embedder.encode_query, tuple(args.methods))
-            s["mb_per_million"] = {name: round(e["mb"] * 1e6 / n) for name, e in s["indexes"].items()}
+            s["mb_per_million"] = {
+                name: round(e["mb"] * 1e6 / n) for name, e in s["indexes"].items()
+            }
             result["scales"].append(s)
             for name, e in s["indexes"].items():
-                rows.append([f"{n:,} passages, {name}", e["build_s"], e["mb"], e["latency"]["p50_ms"],
-                             e["latency"]["p95_ms"], e["recall_at_10"], s["mb_per_million"][name]])
-            rows.append([f"{n:,} passages, product full-length fusion only", "", "",
-                         s["product_full_length_fusion"]["p50_ms"],
-                         s["product_full_length_fusion"]["p95_ms"], "", ""])
-            rows.append([f"{n:,} passages, numpy scores for all passages only", "", "",
-                         s["numpy_full_scores"]["p50_ms"], s["numpy_full_scores"]["p95_ms"], "", ""])
-    readable = table(rows, ["retrieval", "build s", "index MB", "p50 ms", "p95 ms", "recall@10",
-                            "MB per 1M"]) + f"\nload {info['load_start']} -> {load_average()}"
+                rows.append(
+                    [
+                        f"{n:,} passages, {name}",
+                        e["build_s"],
+                        e["mb"],
+                        e["latency"]["p50_ms"],
+                        e["latency"]["p95_ms"],
+                        e["recall_at_10"],
+                        s["mb_per_million"][name],
+                    ]
+                )
+            rows.append(
+                [
+                    f"{n:,} passages, product full-length fusion only",
+                    "",
+                    "",
+                    s["product_full_length_fusion"]["p50_ms"],
+                    s["product_full_length_fusion"]["p95_ms"],
+                    "",
+                    "",
+                ]
+            )
+            rows.append(
+                [
+                    f"{n:,} passages, numpy scores for all passages only",
+                    "",
+                    "",
+                    s["numpy_full_scores"]["p50_ms"],
+                    s["numpy_full_scores"]["p95_ms"],
+                    "",
+                    "",
+                ]
+            )
+    readable = (
+        table(
+            rows, ["retrieval", "build s", "index MB", "p50 ms", "p95 ms", "recall@10", "MB per 1M"]
+        )
+        + f"\nload {info['load_start']} -> {load_average()}"
+    )
     emit("retrieval_latency", result, readable, args.out)
     return 0
 

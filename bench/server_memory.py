@@ -60,8 +60,12 @@ def ask_streamed(base: str, question: str, out: dict) -> None:
 
     started = time.perf_counter()
     try:
-        with httpx.stream("POST", f"{base}/v1/ask", json={"question": question, "stream": True},
-                          timeout=httpx.Timeout(10.0, read=900.0)) as response:
+        with httpx.stream(
+            "POST",
+            f"{base}/v1/ask",
+            json={"question": question, "stream": True},
+            timeout=httpx.Timeout(10.0, read=900.0),
+        ) as response:
             out["status"] = response.status_code
             for line in response.iter_lines():
                 if line.startswith("event: delta") and "ttft_s" not in out:
@@ -91,9 +95,22 @@ def main(argv: list[str] | None = None) -> int:
     sovrag = Path(sys.executable).parent / "sovrag"
     log = open(work / "server.log", "w")  # noqa: SIM115 — closed after the server stops
     started = time.perf_counter()
-    server = subprocess.Popen([str(sovrag), "serve", "--index", str(work / "index"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env,
-                              cwd=ROOT)
+    server = subprocess.Popen(
+        [
+            str(sovrag),
+            "serve",
+            "--index",
+            str(work / "index"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=ROOT,
+    )
     result: dict = {"machine": info, "max_tokens": args.max_tokens}
     try:
         health_s = loaded_s = None
@@ -114,8 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         result["idle_rss_mb"] = tree_rss_mb(server.pid)
 
         outs: list[dict] = [{} for _ in range(args.requests)]
-        threads = [threading.Thread(target=ask_streamed, args=(base, QUESTIONS[i % len(QUESTIONS)], outs[i]))
-                   for i in range(args.requests)]
+        threads = [
+            threading.Thread(
+                target=ask_streamed, args=(base, QUESTIONS[i % len(QUESTIONS)], outs[i])
+            )
+            for i in range(args.requests)
+        ]
         samples: list[float] = []
         for t in threads:
             t.start()
@@ -136,15 +157,29 @@ def main(argv: list[str] | None = None) -> int:
         log.close()
         shutil.rmtree(work, ignore_errors=True)
 
-    rows = [["/health answers after start", result["health_s"], "s"],
-            ["model loaded (health reports loaded) after start", result["model_loaded_s"], "s"],
-            ["RSS idle, default model loaded", result["idle_rss_mb"], "MB"],
-            [f"RSS peak under {args.requests} concurrent streamed /v1/ask", result["busy_rss_peak_mb"], "MB"],
-            ["RSS after the requests", result["after_rss_mb"], "MB"]]
-    rows += [[f"request {i + 1}: TTFT / total (queued behind the others)",
-              f"{o.get('ttft_s')} / {o.get('total_s')}", "s"] for i, o in enumerate(result["requests"])]
-    readable = table(rows, ["sovrag serve", "value", "unit"]) + \
-        f"\nload {info['load_start']} -> {load_average()}"
+    rows = [
+        ["/health answers after start", result["health_s"], "s"],
+        ["model loaded (health reports loaded) after start", result["model_loaded_s"], "s"],
+        ["RSS idle, default model loaded", result["idle_rss_mb"], "MB"],
+        [
+            f"RSS peak under {args.requests} concurrent streamed /v1/ask",
+            result["busy_rss_peak_mb"],
+            "MB",
+        ],
+        ["RSS after the requests", result["after_rss_mb"], "MB"],
+    ]
+    rows += [
+        [
+            f"request {i + 1}: TTFT / total (queued behind the others)",
+            f"{o.get('ttft_s')} / {o.get('total_s')}",
+            "s",
+        ]
+        for i, o in enumerate(result["requests"])
+    ]
+    readable = (
+        table(rows, ["sovrag serve", "value", "unit"])
+        + f"\nload {info['load_start']} -> {load_average()}"
+    )
     emit("server_memory", result, readable, args.out)
     return 0
 

@@ -13,15 +13,29 @@ class AbstainReason(Enum):
     """(code, message, explanation). `message` may name a `{detail}` (the acts not indexed)."""
 
     UNKNOWN_ACT = ("unknown_act", "the indexed documents do not include {detail}", "")
-    NOT_RELEVANT = ("not_relevant", "no sufficiently relevant passage",
-                    "no passage in the index is close enough to the question")
-    MODEL_DECLINED = ("model_declined", "the model found no answer in the passages",
-                      "the retrieved passages do not contain the answer")
-    NO_SENTENCE = ("no_sentence", "the model pointed at no sentence that answers",
-                   "none of the retrieved passages' sentences answers the question")
-    UNSUPPORTED = ("unsupported", "no sentence of the draft answer is supported by its sources",
-                   ("the draft answer was withdrawn because none of its sentences is backed by "
-                    "a cited passage"))
+    NOT_RELEVANT = (
+        "not_relevant",
+        "no sufficiently relevant passage",
+        "no passage in the index is close enough to the question",
+    )
+    MODEL_DECLINED = (
+        "model_declined",
+        "the model found no answer in the passages",
+        "the retrieved passages do not contain the answer",
+    )
+    NO_SENTENCE = (
+        "no_sentence",
+        "the model pointed at no sentence that answers",
+        "none of the retrieved passages' sentences answers the question",
+    )
+    UNSUPPORTED = (
+        "unsupported",
+        "no sentence of the draft answer is supported by its sources",
+        (
+            "the draft answer was withdrawn because none of its sentences is backed by "
+            "a cited passage"
+        ),
+    )
 
     def __init__(self, code: str, message: str, explanation: str) -> None:
         self.code = code

@@ -74,7 +74,9 @@ class Admission:
         """Block until `ticket` holds the model; False when it was released/cancelled or timed out."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while not ticket.done and not (self._holder is None and self._waiting and self._waiting[0] is ticket):
+            while not ticket.done and not (
+                self._holder is None and self._waiting and self._waiting[0] is ticket
+            ):
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
@@ -113,8 +115,13 @@ class Admission:
 
     def stats(self) -> dict:
         with self._cond:
-            return {"running": int(self._holder is not None), "waiting": len(self._waiting),
-                    "max_waiting": self.max_waiting, "served": self.served, "refused": self.refused}
+            return {
+                "running": int(self._holder is not None),
+                "waiting": len(self._waiting),
+                "max_waiting": self.max_waiting,
+                "served": self.served,
+                "refused": self.refused,
+            }
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[Ticket]:

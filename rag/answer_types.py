@@ -16,42 +16,104 @@ DATE, PERIOD, AMOUNT, FREQUENCY = "date", "period", "amount", "frequency"
 _CUES: dict[str, tuple[str, ...]] = {
     # A date question is often answered by a period ("within 72 hours") and the reverse.
     DATE: (
-        r"when", r"what date", r"which date", r"deadline", r"from what date", r"by what date",
-        r"appl(?:y|ies) first", r"starts? to apply", r"enters? into force", r"entry into force",
-        r"wann", r"bis wann", r"ab wann", r"welche[mn]? datum", r"frist",
-        r"quand", r"quelle date", r"date limite", r"à partir de quand", r"délai",
-        r"hvornår", r"(?:fra |fra og med )?hvilken dato", r"kiedy", r"do kiedy", r"od kiedy",
-        r"(?:od |do )?jakiej daty", r"termin",
+        r"when",
+        r"what date",
+        r"which date",
+        r"deadline",
+        r"from what date",
+        r"by what date",
+        r"appl(?:y|ies) first",
+        r"starts? to apply",
+        r"enters? into force",
+        r"entry into force",
+        r"wann",
+        r"bis wann",
+        r"ab wann",
+        r"welche[mn]? datum",
+        r"frist",
+        r"quand",
+        r"quelle date",
+        r"date limite",
+        r"à partir de quand",
+        r"délai",
+        r"hvornår",
+        r"(?:fra |fra og med )?hvilken dato",
+        r"kiedy",
+        r"do kiedy",
+        r"od kiedy",
+        r"(?:od |do )?jakiej daty",
+        r"termin",
     ),
     PERIOD: (
-        r"how long", r"how many (?:hours|days|weeks|months|years)", r"within what (?:period|time)",
-        r"what (?:time )?period", r"how soon", r"how quickly", r"time limit",
-        r"wie lange", r"innerhalb welche[rs]", r"wie viele (?:stunden|tage|wochen|monate|jahre)",
+        r"how long",
+        r"how many (?:hours|days|weeks|months|years)",
+        r"within what (?:period|time)",
+        r"what (?:time )?period",
+        r"how soon",
+        r"how quickly",
+        r"time limit",
+        r"wie lange",
+        r"innerhalb welche[rs]",
+        r"wie viele (?:stunden|tage|wochen|monate|jahre)",
         r"(?:maximum|minimum|transitional|retention|notice|grace|waiting|storage) (?:time )?period",
-        r"combien de temps", r"dans quel délai", r"quelle (?:durée|période)",
-        r"hvor længe", r"jak długo",
+        r"combien de temps",
+        r"dans quel délai",
+        r"quelle (?:durée|période)",
+        r"hvor længe",
+        r"jak długo",
     ),
     FREQUENCY: (
-        r"how often", r"how frequently", r"how regularly", r"at what intervals?",
+        r"how often",
+        r"how frequently",
+        r"how regularly",
+        r"at what intervals?",
         r"with what frequency",
-        r"wie oft", r"wie häufig", r"in welchen (?:zeitlichen )?abständen",
-        r"à quelle fréquence", r"à quel rythme", r"tous les combien",
-        r"hvor ofte", r"med hvilke mellemrum", r"jak często", r"z jaką częstotliwością",
+        r"wie oft",
+        r"wie häufig",
+        r"in welchen (?:zeitlichen )?abständen",
+        r"à quelle fréquence",
+        r"à quel rythme",
+        r"tous les combien",
+        r"hvor ofte",
+        r"med hvilke mellemrum",
+        r"jak często",
+        r"z jaką częstotliwością",
     ),
     AMOUNT: (
-        r"how (?:many|much)", r"what (?:percentage|share|amount|threshold|number|proportion)",
-        r"maximum", r"minimum", r"threshold", r"fines?", r"penalt(?:y|ies)", r"ceiling", r"cap(?:ped)?",
+        r"how (?:many|much)",
+        r"what (?:percentage|share|amount|threshold|number|proportion)",
+        r"maximum",
+        r"minimum",
+        r"threshold",
+        r"fines?",
+        r"penalt(?:y|ies)",
+        r"ceiling",
+        r"cap(?:ped)?",
         r"(?:what|which) (?:\w+ )?(?:numbers|figures|headcount|turnover|budget)",
         r"upper limit",
-        r"wie (?:viele|viel|hoch)", r"höchst\w*", r"schwellenwert", r"geldbußen?",
-        r"obergrenze", r"zwangsgeld(?:er)?",
-        r"combien", r"quel(?:le)? (?:montant|pourcentage|seuil|nombre)", r"seuil", r"amendes?", r"plafond",
+        r"wie (?:viele|viel|hoch)",
+        r"höchst\w*",
+        r"schwellenwert",
+        r"geldbußen?",
+        r"obergrenze",
+        r"zwangsgeld(?:er)?",
+        r"combien",
+        r"quel(?:le)? (?:montant|pourcentage|seuil|nombre)",
+        r"seuil",
+        r"amendes?",
+        r"plafond",
         r"astreintes?",
-        r"hvor (?:mange|meget)", r"bøder?", r"ile", r"jaki(?:ej)? (?:kwot|wysokoś)\w*", r"kar[ay]?",
+        r"hvor (?:mange|meget)",
+        r"bøder?",
+        r"ile",
+        r"jaki(?:ej)? (?:kwot|wysokoś)\w*",
+        r"kar[ay]?",
     ),
 }
-_CUE_RES = {kind: re.compile(r"(?<!\w)(?:" + "|".join(cues) + r")(?!\w)", re.IGNORECASE)
-            for kind, cues in _CUES.items()}
+_CUE_RES = {
+    kind: re.compile(r"(?<!\w)(?:" + "|".join(cues) + r")(?!\w)", re.IGNORECASE)
+    for kind, cues in _CUES.items()
+}
 
 _MONTHS = (
     "january february march april may june july august september october november december "
@@ -60,20 +122,35 @@ _MONTHS = (
     "marts juni juli maj oktober "
     "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października listopada grudnia"
 ).split()
-_DATE = re.compile(r"(?<!\w)\d{1,2}\.? (?:" + "|".join(sorted(set(_MONTHS), key=len, reverse=True))
-                   + r") \d{4}(?!\w)", re.IGNORECASE)
-_COUNT = (r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
-          r"twenty|twenty-four|thirty|forty-eight|sixty|ninety|"
-          r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf|"
-          r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|trente")
-_UNITS = (r"(?:working |calendar )?(?:hours?|days?|weeks?|months?|years?)|"
-          r"stunden|tage[n]?|wochen|monate[n]?|jahre[n]?|"
-          r"heures|jours|semaines|mois|ans|années|"
-          r"timer|dage|uger|måneder|år|godzin|dni|tygodni|miesięcy|lat")
-_PERIOD = re.compile(r"(?<!\w)(?:" + _COUNT + r")(?: \(\d+\))? (?:" + _UNITS + r")(?!\w)", re.IGNORECASE)
-_AMOUNT = re.compile(r"(?:EUR|€)\s?\d|\d\s?%|\d+(?:[ .,]\d{3})+|\d+ (?:million|billion|millionen|milliarden)"
-                     r"|(?<!\w)(?:(?:fewer|less|more|lower|higher|greater) than|at least) \d+ (?!(?:" + _UNITS + r")(?!\w))"
-                     r"|(?<!\w)(?:million|billion|millionen|milliarden)(?!\w)", re.IGNORECASE)
+_DATE = re.compile(
+    r"(?<!\w)\d{1,2}\.? (?:"
+    + "|".join(sorted(set(_MONTHS), key=len, reverse=True))
+    + r") \d{4}(?!\w)",
+    re.IGNORECASE,
+)
+_COUNT = (
+    r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
+    r"twenty|twenty-four|thirty|forty-eight|sixty|ninety|"
+    r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf|"
+    r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|trente"
+)
+_UNITS = (
+    r"(?:working |calendar )?(?:hours?|days?|weeks?|months?|years?)|"
+    r"stunden|tage[n]?|wochen|monate[n]?|jahre[n]?|"
+    r"heures|jours|semaines|mois|ans|années|"
+    r"timer|dage|uger|måneder|år|godzin|dni|tygodni|miesięcy|lat"
+)
+_PERIOD = re.compile(
+    r"(?<!\w)(?:" + _COUNT + r")(?: \(\d+\))? (?:" + _UNITS + r")(?!\w)", re.IGNORECASE
+)
+_AMOUNT = re.compile(
+    r"(?:EUR|€)\s?\d|\d\s?%|\d+(?:[ .,]\d{3})+|\d+ (?:million|billion|millionen|milliarden)"
+    r"|(?<!\w)(?:(?:fewer|less|more|lower|higher|greater) than|at least) \d+ (?!(?:"
+    + _UNITS
+    + r")(?!\w))"
+    r"|(?<!\w)(?:million|billion|millionen|milliarden)(?!\w)",
+    re.IGNORECASE,
+)
 
 _FREQUENCY = re.compile(
     r"(?<!\w)(?:(?:once|twice) (?:a|per|every|each) |once every |every (?:" + _COUNT + r") "
@@ -86,10 +163,15 @@ _FREQUENCY = re.compile(
     r"|én gang om året|årligt|hvert (?:\w+ )?år|regelmæssigt"
     r"|raz w roku|corocznie|co roku|co (?:najmniej )?(?:\d+|dwa|trzy|sześć) (?:lata|lat|miesięcy)"
     r"|regularnie)(?!\w)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
-_VALUE_RES = {DATE: (_DATE, _PERIOD), PERIOD: (_PERIOD, _DATE), AMOUNT: (_AMOUNT,),
-              FREQUENCY: (_FREQUENCY,)}
+_VALUE_RES = {
+    DATE: (_DATE, _PERIOD),
+    PERIOD: (_PERIOD, _DATE),
+    AMOUNT: (_AMOUNT,),
+    FREQUENCY: (_FREQUENCY,),
+}
 
 
 def asked_kind(question: str) -> str | None:
@@ -117,12 +199,14 @@ _APPLICATION_CUE = re.compile(
     r"s['’]appliqu\w*|applicables?|en vigueur|"
     r"anvendelse|gælder|træder i kraft|ikrafttræden|stosuje się|stosowan\w*|obowiązuj\w*|w życie"
     r")(?!\w)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _APPLICATION_HEADING = re.compile(
     r"entry into force|transposition|inkrafttreten|geltungsbeginn|umsetzung|entrée en vigueur|"
     r"ikrafttræden|gennemførelse|wejście w życie|transpozycja|entrata in vigore|recepimento|"
     r"entrada en vigor|transposición|inwerkingtreding|omzetting",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def asks_when_applicable(question: str) -> bool:
@@ -145,11 +229,16 @@ _POLAR_OPENERS = (
     "er kan skal må har gælder findes "
     "czy"
 ).split()
-_POLAR_START = re.compile(r"^\W*(?:" + "|".join(re.escape(w) for w in _POLAR_OPENERS) + r")(?!\w)", re.IGNORECASE)
+_POLAR_START = re.compile(
+    r"^\W*(?:" + "|".join(re.escape(w) for w in _POLAR_OPENERS) + r")(?!\w)", re.IGNORECASE
+)
 _FRENCH_INVERSION = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)", re.IGNORECASE)
-_FRENCH_WH = re.compile(r"^\W*(?:(?:à|a|dans|de|pour|par|en|sur|selon)\s+)?(?:partir\s+de\s+)?"
-                        r"(?:quel|quelle|quels|quelles|qui|que|qu'|qu’|quoi|quand|où|comment|combien|pourquoi|"
-                        r"lequel|laquelle|lesquels|lesquelles)(?!\w)", re.IGNORECASE)
+_FRENCH_WH = re.compile(
+    r"^\W*(?:(?:à|a|dans|de|pour|par|en|sur|selon)\s+)?(?:partir\s+de\s+)?"
+    r"(?:quel|quelle|quels|quelles|qui|que|qu'|qu’|quoi|quand|où|comment|combien|pourquoi|"
+    r"lequel|laquelle|lesquels|lesquelles)(?!\w)",
+    re.IGNORECASE,
+)
 
 
 def asks_yes_or_no(question: str) -> bool:

@@ -46,8 +46,16 @@ def _add_parallels(answer: Answer, hits: list[Hit]) -> None:
 
 
 def _citation(n: int, hit: Hit, quote: str) -> Citation:
-    return Citation(n=n, doc=hit.chunk.doc, title=hit.doc_title, locator=hit.chunk.locator,
-                    text=hit.chunk.text, chunk_id=hit.chunk.id, score=hit.score, quote=quote)
+    return Citation(
+        n=n,
+        doc=hit.chunk.doc,
+        title=hit.doc_title,
+        locator=hit.chunk.locator,
+        text=hit.chunk.text,
+        chunk_id=hit.chunk.id,
+        score=hit.score,
+        quote=quote,
+    )
 
 
 def _run_silently(stream: Iterator) -> str:
@@ -71,9 +79,16 @@ class Citation:
     quote: str = ""
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "doc": self.doc, "title": self.title, "locator": self.locator,
-                "text": self.text, "quote": self.quote, "chunk_id": self.chunk_id,
-                "score": round(self.score, 6)}
+        return {
+            "n": self.n,
+            "doc": self.doc,
+            "title": self.title,
+            "locator": self.locator,
+            "text": self.text,
+            "quote": self.quote,
+            "chunk_id": self.chunk_id,
+            "score": round(self.score, 6),
+        }
 
 
 @dataclass
@@ -114,8 +129,10 @@ class Answer:
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
             "citations": [c.to_dict() for c in self.citations],
-            "sentences": [{"text": s.text, "citations": s.cited, "supported": s.supported,
-                           "reason": s.reason} for s in self.sentences],
+            "sentences": [
+                {"text": s.text, "citations": s.cited, "supported": s.supported, "reason": s.reason}
+                for s in self.sentences
+            ],
             "passages": [h.to_dict() for h in self.passages],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
@@ -165,8 +182,14 @@ class Assistant:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def answer(self, question: str, history: list[dict] | None = None, k: int | None = None,
-               filters: SearchFilters | None = None, **options) -> Answer:
+    def answer(
+        self,
+        question: str,
+        history: list[dict] | None = None,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        **options,
+    ) -> Answer:
         final = None
         for event in self.stream(question, history, k, filters, **options):
             if isinstance(event, Answer):
@@ -191,8 +214,9 @@ class Assistant:
 
         `answer_lang` (ISO 639-1) overrides the language detected from the question; `params`
         override the settings' generation parameters for this answer only (replay)."""
-        turn = self._begin(question, history, k, filters, generation, standalone, answer_lang,
-                           params)
+        turn = self._begin(
+            question, history, k, filters, generation, standalone, answer_lang, params
+        )
         self._retrieve(turn)
         if self._worth_answering(turn):
             self._choose_language(turn)
@@ -201,8 +225,16 @@ class Assistant:
             else:
                 yield from self._draft(turn)
             # A second draft overrides the model's own "not found": only its checked sentences stay.
-            self._finish(turn.answer, turn.raw, turn.hits, turn.asked_lang, turn.asked,
-                         supported_only=turn.second_try, quoted=turn.quoted, named_docs=turn.named_docs)
+            self._finish(
+                turn.answer,
+                turn.raw,
+                turn.hits,
+                turn.asked_lang,
+                turn.asked,
+                supported_only=turn.second_try,
+                quoted=turn.quoted,
+                named_docs=turn.named_docs,
+            )
             yield from self._complete(turn)
         turn.timings["total"] = time.perf_counter() - turn.started
         if log:
@@ -211,35 +243,60 @@ class Assistant:
 
     # The stages of `stream`, in order; each reads and extends one `_Turn`.
 
-    def _begin(self, question: str, history: list[dict] | None, k: int | None,
-               filters: SearchFilters | None, generation: IndexGeneration | None,
-               standalone: str | None, answer_lang: str | None,
-               params: GenerationParams | None) -> _Turn:
+    def _begin(
+        self,
+        question: str,
+        history: list[dict] | None,
+        k: int | None,
+        filters: SearchFilters | None,
+        generation: IndexGeneration | None,
+        standalone: str | None,
+        answer_lang: str | None,
+        params: GenerationParams | None,
+    ) -> _Turn:
         """The question made ready: parameters, bounded history, a standalone question."""
         settings = self.runtime.settings
-        params = params or GenerationParams(max_tokens=settings.max_tokens,
-                                            temperature=settings.temperature, seed=settings.seed)
+        params = params or GenerationParams(
+            max_tokens=settings.max_tokens, temperature=settings.temperature, seed=settings.seed
+        )
         started = time.perf_counter()
         question = question.strip()
         history = bound_history(history or [])
         if standalone is None:
-            standalone = self._standalone_question(question, history, params) if history else question
+            standalone = (
+                self._standalone_question(question, history, params) if history else question
+            )
         timings = {"rewrite": time.perf_counter() - started}
         lang = answer_lang or detect_language(question)
         generation = generation or self.runtime.generation()
-        return _Turn(question=question, history=history, filters=filters, params=params,
-                     started=started, timings=timings, standalone=standalone, lang=lang,
-                     generation=generation, k=k or settings.top_k)
+        return _Turn(
+            question=question,
+            history=history,
+            filters=filters,
+            params=params,
+            started=started,
+            timings=timings,
+            standalone=standalone,
+            lang=lang,
+            generation=generation,
+            k=k or settings.top_k,
+        )
 
     def _retrieve(self, turn: _Turn) -> None:
         """The passages for the standalone question; the answer starts as an abstention."""
         turn.retriever = self.runtime.retriever(turn.generation)
         turn.hits = turn.retriever.search(turn.standalone, k=turn.k, filters=turn.filters)
         turn.timings["retrieval"] = time.perf_counter() - turn.started - turn.timings["rewrite"]
-        turn.answer = Answer(question=turn.question, text=ABSTAIN_TEXT, abstained=True,
-                             passages=turn.hits, standalone_question=turn.standalone,
-                             lang=turn.lang, timings=turn.timings,
-                             mode=self.runtime.settings.answer_mode)
+        turn.answer = Answer(
+            question=turn.question,
+            text=ABSTAIN_TEXT,
+            abstained=True,
+            passages=turn.hits,
+            standalone_question=turn.standalone,
+            lang=turn.lang,
+            timings=turn.timings,
+            mode=self.runtime.settings.answer_mode,
+        )
 
     def _worth_answering(self, turn: _Turn) -> bool:
         """Whether the passages can answer at all; if not, the answer says why it abstains."""
@@ -263,14 +320,16 @@ class Assistant:
         turn.sources_lang = detect_language(" ".join(h.chunk.text for h in turn.hits))
         if self.runtime.settings.answer_in_sources_language and turn.lang != turn.sources_lang:
             turn.pivot = turn.retriever.translation(turn.standalone, turn.lang, turn.sources_lang)
-        turn.asked, turn.asked_lang = ((turn.pivot, turn.sources_lang) if turn.pivot
-                                       else (turn.standalone, turn.lang))
+        turn.asked, turn.asked_lang = (
+            (turn.pivot, turn.sources_lang) if turn.pivot else (turn.standalone, turn.lang)
+        )
 
     def _draft(self, turn: _Turn) -> Iterator[Delta]:
         """The model's draft over the passages that fit its context, streamed unless it is
         written in the passages' language for a reader of another."""
-        turn.hits = self._fit_to_context(turn.hits, lambda selected: self._prompt(turn, selected),
-                                         turn.params)
+        turn.hits = self._fit_to_context(
+            turn.hits, lambda selected: self._prompt(turn, selected), turn.params
+        )
         turn.answer.passages = turn.hits
         shown = self._excerpts(turn) if self.runtime.settings.prompt_sentences else turn.hits
         drafted = self._generate(self._prompt(turn, shown), turn.params, turn.timings)
@@ -278,8 +337,9 @@ class Assistant:
         turn.second_try = _declined(raw) and asks_yes_or_no(turn.asked)
         if turn.second_try:
             # The model declines most yes/no questions; asked for the deciding rule instead.
-            drafted = self._generate(self._prompt(turn, shown, rule_not_verdict=True),
-                                     turn.params, turn.timings)
+            drafted = self._generate(
+                self._prompt(turn, shown, rule_not_verdict=True), turn.params, turn.timings
+            )
             raw = _run_silently(drafted) if turn.pivot else (yield from drafted)
         turn.raw = turn.answer.raw_text = raw
 
@@ -298,13 +358,16 @@ class Assistant:
         """The `limit` passage sentences closest to the question (see `evidence.candidates`)."""
         query_vector = self.runtime.embedder.encode_query(turn.asked)
         stored = turn.generation.sentences
-        unit_vectors = [stored.of_row(h.row) if stored is not None and h.row >= 0 else None
-                        for h in turn.hits]
+        unit_vectors = [
+            stored.of_row(h.row) if stored is not None and h.row >= 0 else None for h in turn.hits
+        ]
         return evidence.candidates(turn.hits, query_vector, unit_vectors, limit)
 
     def _excerpts(self, turn: _Turn) -> list[Hit]:
         """The hits cut down to the `prompt_sentences` sentences closest to the question."""
-        return evidence.excerpts(turn.hits, self._candidates(turn, self.runtime.settings.prompt_sentences))
+        return evidence.excerpts(
+            turn.hits, self._candidates(turn, self.runtime.settings.prompt_sentences)
+        )
 
     def _point_at_evidence(self, turn: _Turn) -> None:
         """Evidence mode: the model says which candidate sentences answer; those are the answer."""
@@ -319,15 +382,27 @@ class Assistant:
     def _record(self, turn: _Turn) -> None:
         """The answer's entry in the provenance log; its id goes on the answer."""
         turn.answer.id = self.runtime.provenance.append(
-            provenance_record(turn.answer, turn.generation.name, self.runtime.generator.describe(),
-                              turn.params, turn.k, turn.filters, turn.history))
+            provenance_record(
+                turn.answer,
+                turn.generation.name,
+                self.runtime.generator.describe(),
+                turn.params,
+                turn.k,
+                turn.filters,
+                turn.history,
+            )
+        )
 
-    def _prompt(self, turn: _Turn, selected: list[Hit],
-                rule_not_verdict: bool = False) -> list[dict]:
-        return build_messages(turn.asked, selected, turn.asked_lang, turn.acts_named,
-                              rule_not_verdict)
+    def _prompt(
+        self, turn: _Turn, selected: list[Hit], rule_not_verdict: bool = False
+    ) -> list[dict]:
+        return build_messages(
+            turn.asked, selected, turn.asked_lang, turn.acts_named, rule_not_verdict
+        )
 
-    def _generate(self, messages: list[dict], params: GenerationParams, timings: dict) -> Iterator[Delta]:
+    def _generate(
+        self, messages: list[dict], params: GenerationParams, timings: dict
+    ) -> Iterator[Delta]:
         """Stream the model's reply as deltas (holding back a NOT_FOUND reply); returns the full text."""
         reply = ""
         started = time.perf_counter()
@@ -351,8 +426,9 @@ class Assistant:
         timings["generation"] = time.perf_counter() - started
         return reply.strip()
 
-    def _fit_to_context(self, hits: list[Hit], prompt: Callable[[list[Hit]], list[dict]],
-                        params: GenerationParams) -> list[Hit]:
+    def _fit_to_context(
+        self, hits: list[Hit], prompt: Callable[[list[Hit]], list[dict]], params: GenerationParams
+    ) -> list[Hit]:
         """Drop the lowest-ranked passages until prompt plus answer fit the model's context."""
         budget = self.runtime.settings.context_size - params.max_tokens - 64
         count = getattr(self.runtime.generator, "count_tokens", None)
@@ -365,7 +441,9 @@ class Assistant:
             hits = hits[:-1]
         return hits
 
-    def _standalone_question(self, question: str, history: list[dict], params: GenerationParams) -> str:
+    def _standalone_question(
+        self, question: str, history: list[dict], params: GenerationParams
+    ) -> str:
         """Rewrite a follow-up ("and for GDPR?") into a question that stands on its own."""
         messages = rewrite_messages(question, history)
         rewrite_params = GenerationParams(max_tokens=80, temperature=0.0, seed=params.seed)
@@ -373,9 +451,17 @@ class Assistant:
         text = text.splitlines()[0].strip().strip('"').strip() if text else ""
         return text if 3 <= len(text) <= 400 else question
 
-    def _finish(self, answer: Answer, raw: str, hits: list[Hit], draft_lang: str, question: str = "",
-                supported_only: bool = False, quoted: list[AnswerSentence] | None = None,
-                named_docs: set[str] | None = None) -> None:
+    def _finish(
+        self,
+        answer: Answer,
+        raw: str,
+        hits: list[Hit],
+        draft_lang: str,
+        question: str = "",
+        supported_only: bool = False,
+        quoted: list[AnswerSentence] | None = None,
+        named_docs: set[str] | None = None,
+    ) -> None:
         """Parse and check the draft (written in `draft_lang`, answering `question`) into the
         answer's sentences and citations; `supported_only` drops the sentences the check rejects.
         `quoted`: the answer's sentences already made (evidence mode), instead of parsing `raw`.
@@ -387,9 +473,15 @@ class Assistant:
         if quoted is None and _declined(raw):
             answer.abstain = AbstainReason.MODEL_DECLINED
             return
-        text = " ".join(s.text for s in quoted) if quoted else drop_invalid_markers(raw, set(range(1, len(hits) + 1)))
+        text = (
+            " ".join(s.text for s in quoted)
+            if quoted
+            else drop_invalid_markers(raw, set(range(1, len(hits) + 1)))
+        )
         sentences = quoted or split_sentences(text)
-        checked = sentences  # what was compared with the passages (translated when languages differ)
+        checked = (
+            sentences  # what was compared with the passages (translated when languages differ)
+        )
         if self.runtime.settings.verify:
             checked, text = self._check(sentences, text, hits, draft_lang, question, named_docs)
             if sentences and not any(s.supported for s in sentences):
@@ -414,23 +506,37 @@ class Assistant:
             claims = [c.text for s, c in zip(sentences, checked) if n in s.cited]
             answer.citations.append(_citation(n, hit, best_quote(hit.chunk.text, claims)))
 
-    def _check(self, sentences: list[AnswerSentence], text: str, hits: list[Hit], draft_lang: str,
-               question: str, named_docs: set[str] | None) -> tuple[list[AnswerSentence], str]:
+    def _check(
+        self,
+        sentences: list[AnswerSentence],
+        text: str,
+        hits: list[Hit],
+        draft_lang: str,
+        question: str,
+        named_docs: set[str] | None,
+    ) -> tuple[list[AnswerSentence], str]:
         """Verify the sentences in place against their passages (through a translation when the
         draft's language differs); returns what was compared and the text with any re-attributed
         markers."""
         similarity = embedding_similarity(self.runtime.embedder.encode)
         shown = [s.text for s in sentences]
         checked = self._in_sources_language(sentences, draft_lang, hits)
-        verify_sentences(checked, lambda n: _support_text(hits[n - 1]), similarity,
-                         available=list(range(1, len(hits) + 1)),
-                         question=question if checked is sentences else "",
-                         labels=[source_label(h) for h in hits])
+        verify_sentences(
+            checked,
+            lambda n: _support_text(hits[n - 1]),
+            similarity,
+            available=list(range(1, len(hits) + 1)),
+            question=question if checked is sentences else "",
+            labels=[source_label(h) for h in hits],
+        )
         for sentence, check in zip(sentences, checked):
             if check is not sentence:
                 sentence.supported, sentence.reason = check.supported, check.reason
                 if check.cited != sentence.cited:  # re-attributed to another source
-                    sentence.text, sentence.cited = with_marker(sentence.text, check.cited[0]), check.cited
+                    sentence.text, sentence.cited = (
+                        with_marker(sentence.text, check.cited[0]),
+                        check.cited,
+                    )
         _reject_other_acts(sentences, hits, named_docs)
         for before, sentence in zip(shown, sentences):
             if sentence.text != before:
@@ -443,14 +549,18 @@ class Assistant:
         translator = self.runtime.translator
         for sentence in answer.sentences:
             bare = strip_markers(sentence.text)
-            out = translator(bare, sources_lang, answer.lang, kind="sentence",
-                             max_tokens=max_tokens) if translator else None
+            out = (
+                translator(bare, sources_lang, answer.lang, kind="sentence", max_tokens=max_tokens)
+                if translator
+                else None
+            )
             if out and numbers_in(out) == numbers_in(bare):
                 sentence.text = out.rstrip() + "".join(f" [{n}]" for n in sentence.cited)
         answer.text = " ".join(s.text for s in answer.sentences)
 
-    def _in_sources_language(self, sentences: list[AnswerSentence], lang: str,
-                             hits: list[Hit]) -> list[AnswerSentence]:
+    def _in_sources_language(
+        self, sentences: list[AnswerSentence], lang: str, hits: list[Hit]
+    ) -> list[AnswerSentence]:
         """Stand-ins for the sentences, translated into the passages' language when that differs
         from the answer's: word overlap and the (English) embedder cannot compare a German claim
         with an English passage. Sentences that fail to translate stand for themselves."""
@@ -462,8 +572,12 @@ class Assistant:
             return sentences
         checked = []
         for sentence in sentences:
-            translated = translator(strip_markers(sentence.text), lang, sources_lang, kind="sentence")
-            checked.append(AnswerSentence(translated, list(sentence.cited)) if translated else sentence)
+            translated = translator(
+                strip_markers(sentence.text), lang, sources_lang, kind="sentence"
+            )
+            checked.append(
+                AnswerSentence(translated, list(sentence.cited)) if translated else sentence
+            )
         return checked
 
     def replay(self, entry: dict) -> dict:
@@ -472,29 +586,53 @@ class Assistant:
         settings = self.runtime.settings
         model = self.runtime.generator.describe()
         if entry.get("model", {}).get("sha256") and model.get("sha256") != entry["model"]["sha256"]:
-            notes["model"] = f"configured model {model.get('model')} differs from logged {entry['model'].get('model')}"
+            notes["model"] = (
+                f"configured model {model.get('model')} differs from logged {entry['model'].get('model')}"
+            )
         logged = entry.get("params", {})
-        params = GenerationParams(**{key: logged.get(key, getattr(settings, key))
-                                     for key in ("max_tokens", "temperature", "seed")})
+        params = GenerationParams(
+            **{
+                key: logged.get(key, getattr(settings, key))
+                for key in ("max_tokens", "temperature", "seed")
+            }
+        )
         generation = self.runtime.generation_named(entry["generation"])
         filters = SearchFilters(**entry["filters"]) if entry.get("filters") else None
-        replayed = self.answer(entry["question"], entry.get("history") or None, entry.get("k"),
-                               filters, generation=generation,
-                               standalone=entry.get("standalone_question"), log=False,
-                               answer_lang=entry.get("answer_lang"), params=params)
-        same_passages = [h.chunk.id for h in replayed.passages] == [p["id"] for p in entry.get("passages", [])]
+        replayed = self.answer(
+            entry["question"],
+            entry.get("history") or None,
+            entry.get("k"),
+            filters,
+            generation=generation,
+            standalone=entry.get("standalone_question"),
+            log=False,
+            answer_lang=entry.get("answer_lang"),
+            params=params,
+        )
+        same_passages = [h.chunk.id for h in replayed.passages] == [
+            p["id"] for p in entry.get("passages", [])
+        ]
         if not same_passages:
             notes["passages"] = "retrieved passages differ"
-        return {"id": entry["id"], "identical": replayed.text == entry["answer"] and same_passages,
-                "logged_answer": entry["answer"], "replayed_answer": replayed.text, "notes": notes}
+        return {
+            "id": entry["id"],
+            "identical": replayed.text == entry["answer"] and same_passages,
+            "logged_answer": entry["answer"],
+            "replayed_answer": replayed.text,
+            "notes": notes,
+        }
 
 
-def _reject_other_acts(sentences: list[AnswerSentence], hits: list[Hit], named_docs: set[str] | None) -> None:
+def _reject_other_acts(
+    sentences: list[AnswerSentence], hits: list[Hit], named_docs: set[str] | None
+) -> None:
     """Mark unsupported every supported sentence that cites a passage outside the named acts."""
     if not named_docs:
         return
     for sentence in sentences:
-        others = [hits[n - 1].doc_title for n in sentence.cited if hits[n - 1].chunk.doc not in named_docs]
+        others = [
+            hits[n - 1].doc_title for n in sentence.cited if hits[n - 1].chunk.doc not in named_docs
+        ]
         if sentence.supported and others:
             sentence.supported = False
             sentence.reason = f"cites {others[0]}, not an act the question names"
@@ -527,12 +665,26 @@ HISTORY_CHARS = 600
 
 def bound_history(history: list[dict]) -> list[dict]:
     """The last few turns, each shortened, so rewriting fits comfortably in the context window."""
-    turns = [t for t in history if t.get("role") in ("user", "assistant") and str(t.get("content", "")).strip()]
-    return [{"role": t["role"], "content": str(t["content"])[:HISTORY_CHARS]} for t in turns[-HISTORY_TURNS:]]
+    turns = [
+        t
+        for t in history
+        if t.get("role") in ("user", "assistant") and str(t.get("content", "")).strip()
+    ]
+    return [
+        {"role": t["role"], "content": str(t["content"])[:HISTORY_CHARS]}
+        for t in turns[-HISTORY_TURNS:]
+    ]
 
 
-def provenance_record(answer: Answer, generation: str, model: dict, params: GenerationParams, k: int,
-                      filters: SearchFilters | None, history: list[dict]) -> dict:
+def provenance_record(
+    answer: Answer,
+    generation: str,
+    model: dict,
+    params: GenerationParams,
+    k: int,
+    filters: SearchFilters | None,
+    history: list[dict],
+) -> dict:
     return {
         "question": answer.question,
         "standalone_question": answer.standalone_question,
@@ -540,21 +692,34 @@ def provenance_record(answer: Answer, generation: str, model: dict, params: Gene
         "history": history,
         "generation": generation,
         "model": model,
-        "params": {"max_tokens": params.max_tokens, "temperature": params.temperature, "seed": params.seed},
+        "params": {
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "seed": params.seed,
+        },
         "k": k,
         "filters": {"docs": filters.docs, "langs": filters.langs} if filters else None,
         "prompt_version": PROMPT_VERSION,
         "answer_mode": answer.mode,
-        "passages": [{"id": h.chunk.id, "doc": h.chunk.doc, "locator": h.chunk.locator,
-                      "score": round(h.score, 6), "similarity": round(h.dense_similarity, 4)}
-                     for h in answer.passages],
+        "passages": [
+            {
+                "id": h.chunk.id,
+                "doc": h.chunk.doc,
+                "locator": h.chunk.locator,
+                "score": round(h.score, 6),
+                "similarity": round(h.dense_similarity, 4),
+            }
+            for h in answer.passages
+        ],
         "raw_answer": answer.raw_text,
         "answer": answer.text,
         "abstained": answer.abstained,
         "abstain_reason": answer.abstain_reason,
         "citations": [c.to_dict() | {"text": None} for c in answer.citations],
-        "sentences": [{"text": s.text, "citations": s.cited, "supported": s.supported, "reason": s.reason}
-                      for s in answer.sentences],
+        "sentences": [
+            {"text": s.text, "citations": s.cited, "supported": s.supported, "reason": s.reason}
+            for s in answer.sentences
+        ],
         "timings": {k: round(v, 3) for k, v in answer.timings.items()},
     }
 

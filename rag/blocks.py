@@ -48,8 +48,18 @@ def decode_text(raw: bytes) -> str:
     return text
 
 
-_EU_ENCODINGS = ["cp1252", "iso8859_15", "cp1250", "iso8859_2", "cp1257", "iso8859_13", "cp1253",
-                 "iso8859_7", "cp1251", "iso8859_5"]
+_EU_ENCODINGS = [
+    "cp1252",
+    "iso8859_15",
+    "cp1250",
+    "iso8859_2",
+    "cp1257",
+    "iso8859_13",
+    "cp1253",
+    "iso8859_7",
+    "cp1251",
+    "iso8859_5",
+]
 """Legacy code pages of the EU's languages: limiting the detector to them stops short Polish or
 Czech text from being read as Maltese or Celtic (ISO-8859-3/-14), which fit the bytes as well."""
 

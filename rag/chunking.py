@@ -62,8 +62,15 @@ _POINT_START = re.compile(r"^\(([a-z]{1,2}|[ivxlc]+|\d{1,3})\)\s*\S")
 _ANNEX_POINT_START = re.compile(r"^(\d{1,3})\.\s+\S")
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+(?=[(\"‘'A-ZÆØÅÄÖÜÉÀŁŚŻŹ0-9])")
 
-_RECITAL_WORD = {"en": "Recital", "da": "Betragtning", "pl": "Motyw", "de": "Erwägungsgrund",
-                 "fr": "Considérant", "nl": "Overweging", "sv": "Skäl"}
+_RECITAL_WORD = {
+    "en": "Recital",
+    "da": "Betragtning",
+    "pl": "Motyw",
+    "de": "Erwägungsgrund",
+    "fr": "Considérant",
+    "nl": "Overweging",
+    "sv": "Skäl",
+}
 
 
 @dataclass
@@ -128,8 +135,12 @@ def _segments(blocks: list[Block], lang: str):
             if st.unit_kind == "annex":  # nested: "Section 1" (###) > its title (####)
                 keep = max(1, block.heading_level - st.annex_level)
                 last = st.heading_path[-1] if len(st.heading_path) > 1 else ""
-                if last and _annex_part(last, st.lang) and not _annex_part(text, st.lang) \
-                        and st.annex_point is None:
+                if (
+                    last
+                    and _annex_part(last, st.lang)
+                    and not _annex_part(text, st.lang)
+                    and st.annex_point is None
+                ):
                     keep = len(st.heading_path)  # the title printed under "Section 1"
                 st.heading_path = st.heading_path[:keep] + [text]
                 numbered = _NUMBERED_HEADING.match(text)  # "4. Control of the documentation"
@@ -158,8 +169,11 @@ def _start_unit(st: _State, text: str, is_heading: bool) -> bool:
     annex = _ANNEX.match(text)
     # Unmarked, only an OJ-style "ANNEX III" line opens an annex: "Annex XIII." can be the end
     # of a sentence wrapped onto a line of its own in a PDF.
-    if annex and text[:1].isupper() and (is_heading or (len(text.split()) <= 25
-                                                        and text.split()[0].isupper())):
+    if (
+        annex
+        and text[:1].isupper()
+        and (is_heading or (len(text.split()) <= 25 and text.split()[0].isupper()))
+    ):
         word = annex.group(1).capitalize()
         number = annex.group(2) or ""
         st.unit = f"{word} {number}".strip()
@@ -196,14 +210,27 @@ def _body_segment(st: _State, block: Block, text: str):
         if recital:
             word = _RECITAL_WORD.get(st.lang, "Recital")
             st.unit, st.unit_kind = f"{word} {recital.group(1)}", "recital"
-            yield _Segment(st.unit, None, (), text, block.page, f"{word} {recital.group(1)}", kind="recital")
+            yield _Segment(
+                st.unit, None, (), text, block.page, f"{word} {recital.group(1)}", kind="recital"
+            )
             return
-        if text.rstrip(":").lower() in {"whereas", "ud fra følgende betragtninger", "mając na uwadze, co następuje"}:
+        if text.rstrip(":").lower() in {
+            "whereas",
+            "ud fra følgende betragtninger",
+            "mając na uwadze, co następuje",
+        }:
             return
         if st.unit_kind == "recital" and block.indent < 0 and not text[:1].isupper():
             pass  # continuation of a recital split by the loader
-        yield _Segment(st.unit if st.unit_kind == "recital" else "Preamble", None, (), text,
-                       block.page, heading, kind="recital" if st.unit_kind == "recital" else "plain")
+        yield _Segment(
+            st.unit if st.unit_kind == "recital" else "Preamble",
+            None,
+            (),
+            text,
+            block.page,
+            heading,
+            kind="recital" if st.unit_kind == "recital" else "plain",
+        )
         return
     if st.unit_kind == "article":
         yield _article_segment(st, block, text, heading)
@@ -212,7 +239,12 @@ def _body_segment(st: _State, block: Block, text: str):
         point = _ANNEX_POINT_START.match(text)
         if point and block.indent <= 0:
             st.annex_point = point.group(1)
-        elif block.indent < 0 and not _POINT_START.match(text) and st.annex_point and not text[:1].islower():
+        elif (
+            block.indent < 0
+            and not _POINT_START.match(text)
+            and st.annex_point
+            and not text[:1].islower()
+        ):
             pass  # unnumbered text after a point stays with it
         unit = st.unit
         for part in (_annex_part(h, st.lang) for h in st.heading_path[1:]):
@@ -224,10 +256,18 @@ def _body_segment(st: _State, block: Block, text: str):
 
 _ANNEX_PART = re.compile(
     r"^(Section|Part|Chapter|Sekcja|Część|Afsnit|Del|Kapitel|Abschnitt|Teil|Partie|Titel)\s+"
-    r"([A-Z]|[IVXLC]+|\d{1,2})\b", re.IGNORECASE)
+    r"([A-Z]|[IVXLC]+|\d{1,2})\b",
+    re.IGNORECASE,
+)
 _LETTERED_PART = re.compile(r"^([A-Z]|[IVXLC]+)\.(?:\s+\S|(?=[^\W\d_]))")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2})\.\s*[^\W\d_]")
-_SECTION_WORD = {"en": "Section", "da": "Afsnit", "pl": "Sekcja", "de": "Abschnitt", "fr": "Section"}
+_SECTION_WORD = {
+    "en": "Section",
+    "da": "Afsnit",
+    "pl": "Sekcja",
+    "de": "Abschnitt",
+    "fr": "Section",
+}
 
 
 def _annex_part(heading: str, lang: str) -> str:
@@ -287,7 +327,11 @@ def _pack(segments: list[_Segment], max_words: int):
     """Merge consecutive segments of the same unit/paragraph into passages of at most max_words."""
     group: list[_Segment] = []
     for seg in segments:
-        if group and (seg.unit, seg.para, seg.kind) != (group[0].unit, group[0].para, group[0].kind):
+        if group and (seg.unit, seg.para, seg.kind) != (
+            group[0].unit,
+            group[0].para,
+            group[0].kind,
+        ):
             yield from _pack_group(group, max_words)
             group = []
         group.append(seg)
@@ -358,8 +402,15 @@ def _make_chunk(segs: list[_Segment], whole: bool) -> Chunk:
         lead_words = first.lead.split()
         context = " ".join(lead_words[:LEAD_WORDS]) + (" …" if len(lead_words) > LEAD_WORDS else "")
     text = "\n".join(s.text for s in segs)
-    return Chunk(id="", doc="", locator=locator, heading=first.heading, context=context, text=text,
-                 page=pages[0] if pages else None)
+    return Chunk(
+        id="",
+        doc="",
+        locator=locator,
+        heading=first.heading,
+        context=context,
+        text=text,
+        page=pages[0] if pages else None,
+    )
 
 
 # --------------------------------------------------------------------------- sentences
@@ -378,7 +429,9 @@ def sentence_units(chunk: Chunk, min_words: int = SENTENCE_MIN_WORDS) -> list[st
     One vector per passage blurs its sentences together, and the embedder reads only the first
     256 tokens of a long passage; a question is usually answered by one sentence, which a vector of
     its own lets the question meet directly."""
-    units = [" ".join(chunk.text[a:b] for a, b in group) for group in unit_clauses(chunk.text, min_words)]
+    units = [
+        " ".join(chunk.text[a:b] for a, b in group) for group in unit_clauses(chunk.text, min_words)
+    ]
     units = units or [chunk.text.strip() or chunk.locator]  # every passage gets at least one
     title = unit_title(chunk.heading)
     return [f"{title}: {u}" for u in units] if title else units
@@ -425,7 +478,7 @@ def clause_spans(passage: str) -> list[tuple[int, int]]:
     spans = []
     start = 0
     for match in _SPAN_BREAK.finditer(passage):
-        if passage[start:match.start()].strip():
+        if passage[start : match.start()].strip():
             spans.append(_trim(passage, start, match.start()))
         start = match.end()
     if passage[start:].strip():

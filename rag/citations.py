@@ -54,8 +54,10 @@ def drop_invalid_markers(text: str, valid: set[int]) -> str:
 
 
 _LEADING_MARKER = re.compile(r"^\s*\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\]")
-_PLAIN_SPLIT = re.compile(r"((?<!\b[A-Z])(?<!\bNo)(?<!\bArt)(?<!\bart)(?<!\bpp)(?<!\bnr)(?<!\bNr)[.!?])\s+"
-                          r"(?=[\[A-ZÀ-ÖØ-Þ0-9(\"'‘“])")
+_PLAIN_SPLIT = re.compile(
+    r"((?<!\b[A-Z])(?<!\bNo)(?<!\bArt)(?<!\bart)(?<!\bpp)(?<!\bnr)(?<!\bNr)[.!?])\s+"
+    r"(?=[\[A-ZÀ-ÖØ-Þ0-9(\"'‘“])"
+)
 
 
 def split_sentences(text: str) -> list[AnswerSentence]:
@@ -71,7 +73,7 @@ def split_sentences(text: str) -> list[AnswerSentence]:
             continue
         start = 0
         for match in splitter.finditer(line):
-            piece = line[start:match.end(1)].strip()
+            piece = line[start : match.end(1)].strip()
             if piece:
                 sentences.append(AnswerSentence(piece, cited_numbers(piece)))
             start = match.end()

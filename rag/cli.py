@@ -26,7 +26,9 @@ from .errors import SovragError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sovrag", description="Local, cited answers over EU legislation.")
+    parser = argparse.ArgumentParser(
+        prog="sovrag", description="Local, cited answers over EU legislation."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     index = sub.add_parser("index", help="build, update, inspect the index")
@@ -34,20 +36,25 @@ def build_parser() -> argparse.ArgumentParser:
     indexing = settings_parent(INDEXING)
     p = isub.add_parser("build", parents=[indexing], help="(re)build the index from a folder")
     p.set_defaults(func=cmd_index_build)
-    p = isub.add_parser("update", parents=[indexing],
-                        help="index new/changed files, drop deleted ones")
-    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus folder)")
+    p = isub.add_parser(
+        "update", parents=[indexing], help="index new/changed files, drop deleted ones"
+    )
+    p.add_argument(
+        "paths", nargs="*", type=Path, help="files or folders (default: the corpus folder)"
+    )
     p.set_defaults(func=cmd_index_update)
     p = isub.add_parser("remove", parents=[indexing], help="remove documents from the index")
     p.add_argument("docs", nargs="+", help="document ids as shown by `index status`")
     p.set_defaults(func=cmd_index_remove)
-    p = isub.add_parser("status", parents=[settings_parent(("index_dir", "embedder"))],
-                        help="what the index holds")
+    p = isub.add_parser(
+        "status", parents=[settings_parent(("index_dir", "embedder"))], help="what the index holds"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_index_status)
 
-    p = sub.add_parser("search", parents=[settings_parent(RETRIEVAL)],
-                       help="retrieve passages for a question")
+    p = sub.add_parser(
+        "search", parents=[settings_parent(RETRIEVAL)], help="retrieve passages for a question"
+    )
     p.add_argument("question")
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--doc", action="append", default=[], help="only this document (repeatable)")
@@ -55,18 +62,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("ask", parents=[settings_parent(ANSWERING)],
-                       help="answer a question with citations")
+    p = sub.add_parser(
+        "ask", parents=[settings_parent(ANSWERING)], help="answer a question with citations"
+    )
     p.add_argument("question")
-    p.add_argument("-k", type=_top_k, default=None,
-                   help=f"passages given to the model ({TOP_K_MIN}-{TOP_K_MAX})")
+    p.add_argument(
+        "-k",
+        type=_top_k,
+        default=None,
+        help=f"passages given to the model ({TOP_K_MIN}-{TOP_K_MAX})",
+    )
     p.add_argument("--doc", action="append", default=[])
     p.add_argument("--lang", action="append", default=[])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("serve", parents=[settings_parent(EVERYTHING)],
-                       help="start the HTTP API and the web UI")
+    p = sub.add_parser(
+        "serve", parents=[settings_parent(EVERYTHING)], help="start the HTTP API and the web UI"
+    )
     p.set_defaults(func=cmd_serve)
 
     _register_module_commands(sub)
@@ -118,12 +131,14 @@ def cmd_index_build(args) -> int:
     library = _library(args)
     corpus = library.settings.corpus_dir
     if not corpus.is_dir():
-        raise SovragError(f"Corpus folder not found: {corpus} "
-                          "(set --corpus DIR or SOVRAG_CORPUS_DIR).")
+        raise SovragError(
+            f"Corpus folder not found: {corpus} (set --corpus DIR or SOVRAG_CORPUS_DIR)."
+        )
     sources = library.sources()
     if len(sources) > 1:
-        print(f"Also indexing the documents uploaded through the API ({sources[1]}).",
-              file=sys.stderr)
+        print(
+            f"Also indexing the documents uploaded through the API ({sources[1]}).", file=sys.stderr
+        )
     report = library.rebuild()
     _print_report(report)
     return 1 if report.skipped else 0
@@ -150,16 +165,24 @@ def cmd_index_status(args) -> int:
     print(f"index:      {status['index_dir']}")
     print(f"generation: {status['generation']} (built {status['created_at']})")
     print(f"embedder:   {status['embedder']} ({status['dimension']} dimensions)")
-    sentences = status["sentences"] if status["sentences"] is not None else \
-        "none (written by an older sovrag: `sovrag index build` adds them)"
-    print(f"documents:  {status['documents']}    passages: {status['passages']}    "
-          f"sentence vectors: {sentences}    size: {status['size_bytes'] / 1e6:.1f} MB")
+    sentences = (
+        status["sentences"]
+        if status["sentences"] is not None
+        else "none (written by an older sovrag: `sovrag index build` adds them)"
+    )
+    print(
+        f"documents:  {status['documents']}    passages: {status['passages']}    "
+        f"sentence vectors: {sentences}    size: {status['size_bytes'] / 1e6:.1f} MB"
+    )
     for d in status["document_list"]:
         print(f"  {d['id']:<45} {d['lang']}  {d['passages']:>5} passages  {d['title'][:60]}")
         if d.get("act"):
             act = d["act"]
-            version = (f"consolidated {act['consolidated']}" if act.get("consolidated")
-                       else "as published in the OJ")
+            version = (
+                f"consolidated {act['consolidated']}"
+                if act.get("consolidated")
+                else "as published in the OJ"
+            )
             print(f"  {'':<45}     {act['designation']}, {version}")
     return 0
 
@@ -168,14 +191,29 @@ def cmd_search(args) -> int:
     rt = _runtime(args)
     hits = rt.retriever().search(args.question, k=args.k, filters=_filters(args))
     if args.json:
-        print(json.dumps([{"doc": h.chunk.doc, "locator": h.chunk.locator, "text": h.chunk.text,
-                           "score": round(h.score, 6)} for h in hits], indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                [
+                    {
+                        "doc": h.chunk.doc,
+                        "locator": h.chunk.locator,
+                        "text": h.chunk.text,
+                        "score": round(h.score, 6),
+                    }
+                    for h in hits
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return 0
     if not hits:
         print("No passages found.")
     for rank, hit in enumerate(hits, start=1):
         text = " ".join(hit.chunk.text.split())
-        print(f"{rank:>2}. [{hit.score:.4f}] {hit.doc_title} — {hit.chunk.locator}  ({hit.chunk.doc})")
+        print(
+            f"{rank:>2}. [{hit.score:.4f}] {hit.doc_title} — {hit.chunk.locator}  ({hit.chunk.doc})"
+        )
         print(f"    {text[:300]}{'…' if len(text) > 300 else ''}")
     return 0
 

@@ -23,16 +23,38 @@ EMBEDDING = ("embedder", "models_dir", "threads", "embed_batch_size")
 """Loading the embedder (an index also records which one it was built with)."""
 INDEXING = ("index_dir", *EMBEDDING, "corpus_dir", "max_file_mb")
 """Reading documents into an index."""
-MODEL = ("generator", "generator_backend", "generator_base_url", "generator_model",
-         "generator_api_key", "models_dir", "context_size", "threads")
+MODEL = (
+    "generator",
+    "generator_backend",
+    "generator_base_url",
+    "generator_model",
+    "generator_api_key",
+    "models_dir",
+    "context_size",
+    "threads",
+)
 """Choosing and loading the generator."""
-MODELS = ("models_dir", "generator", "embedder", "generator_backend", "generator_base_url",
-          "generator_model")
+MODELS = (
+    "models_dir",
+    "generator",
+    "embedder",
+    "generator_backend",
+    "generator_base_url",
+    "generator_model",
+)
 """The model registry and which models are active (`sovrag models`)."""
 RETRIEVAL = ("index_dir", *EMBEDDING, "translate_queries", *MODEL)
 """Searching the index; translating a query runs the generator."""
-ANSWERING = (*RETRIEVAL, "top_k", "max_tokens", "seed", "temperature", "verify",
-             "verify_across_languages", "answer_in_sources_language")
+ANSWERING = (
+    *RETRIEVAL,
+    "top_k",
+    "max_tokens",
+    "seed",
+    "temperature",
+    "verify",
+    "verify_across_languages",
+    "answer_in_sources_language",
+)
 """Answering a question with citations."""
 EVERYTHING = tuple(Settings.model_fields)
 """`sovrag serve`: the API and the UI answer, search, index and serve."""
@@ -46,8 +68,11 @@ def settings_parent(*groups: Iterable[str]) -> argparse.ArgumentParser:
     for name, info in Settings.model_fields.items():
         flags = [*_FLAG_ALIASES.get(name, []), "--" + name.replace("_", "-")]
         annotation = info.annotation
-        kwargs: dict[str, Any] = {"dest": f"setting_{name}", "default": None,
-                                  "help": info.description or name.replace("_", " ")}
+        kwargs: dict[str, Any] = {
+            "dest": f"setting_{name}",
+            "default": None,
+            "help": info.description or name.replace("_", " "),
+        }
         if annotation is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif get_origin(annotation) is Literal:
@@ -64,8 +89,9 @@ def settings_parent(*groups: Iterable[str]) -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    overrides = {k.removeprefix("setting_"): v for k, v in vars(args).items()
-                 if k.startswith("setting_")}
+    overrides = {
+        k.removeprefix("setting_"): v for k, v in vars(args).items() if k.startswith("setting_")
+    }
     return load_settings(**overrides)
 
 

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOVRAG_", extra="ignore", validate_default=True)
 
     index_dir: Path = Field(Path("index"), description="Directory holding the on-disk index")
-    corpus_dir: Path = Field(Path("corpus"), description="Default document folder for `index build`")
+    corpus_dir: Path = Field(
+        Path("corpus"), description="Default document folder for `index build`"
+    )
     models_dir: Path = Field(Path("models"), description="Registry file and assembled GGUF files")
     generator: str = Field("qwen2.5-coder-1.5b", description="Generator model id or GGUF path")
     embedder: str = Field("all-minilm-l6-v2", description="Embedder model id or folder path")
@@ -66,17 +68,30 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(64, ge=1)
     verify: bool = True
     answer_mode: Literal["draft", "evidence"] = Field(
-        "draft", description="draft: the model writes the answer; evidence: it points at the passage "
-                             "sentences that answer, which are quoted")
-    evidence_sentences: int = Field(10, ge=2, le=30, description="Candidate sentences shown in evidence mode")
-    prompt_sentences: int = Field(0, ge=0, le=60, description="Draft from this many sentences of the passages "
-                                                               "(chosen as in evidence mode); 0: whole passages")
+        "draft",
+        description="draft: the model writes the answer; evidence: it points at the passage "
+        "sentences that answer, which are quoted",
+    )
+    evidence_sentences: int = Field(
+        10, ge=2, le=30, description="Candidate sentences shown in evidence mode"
+    )
+    prompt_sentences: int = Field(
+        0,
+        ge=0,
+        le=60,
+        description="Draft from this many sentences of the passages "
+        "(chosen as in evidence mode); 0: whole passages",
+    )
     translate_queries: bool = True
     verify_across_languages: bool = Field(
-        True, description="Translate answer sentences into the sources' language before checking them")
+        True,
+        description="Translate answer sentences into the sources' language before checking them",
+    )
     answer_in_sources_language: bool = Field(
-        True, description="Answer a question in another language than its passages in theirs (through "
-                          "the query translation), check it there, then translate the checked sentences back")
+        True,
+        description="Answer a question in another language than its passages in theirs (through "
+        "the query translation), check it there, then translate the checked sentences back",
+    )
 
     @field_validator("index_dir", "corpus_dir", "models_dir")
     @classmethod

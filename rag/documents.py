@@ -30,8 +30,9 @@ class LoadedDocument:
     identity: ActIdentity | None = None  # the act the text holds, read from its own title
 
 
-def document_title(blocks: list[Block], file_title: str | None, fallback: str,
-                   identity: ActIdentity | None) -> str:
+def document_title(
+    blocks: list[Block], file_title: str | None, fallback: str, identity: ActIdentity | None
+) -> str:
     """The title shown and used for act names. A title the file gives that names the act's number
     is kept (the corpus's "GDPR — Regulation (EU) 2016/679"); otherwise the act's own title line
     wins over what the file calls itself (an EUR-Lex `<title>` is `L_2022152EN.01000101.xml`)."""
@@ -204,7 +205,9 @@ def load_document(path: Path, rel_name: str, max_bytes: int) -> LoadedDocument:
     except SkipFile:
         raise
     except Exception as exc:  # a parser library failing on a hostile file must not stop the batch
-        raise SkipFile(f"cannot parse {suffix[1:].upper()}: {type(exc).__name__}: {exc}"[:300]) from exc
+        raise SkipFile(
+            f"cannot parse {suffix[1:].upper()}: {type(exc).__name__}: {exc}"[:300]
+        ) from exc
     for block in blocks:  # consolidated texts: ►B, ▼M2, ►C1 … ◄ mark amendments, not text
         block.text = strip_markers(block.text)
     blocks = _bounded([b for b in blocks if b.text.strip()])

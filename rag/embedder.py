@@ -45,12 +45,13 @@ class Embedder:
     @property
     def dimension(self) -> int:
         model = self._load()
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
         return int(getter())
 
-    def encode(
-        self, texts: list[str], progress: Callable[[int], None] | None = None
-    ) -> np.ndarray:
+    def encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed texts in batches (longest first for less padding); rows follow the input order."""
         model = self._load()
         if not texts:
@@ -60,7 +61,9 @@ class Embedder:
                 return self._encode(model, texts, progress)
         return self._encode(model, texts, progress)
 
-    def _encode(self, model, texts: list[str], progress: Callable[[int], None] | None) -> np.ndarray:
+    def _encode(
+        self, model, texts: list[str], progress: Callable[[int], None] | None
+    ) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):

@@ -33,6 +33,7 @@ MIN_RUN = 8
 """Shortest run of consecutive words that counts as overlap (shorter runs are common phrases)."""
 RECALL_KS = (1, 5, 10)
 
+
 def normalise_ws(text: str) -> str:
     """Case-folded text with every whitespace run (incl. non-breaking spaces) as one space."""
     return normalise_spaces(text)
@@ -122,8 +123,9 @@ def _group_summary(results: list[QuestionResult], ks: Iterable[int]) -> dict:
     answerable = [r for r in results if r.answerable]
     out: dict = {"questions": len(results), "answerable": len(answerable)}
     for k in ks:
-        out[f"recall@{k}"] = _mean([1.0 if r.first_hit is not None and r.first_hit <= k else 0.0
-                                    for r in answerable])
+        out[f"recall@{k}"] = _mean(
+            [1.0 if r.first_hit is not None and r.first_hit <= k else 0.0 for r in answerable]
+        )
     out["mrr"] = _mean([r.reciprocal_rank for r in answerable])
     answered = [r for r in results if r.answered]
     if answered:
@@ -137,8 +139,12 @@ def _group_summary(results: list[QuestionResult], ks: Iterable[int]) -> dict:
         # corpus cannot answer is wrong whatever it says; an abstention is neither.
         given = [r for r in answered if not r.abstained]
         out["answers_given"] = len(given)
-        out["wrong_among_answered"] = _mean([0.0 if r.answerable and r.correct else 1.0 for r in given])
-        out["right_among_answered"] = _mean([1.0 if r.answerable and r.correct else 0.0 for r in given])
+        out["wrong_among_answered"] = _mean(
+            [0.0 if r.answerable and r.correct else 1.0 for r in given]
+        )
+        out["right_among_answered"] = _mean(
+            [1.0 if r.answerable and r.correct else 0.0 for r in given]
+        )
         out["seconds_per_answer"] = _mean([r.seconds or 0.0 for r in answered])
     return out
 
@@ -160,14 +166,31 @@ def summarise(results: list[QuestionResult], ks: Iterable[int] = RECALL_KS) -> d
 
 def format_summary(summary: dict) -> str:
     """A plain-text table of the summary for the terminal."""
-    columns = [c for c in ("questions", "recall@1", "recall@5", "recall@10", "mrr", "accuracy",
-                           "citation_correct", "false_abstention_rate",
-                           "abstention_rate_unanswerable", "wrong_among_answered",
-                           "seconds_per_answer")
-               if c in summary["overall"]]
-    short = {"questions": "n", "citation_correct": "cite_ok", "false_abstention_rate": "false_abst",
-             "abstention_rate_unanswerable": "abst_unans", "wrong_among_answered": "wrong_ans",
-             "seconds_per_answer": "s/answer"}
+    columns = [
+        c
+        for c in (
+            "questions",
+            "recall@1",
+            "recall@5",
+            "recall@10",
+            "mrr",
+            "accuracy",
+            "citation_correct",
+            "false_abstention_rate",
+            "abstention_rate_unanswerable",
+            "wrong_among_answered",
+            "seconds_per_answer",
+        )
+        if c in summary["overall"]
+    ]
+    short = {
+        "questions": "n",
+        "citation_correct": "cite_ok",
+        "false_abstention_rate": "false_abst",
+        "abstention_rate_unanswerable": "abst_unans",
+        "wrong_among_answered": "wrong_ans",
+        "seconds_per_answer": "s/answer",
+    }
     header = f"{'':<34}" + "".join(f"{short.get(c, c):>11}" for c in columns)
     lines = [header]
 
@@ -175,7 +198,9 @@ def format_summary(summary: dict) -> str:
         cells = []
         for c in columns:
             v = data.get(c)
-            cells.append(f"{'-':>11}" if v is None else f"{v:>11}" if isinstance(v, int) else f"{v:>11.3f}")
+            cells.append(
+                f"{'-':>11}" if v is None else f"{v:>11}" if isinstance(v, int) else f"{v:>11.3f}"
+            )
         lines.append(f"{name:<34}" + "".join(cells))
 
     row("overall", summary["overall"])
@@ -211,12 +236,23 @@ def load_questions(path: Path) -> list[dict]:
 
 
 def _base_result(q: dict) -> QuestionResult:
-    return QuestionResult(id=str(q["id"]), type=q.get("type", "unknown"), lang=q.get("lang", "?"),
-                          answerable=bool(q.get("evidence")))
+    return QuestionResult(
+        id=str(q["id"]),
+        type=q.get("type", "unknown"),
+        lang=q.get("lang", "?"),
+        answerable=bool(q.get("evidence")),
+    )
 
 
-def run_eval(runtime, questions: list[dict], out_dir: Path, k: int = 10,
-             retrieval_only: bool = False, progress: bool = True, questions_file: str = "") -> dict:
+def run_eval(
+    runtime,
+    questions: list[dict],
+    out_dir: Path,
+    k: int = 10,
+    retrieval_only: bool = False,
+    progress: bool = True,
+    questions_file: str = "",
+) -> dict:
     """Retrieve (and answer) every question; write retrieval.jsonl, answers.jsonl, summary.json."""
     from tqdm import tqdm
 
@@ -232,17 +268,28 @@ def run_eval(runtime, questions: list[dict], out_dir: Path, k: int = 10,
         assistant = Assistant(runtime)
     results: list[QuestionResult] = []
     latencies: list[float] = []
-    with open(out_dir / "retrieval.jsonl", "w", encoding="utf-8") as rfh, \
-            open(out_dir / "answers.jsonl", "w", encoding="utf-8") if assistant else _nowhere() as afh:
+    with (
+        open(out_dir / "retrieval.jsonl", "w", encoding="utf-8") as rfh,
+        open(out_dir / "answers.jsonl", "w", encoding="utf-8") if assistant else _nowhere() as afh,
+    ):
         for q in tqdm(questions, desc="eval", unit="q", disable=not progress, file=sys.stderr):
             result = _base_result(q)
             started = time.perf_counter()
             hits = retriever.search(q["question"], k=k)
             latencies.append(time.perf_counter() - started)
-            passages = [{"doc": h.chunk.doc, "locator": h.chunk.locator, "text": h.chunk.text,
-                         "score": round(float(h.score), 6)} for h in hits]
+            passages = [
+                {
+                    "doc": h.chunk.doc,
+                    "locator": h.chunk.locator,
+                    "text": h.chunk.text,
+                    "score": round(float(h.score), 6),
+                }
+                for h in hits
+            ]
             rfh.write(json.dumps({"id": q["id"], "passages": passages}, ensure_ascii=False) + "\n")
-            result.first_hit = first_rank_retrieved(q.get("evidence") or [], [p["text"] for p in passages])
+            result.first_hit = first_rank_retrieved(
+                q.get("evidence") or [], [p["text"] for p in passages]
+            )
             result.reciprocal_rank = 1.0 / result.first_hit if result.first_hit else 0.0
             if assistant is not None:
                 _answer_one(assistant, q, result, afh)
@@ -260,17 +307,28 @@ def _answer_one(assistant, q: dict, result: QuestionResult, afh) -> None:
     answer = assistant.answer(q["question"])
     seconds = time.perf_counter() - started
     cited = [c.doc for c in answer.citations]
-    afh.write(json.dumps({
-        "id": q["id"], "answer": answer.text, "abstained": bool(answer.abstained),
-        "abstain_reason": answer.abstain_reason, "raw_answer": answer.raw_text,
-        "citations": [{"doc": c.doc, "locator": c.locator} for c in answer.citations],
-        "seconds": round(seconds, 3),
-    }, ensure_ascii=False) + "\n")
+    afh.write(
+        json.dumps(
+            {
+                "id": q["id"],
+                "answer": answer.text,
+                "abstained": bool(answer.abstained),
+                "abstain_reason": answer.abstain_reason,
+                "raw_answer": answer.raw_text,
+                "citations": [{"doc": c.doc, "locator": c.locator} for c in answer.citations],
+                "seconds": round(seconds, 3),
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
     result.answered = True
     result.abstained = bool(answer.abstained)
     result.seconds = seconds
     if result.answerable:
-        result.correct = not answer.abstained and answer_correct(answer.text, q.get("must_contain") or [])
+        result.correct = not answer.abstained and answer_correct(
+            answer.text, q.get("must_contain") or []
+        )
         result.citations_ok = not answer.abstained and citations_correct(q, cited)
 
 
@@ -301,10 +359,18 @@ class _nowhere:
 def register_cli(sub) -> None:
     from .cli_settings import ANSWERING, settings_parent
 
-    p = sub.add_parser("eval", parents=[settings_parent(ANSWERING)],
-                       help="score retrieval (and answers) on a question set")
+    p = sub.add_parser(
+        "eval",
+        parents=[settings_parent(ANSWERING)],
+        help="score retrieval (and answers) on a question set",
+    )
     p.add_argument("--questions", type=Path, required=True, help="JSONL file in the eval format")
-    p.add_argument("--out", type=Path, required=True, help="folder for retrieval.jsonl, answers.jsonl, summary.json")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for retrieval.jsonl, answers.jsonl, summary.json",
+    )
     p.add_argument("--retrieval-only", action="store_true", help="skip answer generation")
     p.add_argument("-k", type=int, default=10, help="passages retrieved per question")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -321,15 +387,26 @@ def cmd_eval(args) -> int:
     questions = load_questions(args.questions)
     runtime = Runtime(settings_from_args(args))
     runtime.generation()  # fail early with a clear message when there is no index
-    summary = run_eval(runtime, questions, args.out, k=args.k, retrieval_only=args.retrieval_only,
-                       questions_file=str(args.questions))
+    summary = run_eval(
+        runtime,
+        questions,
+        args.out,
+        k=args.k,
+        retrieval_only=args.retrieval_only,
+        questions_file=str(args.questions),
+    )
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print(format_summary(summary))
         lat = summary.get("retrieval_seconds", {})
         if lat:
-            print(f"retrieval latency: p50 {lat['p50'] * 1000:.1f} ms, p95 {lat['p95'] * 1000:.1f} ms")
-        print(f"written: {args.out}/retrieval.jsonl" + ("" if args.retrieval_only else ", answers.jsonl")
-              + ", summary.json")
+            print(
+                f"retrieval latency: p50 {lat['p50'] * 1000:.1f} ms, p95 {lat['p95'] * 1000:.1f} ms"
+            )
+        print(
+            f"written: {args.out}/retrieval.jsonl"
+            + ("" if args.retrieval_only else ", answers.jsonl")
+            + ", summary.json"
+        )
     return 0

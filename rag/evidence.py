@@ -47,12 +47,13 @@ class Candidate:
 def passage_units(hit: Hit) -> list[str]:
     """The passage's sentence units, verbatim (the spans `chunking.sentence_units` embeds)."""
     text = hit.chunk.text
-    units = [text[group[0][0]:group[-1][1]] for group in unit_clauses(text)]
+    units = [text[group[0][0] : group[-1][1]] for group in unit_clauses(text)]
     return units or [text.strip()]
 
 
-def candidates(hits: list[Hit], query_vector: np.ndarray, unit_vectors: list[np.ndarray | None],
-               limit: int) -> list[Candidate]:
+def candidates(
+    hits: list[Hit], query_vector: np.ndarray, unit_vectors: list[np.ndarray | None], limit: int
+) -> list[Candidate]:
     """`limit` sentence units of the hits, in passage order: each passage's closest unit to the
     question in the passages' rank order, then each one's second closest, and so on, so that every
     retrieved passage is represented before any gives a second sentence (measured against taking
@@ -64,8 +65,11 @@ def candidates(hits: list[Hit], query_vector: np.ndarray, unit_vectors: list[np.
     for i, hit in enumerate(hits):
         units = passage_units(hit)
         vectors = unit_vectors[i] if i < len(unit_vectors) else None
-        sims = vectors @ query_vector if vectors is not None and len(vectors) == len(units) \
+        sims = (
+            vectors @ query_vector
+            if vectors is not None and len(vectors) == len(units)
             else -np.arange(len(units), dtype=np.float32)
+        )
         in_order.append([Candidate(i + 1, u, float(s)) for u, s in zip(units, sims)])
     ranked = [sorted(units, key=lambda c: -c.score) for units in in_order]
     picked: list[Candidate] = []

@@ -12,9 +12,13 @@ CANDIDATES = 100
 """Candidates taken from each ranking before fusion."""
 
 
-def weighted_rrf(score_lists: list[np.ndarray], mask: np.ndarray | None, candidates: int,
-                 weights: list[float] | None = None,
-                 k: int = RRF_K) -> tuple[np.ndarray, list[dict[int, int]]]:
+def weighted_rrf(
+    score_lists: list[np.ndarray],
+    mask: np.ndarray | None,
+    candidates: int,
+    weights: list[float] | None = None,
+    k: int = RRF_K,
+) -> tuple[np.ndarray, list[dict[int, int]]]:
     """Weighted reciprocal rank fusion of full score vectors (-inf = not retrieved by that list).
 
     Ranks are taken inside `mask`, so a scope changes which passages compete, not their scores.

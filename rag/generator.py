@@ -41,7 +41,7 @@ def loop_start(text: str, span: int = LOOP_SPAN) -> int | None:
     first = text.find(text[-span:])
     if first >= len(text) - span:
         return None
-    second = text.find(text[first:first + span], first + 1)  # one period after the first copy
+    second = text.find(text[first : first + span], first + 1)  # one period after the first copy
     head = text[:second]
     ends = [m.end() for m in re.finditer(r"[.!?](?:\s|$)", head)]
     return ends[-1] if ends else len(head)
@@ -120,5 +120,10 @@ class LlamaCppGenerator:
                     yield text
 
     def describe(self) -> dict:
-        return {"backend": "llamacpp", "model": self.name, "path": str(self.path), "sha256": self.sha256,
-                "n_ctx": self.n_ctx}
+        return {
+            "backend": "llamacpp",
+            "model": self.name,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "n_ctx": self.n_ctx,
+        }

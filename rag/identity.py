@@ -20,14 +20,29 @@ HEAD_BLOCKS = 40
 looking further would take an act merely cited in the text for the document's own."""
 
 _TYPES = {
-    "regulation": "Regulation", "directive": "Directive", "decision": "Decision",
-    "forordning": "Forordning", "direktiv": "Direktiv", "afgørelse": "Afgørelse",
-    "rozporządzenie": "Rozporządzenie", "dyrektywa": "Dyrektywa", "decyzja": "Decyzja",
-    "verordnung": "Verordnung", "richtlinie": "Richtlinie", "beschluss": "Beschluss",
-    "règlement": "Règlement", "décision": "Décision", "verordening": "Verordening",
-    "richtlijn": "Richtlijn", "besluit": "Besluit", "reglamento": "Reglamento",
-    "directiva": "Directiva", "decisión": "Decisión", "regolamento": "Regolamento",
-    "direttiva": "Direttiva", "decisione": "Decisione",
+    "regulation": "Regulation",
+    "directive": "Directive",
+    "decision": "Decision",
+    "forordning": "Forordning",
+    "direktiv": "Direktiv",
+    "afgørelse": "Afgørelse",
+    "rozporządzenie": "Rozporządzenie",
+    "dyrektywa": "Dyrektywa",
+    "decyzja": "Decyzja",
+    "verordnung": "Verordnung",
+    "richtlinie": "Richtlinie",
+    "beschluss": "Beschluss",
+    "règlement": "Règlement",
+    "décision": "Décision",
+    "verordening": "Verordening",
+    "richtlijn": "Richtlijn",
+    "besluit": "Besluit",
+    "reglamento": "Reglamento",
+    "directiva": "Directiva",
+    "decisión": "Decisión",
+    "regolamento": "Regolamento",
+    "direttiva": "Direttiva",
+    "decisione": "Decisione",
 }
 _TYPE_WORDS = "|".join(sorted(_TYPES, key=len, reverse=True))
 _DESIGNATION = re.compile(
@@ -38,27 +53,47 @@ _DESIGNATION = re.compile(
 """`REGULATION (EU) 2022/868`, `EUROPA-PARLAMENTETS OG RÅDETS FORORDNING (EU) 2023/2854`,
 `Rozporządzenie Parlamentu Europejskiego i Rady (UE) 2024/1689` at the start of a block."""
 
-_EEA = re.compile(r"\((?:Text with EEA relevance|EØS-relevant tekst|Tekst mający znaczenie dla EOG|"
-                  r"Text von Bedeutung für den EWR|Texte présentant de l'intérêt pour l'EEE)\)",
-                  re.IGNORECASE)
+_EEA = re.compile(
+    r"\((?:Text with EEA relevance|EØS-relevant tekst|Tekst mający znaczenie dla EOG|"
+    r"Text von Bedeutung für den EWR|Texte présentant de l'intérêt pour l'EEE)\)",
+    re.IGNORECASE,
+)
 _DATE_LINE = re.compile(r"^(?:of|af|z dnia|vom|du|van|de|del)\s+\d", re.IGNORECASE)
-_DATED = re.compile(r"\s(?:of|af|z dnia|vom|du|van|de|del)\s+\d{1,2}\.?\s+[^\W\d_]+\s+\d{4}",
-                    re.IGNORECASE)
+_DATED = re.compile(
+    r"\s(?:of|af|z dnia|vom|du|van|de|del)\s+\d{1,2}\.?\s+[^\W\d_]+\s+\d{4}", re.IGNORECASE
+)
 _MARKER = re.compile(r"[►▼◄]\s*(?:[A-Z]\d*|[A-Z]{1,2}\d+)?")
 """Amendment markers of EUR-Lex consolidated texts: ►B, ▼M2, ►C1, ◄ (see `strip_markers`)."""
 _CONSOLIDATED_ID = re.compile(
-    r"\b0((?:19|20)\d{2})([RLD])(\d{4})\s*[—–-]\s*([A-Z]{2})\s*[—–-]\s*(\d{2})\.(\d{2})\.(\d{4})")
+    r"\b0((?:19|20)\d{2})([RLD])(\d{4})\s*[—–-]\s*([A-Z]{2})\s*[—–-]\s*(\d{2})\.(\d{2})\.(\d{4})"
+)
 """`02016R0679 — EN — 04.05.2016`: the consolidated version's CELEX number, language and date."""
 _CONSOLIDATED_TITLE = re.compile(
     r"Consolidated TEXT:\s*3((?:19|20)\d{2})([RLD])(\d{4})\s*[—–-]\s*([A-Z]{2})\s*[—–-]\s*"
-    r"(\d{2})\.(\d{2})\.(\d{4})", re.IGNORECASE)
-_DISCLAIMER = re.compile(r"meant purely as a documentation tool|only the official|"
-                         r"consolidated version", re.IGNORECASE)
-_CITED_AS = re.compile(
-    r"\bmay be cited as (?:the )?[‘'\"“]([^’'\"”]{3,80})[’'\"”]", re.IGNORECASE)
+    r"(\d{2})\.(\d{2})\.(\d{4})",
+    re.IGNORECASE,
+)
+_DISCLAIMER = re.compile(
+    r"meant purely as a documentation tool|only the official|"
+    r"consolidated version",
+    re.IGNORECASE,
+)
+_CITED_AS = re.compile(r"\bmay be cited as (?:the )?[‘'\"“]([^’'\"”]{3,80})[’'\"”]", re.IGNORECASE)
 _ACRONYM_AFTER = r"\s*\((?:the )?[‘'\"“]?([A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9 ]{0,6})[’'\"”]?\)"
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 @dataclass(frozen=True)
@@ -118,16 +153,20 @@ def identify(blocks: list[Block], file_title: str | None = None) -> ActIdentity 
         match = _designation_in(text)
         if match is None:
             continue
-        text = _title_only(text[match.start():])
+        text = _title_only(text[match.start() :])
         match = _DESIGNATION.match(text)
         parts = [text]
         # OJ layouts put the title on several lines: designation, date, subject, EEA note.
-        for nxt in head[i + 1:i + 4]:
+        for nxt in head[i + 1 : i + 4]:
             line = strip_markers(nxt.text.strip())
             if _EEA.fullmatch(line):
                 break
-            if _DATE_LINE.match(line) or (len(parts) > 1 and _DATE_LINE.match(parts[1])
-                                          and line[:1].islower() and len(parts) == 2):
+            if _DATE_LINE.match(line) or (
+                len(parts) > 1
+                and _DATE_LINE.match(parts[1])
+                and line[:1].islower()
+                and len(parts) == 2
+            ):
                 parts.append(line)
             else:
                 break
@@ -138,8 +177,10 @@ def identify(blocks: list[Block], file_title: str | None = None) -> ActIdentity 
 
 
 _UPPER_TYPE = re.compile(r"\b(?:" + "|".join(t.upper() for t in _TYPES) + r")\b")
-_AFTER_TITLE = re.compile(r"\s(?:THE EUROPEAN PARLIAMENT AND THE COUNCIL|THE COUNCIL OF THE EUROPEAN|"
-                          r"THE EUROPEAN COMMISSION|Having regard)")
+_AFTER_TITLE = re.compile(
+    r"\s(?:THE EUROPEAN PARLIAMENT AND THE COUNCIL|THE COUNCIL OF THE EUROPEAN|"
+    r"THE EUROPEAN COMMISSION|Having regard)"
+)
 
 
 def _designation_in(text: str) -> re.Match | None:
@@ -157,13 +198,14 @@ def _title_only(text: str) -> str:
     """The title line without what a PDF block may run on into: the EEA note and the preamble."""
     eea = _EEA.search(text)
     if eea:
-        return text[:eea.start()].strip()
+        return text[: eea.start()].strip()
     after = _AFTER_TITLE.search(text)
-    return (text[:after.start()] if after else text)[:1000].strip()
+    return (text[: after.start()] if after else text)[:1000].strip()
 
 
-def _build(match: re.Match, title_text: str, blocks: list[Block], head: list[Block],
-           file_title: str | None) -> ActIdentity:
+def _build(
+    match: re.Match, title_text: str, blocks: list[Block], head: list[Block], file_title: str | None
+) -> ActIdentity:
     type_word = match.group(1)
     act_type = _TYPES.get(type_word.lower(), type_word.capitalize())
     number = match.group(3)
@@ -182,10 +224,17 @@ def _build(match: re.Match, title_text: str, blocks: list[Block], head: list[Blo
                 acronyms.append(m.group(1))
     consolidated = _consolidation_date(head, file_title)
     names = tuple(n for n in (short, *acronyms) if n)
-    return ActIdentity(designation=designation, act_type=act_type, number=number,
-                       official_title=official, short_title=short, acronyms=tuple(acronyms),
-                       consolidated=consolidated, base_act=designation if consolidated else "",
-                       names=names)
+    return ActIdentity(
+        designation=designation,
+        act_type=act_type,
+        number=number,
+        official_title=official,
+        short_title=short,
+        acronyms=tuple(acronyms),
+        consolidated=consolidated,
+        base_act=designation if consolidated else "",
+        names=names,
+    )
 
 
 def _sentence_case(title: str) -> str:

@@ -101,8 +101,12 @@ def collect_files(paths: list[Path]) -> list[tuple[Path, str]]:
         elif root.is_dir():
             for path in sorted(root.rglob("*")):
                 rel = path.relative_to(root)
-                if path.is_file() and not any(part.startswith(".") for part in rel.parts) \
-                        and path.name not in IGNORED_NAMES and not path.name.startswith("~$"):
+                if (
+                    path.is_file()
+                    and not any(part.startswith(".") for part in rel.parts)
+                    and path.name not in IGNORED_NAMES
+                    and not path.name.startswith("~$")
+                ):
                     out.append((path, rel.as_posix()))
         else:
             raise SovragError(f"No such file or folder: {root}")
@@ -124,13 +128,19 @@ def _embed_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def _load_all(files: list[tuple[Path, str]], max_bytes: int, report: IngestReport, say: Reporter,
-              show_progress: bool) -> list[tuple[LoadedDocument, Path]]:
+def _load_all(
+    files: list[tuple[Path, str]],
+    max_bytes: int,
+    report: IngestReport,
+    say: Reporter,
+    show_progress: bool,
+) -> list[tuple[LoadedDocument, Path]]:
     from tqdm import tqdm
 
     loaded: list[tuple[LoadedDocument, Path]] = []
-    for path, doc_id in tqdm(files, desc="Reading", unit="file", disable=not show_progress or not files,
-                             file=sys.stderr):
+    for path, doc_id in tqdm(
+        files, desc="Reading", unit="file", disable=not show_progress or not files, file=sys.stderr
+    ):
         if path.suffix.lower() not in supported_suffixes():
             report.skipped.append((doc_id, f"unsupported file type '{path.suffix or path.name}'"))
             say(f"skipped {doc_id}: unsupported file type '{path.suffix or path.name}'")
@@ -172,8 +182,15 @@ def run_ingest(
 ) -> IngestReport:
     """The one ingestion routine behind build, update, remove and uploads."""
     started = time.perf_counter()
-    run = _Run(store, embedder, full_rebuild, IngestReport(),
-               progress_hook or (lambda stage, fraction: None), say, show_progress)
+    run = _Run(
+        store,
+        embedder,
+        full_rebuild,
+        IngestReport(),
+        progress_hook or (lambda stage, fraction: None),
+        say,
+        show_progress,
+    )
     with store.writer_lock():
         if store.exists():
             run.previous = store.open()
@@ -193,8 +210,12 @@ def run_ingest(
     return run.report
 
 
-def _select(run: _Run, paths: list[Path], remove_ids: list[str] | None, max_bytes: int,
-            ) -> tuple[list[tuple[LoadedDocument, Path]], set[str], set[str]]:
+def _select(
+    run: _Run,
+    paths: list[Path],
+    remove_ids: list[str] | None,
+    max_bytes: int,
+) -> tuple[list[tuple[LoadedDocument, Path]], set[str], set[str]]:
     """Read what is new or changed; decide what is removed. Returns the loaded documents, the
     ids kept from the previous generation, and the ids of the loaded documents."""
     report, old_docs = run.report, run.old_docs
@@ -204,7 +225,11 @@ def _select(run: _Run, paths: list[Path], remove_ids: list[str] | None, max_byte
     to_load: list[tuple[Path, str]] = []
     for path, doc_id in files:
         old = old_docs.get(doc_id)
-        if old is not None and path.suffix.lower() in supported_suffixes() and _sha256(path) == old.sha256:
+        if (
+            old is not None
+            and path.suffix.lower() in supported_suffixes()
+            and _sha256(path) == old.sha256
+        ):
             report.unchanged.append(doc_id)
         else:
             to_load.append((path, doc_id))
@@ -222,7 +247,11 @@ def _select(run: _Run, paths: list[Path], remove_ids: list[str] | None, max_byte
             raise SovragError(f"No document '{doc_id}' in the index (see `sovrag index status`).")
     for doc_id, record in old_docs.items():
         source = Path(record.source_path)
-        if doc_id not in seen_ids and any(_is_under(source, r) for r in scanned_roots) and not source.exists():
+        if (
+            doc_id not in seen_ids
+            and any(_is_under(source, r) for r in scanned_roots)
+            and not source.exists()
+        ):
             removed.add(doc_id)
     new_ids = {doc.path for doc, _ in loaded}
     keep_ids = {d for d in old_docs if d not in removed and d not in new_ids}
@@ -240,8 +269,9 @@ def _keep_current(run: _Run, keep_ids: set[str]) -> None:
     previous.close()
 
 
-def _write(run: _Run, loaded: list[tuple[LoadedDocument, Path]], keep_ids: set[str],
-           new_ids: set[str]) -> None:
+def _write(
+    run: _Run, loaded: list[tuple[LoadedDocument, Path]], keep_ids: set[str], new_ids: set[str]
+) -> None:
     """Chunk and embed what changed, reuse what did not, and write the new generation."""
     report, previous, embedder = run.report, run.previous, run.embedder
     full_rebuild = run.full_rebuild
@@ -261,17 +291,27 @@ def _write(run: _Run, loaded: list[tuple[LoadedDocument, Path]], keep_ids: set[s
     texts = [embed_text(c, titles[c.doc]) for c in chunks]
     # An update keeps the index's dimension (the embedder id was checked above); reading it
     # from the manifest avoids loading the model when only removals are written.
-    dimension = int(previous.manifest["dimension"]) if previous is not None and not full_rebuild \
+    dimension = (
+        int(previous.manifest["dimension"])
+        if previous is not None and not full_rebuild
         else embedder.dimension
-    vectors, sentences = _vectors(run, chunks, texts, hashes, kept, reusable, old_vectors,
-                                  dimension)
+    )
+    vectors, sentences = _vectors(
+        run, chunks, texts, hashes, kept, reusable, old_vectors, dimension
+    )
     run.hook("writing", 0.95)
-    if not report.added and not report.changed and not report.removed and previous is not None \
-            and not full_rebuild:
+    if (
+        not report.added
+        and not report.changed
+        and not report.removed
+        and previous is not None
+        and not full_rebuild
+    ):
         report.generation = previous.name
     else:
-        generation = run.store.write_generation(documents, chunks, hashes, vectors, texts,
-                                                embedder.model_id, dimension, sentences)
+        generation = run.store.write_generation(
+            documents, chunks, hashes, vectors, texts, embedder.model_id, dimension, sentences
+        )
         report.generation = generation.name
         generation.close()
     report.passages = len(chunks)
@@ -280,9 +320,12 @@ def _write(run: _Run, loaded: list[tuple[LoadedDocument, Path]], keep_ids: set[s
         previous.close()
 
 
-def _assemble(run: _Run, loaded: list[tuple[LoadedDocument, Path]], keep_ids: set[str],
-              kept: list[StoredChunk],
-              ) -> tuple[list[DocumentRecord], list[Chunk], list[str], dict[str, str]]:
+def _assemble(
+    run: _Run,
+    loaded: list[tuple[LoadedDocument, Path]],
+    keep_ids: set[str],
+    kept: list[StoredChunk],
+) -> tuple[list[DocumentRecord], list[Chunk], list[str], dict[str, str]]:
     """The new generation's documents and passages (kept ones first) with their embedding
     hashes, and the document titles."""
     report, old_docs = run.report, run.old_docs
@@ -298,9 +341,19 @@ def _assemble(run: _Run, loaded: list[tuple[LoadedDocument, Path]], keep_ids: se
             continue
         (report.changed if doc.path in old_docs else report.added).append(doc.path)
         identity = json.dumps(doc.identity.to_dict(), ensure_ascii=False) if doc.identity else ""
-        documents.append(DocumentRecord(doc.path, doc.title, doc.lang, doc.sha256, len(doc_chunks),
-                                        old_docs[doc.path].added_at if doc.path in old_docs else now,
-                                        str(path.resolve()), identity, text_hash(doc)))
+        documents.append(
+            DocumentRecord(
+                doc.path,
+                doc.title,
+                doc.lang,
+                doc.sha256,
+                len(doc_chunks),
+                old_docs[doc.path].added_at if doc.path in old_docs else now,
+                str(path.resolve()),
+                identity,
+                text_hash(doc),
+            )
+        )
         titles[doc.path] = doc.title
         for chunk in doc_chunks:
             chunks.append(chunk)
@@ -310,9 +363,16 @@ def _assemble(run: _Run, loaded: list[tuple[LoadedDocument, Path]], keep_ids: se
     return documents, chunks, hashes, titles
 
 
-def _vectors(run: _Run, chunks: list[Chunk], texts: list[str], hashes: list[str],
-             kept: list[StoredChunk], reusable: dict[str, int], old_vectors: np.ndarray | None,
-             dimension: int) -> tuple[np.ndarray, SentenceVectors | None]:
+def _vectors(
+    run: _Run,
+    chunks: list[Chunk],
+    texts: list[str],
+    hashes: list[str],
+    kept: list[StoredChunk],
+    reusable: dict[str, int],
+    old_vectors: np.ndarray | None,
+    dimension: int,
+) -> tuple[np.ndarray, SentenceVectors | None]:
     """Passage and sentence vectors: copied for unchanged passages, embedded for the rest."""
     report, previous, embedder, hook = run.report, run.previous, run.embedder, run.hook
     vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
@@ -327,15 +387,26 @@ def _vectors(run: _Run, chunks: list[Chunk], texts: list[str], hashes: list[str]
         else:
             todo.append(i)
     if todo:
-        vectors[todo] = _encode(embedder, [texts[i] for i in todo], "passage", run.show_progress,
-                                lambda f: hook("embedding", 0.2 + 0.35 * f))
+        vectors[todo] = _encode(
+            embedder,
+            [texts[i] for i in todo],
+            "passage",
+            run.show_progress,
+            lambda f: hook("embedding", 0.2 + 0.35 * f),
+        )
     report.embedded = len(todo)
     # Sentence vectors of unchanged passages are copied like their passage vectors.
-    sources = [sc.row for sc in kept] + [reusable.get(h) for h in hashes[len(kept):]]
+    sources = [sc.row for sc in kept] + [reusable.get(h) for h in hashes[len(kept) :]]
     old_sentences = previous.sentences if previous is not None and not run.full_rebuild else None
     sentences, report.sentences_embedded = _sentence_vectors(
-        chunks, sources, old_sentences, embedder, dimension, run.show_progress,
-        lambda f: hook("embedding", 0.55 + 0.4 * f))
+        chunks,
+        sources,
+        old_sentences,
+        embedder,
+        dimension,
+        run.show_progress,
+        lambda f: hook("embedding", 0.55 + 0.4 * f),
+    )
     return vectors, sentences
 
 
@@ -354,8 +425,9 @@ SAME_ACT_SIZE = (0.8, 1.25)
 language and version) count as the same document: an excerpt or a compilation falls outside."""
 
 
-def _same_document(doc: LoadedDocument, digest: str, passages: int,
-                   other: DocumentRecord) -> str | None:
+def _same_document(
+    doc: LoadedDocument, digest: str, passages: int, other: DocumentRecord
+) -> str | None:
     """Why `doc` (its text hash `digest`) repeats the indexed `other`, or None."""
     if doc.sha256 == other.sha256:
         return f"same file as {other.id}"
@@ -374,41 +446,57 @@ def _same_document(doc: LoadedDocument, digest: str, passages: int,
     return None
 
 
-def _drop_duplicates(loaded: list[tuple[LoadedDocument, Path]], old_docs: dict[str, DocumentRecord],
-                     removing: set[str], report: IngestReport,
-                     say: Reporter) -> list[tuple[LoadedDocument, Path]]:
+def _drop_duplicates(
+    loaded: list[tuple[LoadedDocument, Path]],
+    old_docs: dict[str, DocumentRecord],
+    removing: set[str],
+    report: IngestReport,
+    say: Reporter,
+) -> list[tuple[LoadedDocument, Path]]:
     """Leave out documents that repeat one already indexed or read earlier in this run: the same
     act indexed twice makes every hit come in pairs. The first one read is kept. Indexed documents
     on their way out (removed, file deleted, or re-read in this run) count for nothing: replacing
     gdpr.md by gdpr.html in one update keeps the act."""
     reread = {doc.path for doc, _ in loaded}
-    known = {d: r for d, r in old_docs.items()
-             if d not in reread and d not in removing and Path(r.source_path).exists()}
+    known = {
+        d: r
+        for d, r in old_docs.items()
+        if d not in reread and d not in removing and Path(r.source_path).exists()
+    }
     out: list[tuple[LoadedDocument, Path]] = []
     for doc, path in loaded:
         passages = len(chunk_document(doc)) if doc.identity is not None else 0
         digest = text_hash(doc)
-        reason = next((r for other in known.values()
-                       if (r := _same_document(doc, digest, passages, other))), None)
+        reason = next(
+            (r for other in known.values() if (r := _same_document(doc, digest, passages, other))),
+            None,
+        )
         if reason is not None:
             report.duplicates.append((doc.path, reason))
             say(f"unchanged: {doc.path} — {reason}; not indexed again")
             continue
         identity = json.dumps(doc.identity.to_dict()) if doc.identity else ""
-        known[doc.path] = DocumentRecord(doc.path, doc.title, doc.lang, doc.sha256, passages, "", "",
-                                         identity, digest)
+        known[doc.path] = DocumentRecord(
+            doc.path, doc.title, doc.lang, doc.sha256, passages, "", "", identity, digest
+        )
         out.append((doc, path))
     return out
 
 
-def _encode(embedder: Embedder, texts: list[str], unit: str, show_progress: bool,
-            fraction: Callable[[float], None]) -> np.ndarray:
+def _encode(
+    embedder: Embedder,
+    texts: list[str],
+    unit: str,
+    show_progress: bool,
+    fraction: Callable[[float], None],
+) -> np.ndarray:
     """Embed with a progress bar (`unit` names what is counted) and a 0→1 progress callback."""
     from tqdm import tqdm
 
     fraction(0.0)
-    with tqdm(total=len(texts), desc="Embedding", unit=unit, disable=not show_progress,
-              file=sys.stderr) as bar:
+    with tqdm(
+        total=len(texts), desc="Embedding", unit=unit, disable=not show_progress, file=sys.stderr
+    ) as bar:
         done = [0]
 
         def advance(n: int) -> None:
@@ -419,9 +507,15 @@ def _encode(embedder: Embedder, texts: list[str], unit: str, show_progress: bool
         return embedder.encode(texts, progress=advance)
 
 
-def _sentence_vectors(chunks: list[Chunk], sources: list[int | None], old: SentenceVectors | None,
-                      embedder: Embedder, dimension: int, show_progress: bool,
-                      fraction: Callable[[float], None]) -> tuple[SentenceVectors, int]:
+def _sentence_vectors(
+    chunks: list[Chunk],
+    sources: list[int | None],
+    old: SentenceVectors | None,
+    embedder: Embedder,
+    dimension: int,
+    show_progress: bool,
+    fraction: Callable[[float], None],
+) -> tuple[SentenceVectors, int]:
     """Vectors of every passage's sentence units; a passage whose vectors come from the previous
     generation (`sources[i]` is its old row) takes its sentence vectors from there too."""
     units = [sentence_units(c) for c in chunks]
@@ -432,13 +526,17 @@ def _sentence_vectors(chunks: list[Chunk], sources: list[int | None], old: Sente
     for i, source in enumerate(sources):
         previous = old.of_row(source) if old is not None and source is not None else None
         if previous is not None and len(previous) == counts[i]:
-            vectors[starts[i]:starts[i + 1]] = previous
+            vectors[starts[i] : starts[i + 1]] = previous
         else:
             todo.extend(range(starts[i], starts[i + 1]))
     if todo:
         flat = [u for passage in units for u in passage]
-        vectors[todo] = _encode(embedder, [flat[j] for j in todo], "sentence", show_progress, fraction)
-    return SentenceVectors(vectors, np.repeat(np.arange(len(chunks)), counts), len(chunks)), len(todo)
+        vectors[todo] = _encode(
+            embedder, [flat[j] for j in todo], "sentence", show_progress, fraction
+        )
+    return SentenceVectors(vectors, np.repeat(np.arange(len(chunks)), counts), len(chunks)), len(
+        todo
+    )
 
 
 def _is_under(path: Path, root: Path) -> bool:

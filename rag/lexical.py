@@ -59,7 +59,9 @@ class LexicalIndex:
         self.size = int(bm25.scores["num_docs"])
 
     @classmethod
-    def build(cls, texts: list[str], tokenizer: Callable[[str], list[str]] = tokenize) -> LexicalIndex:
+    def build(
+        cls, texts: list[str], tokenizer: Callable[[str], list[str]] = tokenize
+    ) -> LexicalIndex:
         """Index `texts`; an in-memory index may use another tokenizer (persisted ones use `tokenize`)."""
         import bm25s
 

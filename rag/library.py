@@ -90,7 +90,8 @@ def safe_name(raw: str | None) -> str:
     name = re.sub(r"[^\w.\- ()]+", "_", name).strip(" ").rstrip(".")
     if not name or name.startswith(".") or name in IGNORED_NAMES or len(name) > MAX_NAME_CHARS:
         raise ValueError(
-            "unusable file name (empty, hidden, reserved or too long); rename the file")
+            "unusable file name (empty, hidden, reserved or too long); rename the file"
+        )
     return name
 
 
@@ -106,9 +107,16 @@ class DocumentLibrary:
         self.verbose = verbose
         self.write_lock = threading.Lock()
         self._job_lock = threading.Lock()
-        self._job: dict[str, Any] = {"state": "idle", "kind": None, "stage": None,
-                                     "progress": 0.0, "started_at": None, "finished_at": None,
-                                     "summary": None, "error": None}
+        self._job: dict[str, Any] = {
+            "state": "idle",
+            "kind": None,
+            "stage": None,
+            "progress": 0.0,
+            "started_at": None,
+            "finished_at": None,
+            "summary": None,
+            "error": None,
+        }
 
     @property
     def settings(self):
@@ -124,13 +132,27 @@ class DocumentLibrary:
 
     # ---- the one call into ingestion
 
-    def _ingest(self, paths: list[Path], *, full_rebuild: bool, remove_ids: list[str] | None = None,
-                progress: Progress | None = None) -> IngestReport:
-        quiet: dict[str, Any] = {} if self.verbose else {
-            "say": lambda message: None, "show_progress": False}
-        return run_ingest(self.runtime.store, self.runtime.embedder, paths,
-                          max_bytes=self.max_bytes, full_rebuild=full_rebuild,
-                          remove_ids=remove_ids, progress_hook=progress, **quiet)
+    def _ingest(
+        self,
+        paths: list[Path],
+        *,
+        full_rebuild: bool,
+        remove_ids: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        quiet: dict[str, Any] = (
+            {} if self.verbose else {"say": lambda message: None, "show_progress": False}
+        )
+        return run_ingest(
+            self.runtime.store,
+            self.runtime.embedder,
+            paths,
+            max_bytes=self.max_bytes,
+            full_rebuild=full_rebuild,
+            remove_ids=remove_ids,
+            progress_hook=progress,
+            **quiet,
+        )
 
     def _locked(self) -> None:
         if not self.write_lock.acquire(blocking=False):
@@ -169,18 +191,26 @@ class DocumentLibrary:
             "passages": generation.size,
             "sentences": len(sentences) if sentences is not None else None,
             "size_bytes": rt.store.size_bytes(),
-            "document_list": [vars(d) | {"source_path": None, "act": _act_of(d)}
-                              for d in docs.values()],
+            "document_list": [
+                vars(d) | {"source_path": None, "act": _act_of(d)} for d in docs.values()
+            ],
         }
 
     def documents(self) -> tuple[str, list[dict]]:
         """(generation, the documents of the current index, each marked uploaded or not)."""
         generation = self.runtime.generation()
         return generation.name, [
-            {"id": d.id, "title": d.title, "lang": d.lang, "passages": d.passages,
-             "sha256": d.sha256, "added_at": d.added_at,
-             "uploaded": is_uploaded(d.source_path, self.settings.index_dir)}
-            for d in generation.documents().values()]
+            {
+                "id": d.id,
+                "title": d.title,
+                "lang": d.lang,
+                "passages": d.passages,
+                "sha256": d.sha256,
+                "added_at": d.added_at,
+                "uploaded": is_uploaded(d.source_path, self.settings.index_dir),
+            }
+            for d in generation.documents().values()
+        ]
 
     # ---- building and updating from folders
 
@@ -208,18 +238,29 @@ class DocumentLibrary:
     def _rebuild_paths(self) -> list[Path]:
         paths = self.sources()
         if not paths:
-            raise NothingToIndex(f"Nothing to rebuild from: no corpus folder at "
-                              f"{self.settings.corpus_dir} and no uploads.")
+            raise NothingToIndex(
+                f"Nothing to rebuild from: no corpus folder at "
+                f"{self.settings.corpus_dir} and no uploads."
+            )
         return paths
 
     def start_rebuild(self) -> dict:
         """Start a full rebuild in a background thread; poll `job()` for its progress."""
         paths = self._rebuild_paths()
         self._locked()
-        self._update_job(state="running", kind="rebuild", stage="starting", progress=0.0,
-                         started_at=_now(), finished_at=None, summary=None, error=None)
-        threading.Thread(target=self._rebuild_job, args=(paths,), name="index-rebuild",
-                         daemon=True).start()
+        self._update_job(
+            state="running",
+            kind="rebuild",
+            stage="starting",
+            progress=0.0,
+            started_at=_now(),
+            finished_at=None,
+            summary=None,
+            error=None,
+        )
+        threading.Thread(
+            target=self._rebuild_job, args=(paths,), name="index-rebuild", daemon=True
+        ).start()
         return self.job()
 
     def _rebuild_job(self, paths: list[Path]) -> None:
@@ -228,11 +269,17 @@ class DocumentLibrary:
 
         try:
             report = self._ingest(paths, full_rebuild=True, progress=progress)
-            self._update_job(state="done", stage="done", progress=1.0, finished_at=_now(),
-                             summary=report.summary())
+            self._update_job(
+                state="done",
+                stage="done",
+                progress=1.0,
+                finished_at=_now(),
+                summary=report.summary(),
+            )
         except Exception as exc:  # noqa: BLE001 — a background job reports, not raises
-            self._update_job(state="failed", finished_at=_now(),
-                             error=str(exc) or type(exc).__name__)
+            self._update_job(
+                state="failed", finished_at=_now(), error=str(exc) or type(exc).__name__
+            )
         finally:
             self.write_lock.release()
 
@@ -261,8 +308,9 @@ class DocumentLibrary:
         except SovragError as exc:
             raise IndexWriteError(str(exc)) from exc
 
-    def add(self, files: list[tuple[str | None, BinaryIO]],
-            progress: Progress | None = None) -> tuple[list[FileResult], IngestReport | None]:
+    def add(
+        self, files: list[tuple[str | None, BinaryIO]], progress: Progress | None = None
+    ) -> tuple[list[FileResult], IngestReport | None]:
         """Store (file name, content) uploads and index them incrementally; a result per file.
 
         The report is None when no file was accepted. Raises LibraryBusy, or IndexWriteError when
@@ -274,8 +322,11 @@ class DocumentLibrary:
             if not stored:
                 return results, None
             try:
-                report = self._write(list(stored.values()), progress=progress,
-                                     full_rebuild=not self.runtime.store.exists())
+                report = self._write(
+                    list(stored.values()),
+                    progress=progress,
+                    full_rebuild=not self.runtime.store.exists(),
+                )
             except IndexWriteError:
                 for path in created:
                     path.unlink(missing_ok=True)
@@ -293,8 +344,9 @@ class DocumentLibrary:
             try:
                 name = self._name_for(raw)
                 if name in stored:
-                    raise UploadRejected("the same file name appears twice in this request",
-                                         "duplicate_filename")
+                    raise UploadRejected(
+                        "the same file name appears twice in this request", "duplicate_filename"
+                    )
                 path, existed = self.store_upload(name, content)
             except UploadRejected as exc:
                 results.append(FileResult(raw or "", None, "rejected", str(exc), exc.code))
@@ -305,8 +357,13 @@ class DocumentLibrary:
             results.append(FileResult(raw or "", name, "skipped"))
         return results, stored, created
 
-    def _settle(self, results: list[FileResult], stored: dict[str, Path], created: list[Path],
-                report: IngestReport) -> None:
+    def _settle(
+        self,
+        results: list[FileResult],
+        stored: dict[str, Path],
+        created: list[Path],
+        report: IngestReport,
+    ) -> None:
         """Per-file status from the ingest report; a stored file that was skipped is removed."""
         skipped = dict(report.skipped)
         repeats = dict(report.duplicates)
@@ -341,9 +398,11 @@ class DocumentLibrary:
         """
         suffix = Path(name).suffix.lower()
         if suffix not in supported_suffixes():
-            raise UploadRejected(f"unsupported file type '{suffix or name}' "
-                                 f"(supported: {', '.join(supported_suffixes())})",
-                                 "unsupported_type")
+            raise UploadRejected(
+                f"unsupported file type '{suffix or name}' "
+                f"(supported: {', '.join(supported_suffixes())})",
+                "unsupported_type",
+            )
         folder = self.uploads
         folder.mkdir(parents=True, exist_ok=True)
         target = (folder / name).resolve()
@@ -365,8 +424,9 @@ class DocumentLibrary:
             while chunk := content.read(1 << 20):
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise UploadRejected(f"file is larger than {self.settings.max_file_mb:g} MB",
-                                         "file_too_large")
+                    raise UploadRejected(
+                        f"file is larger than {self.settings.max_file_mb:g} MB", "file_too_large"
+                    )
                 if len(head) < 8:
                     head += chunk[:8]
                 out.write(chunk)

@@ -15,13 +15,19 @@ from .errors import SovragError
 def register_cli(sub) -> None:
     log = sub.add_parser("log", help="inspect and replay the provenance log of answers")
     lsub = log.add_subparsers(dest="log_command", required=True, metavar="ACTION")
-    p = lsub.add_parser("show", parents=[settings_parent(("index_dir",))],
-                        help="print an entry (by id) or the latest N")
+    p = lsub.add_parser(
+        "show",
+        parents=[settings_parent(("index_dir",))],
+        help="print an entry (by id) or the latest N",
+    )
     p.add_argument("entry", nargs="?", default="1", help="entry id, or a count of latest entries")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_show)
-    p = lsub.add_parser("replay", parents=[settings_parent(ANSWERING)],
-                        help="re-run an entry and compare the answer")
+    p = lsub.add_parser(
+        "replay",
+        parents=[settings_parent(ANSWERING)],
+        help="re-run an entry and compare the answer",
+    )
     p.add_argument("entry")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_replay)
@@ -43,8 +49,10 @@ def _cmd_show(args) -> int:
         return 0
     for e in entries:
         model = e.get("model", {})
-        print(f"id {e['id']}  at {e['created_at']}  index {e.get('generation')}  "
-              f"model {model.get('model')} ({model.get('sha256', '')[:12]})")
+        print(
+            f"id {e['id']}  at {e['created_at']}  index {e.get('generation')}  "
+            f"model {model.get('model')} ({model.get('sha256', '')[:12]})"
+        )
         print(f"  question:  {e['question']}")
         if e.get("standalone_question") and e["standalone_question"] != e["question"]:
             print(f"  rewritten: {e['standalone_question']}")

@@ -36,20 +36,32 @@ def register_cli(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models_list)
 
-    p = msub.add_parser("verify", parents=[common], help="re-hash model files and compare with the registry")
-    p.add_argument("ids", nargs="*", metavar="ID", help="model ids (default: every installed model)")
+    p = msub.add_parser(
+        "verify", parents=[common], help="re-hash model files and compare with the registry"
+    )
+    p.add_argument(
+        "ids", nargs="*", metavar="ID", help="model ids (default: every installed model)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models_verify)
 
-    p = msub.add_parser("use", parents=[common], help="make a model id or GGUF file the generator (sovrag.toml)")
+    p = msub.add_parser(
+        "use", parents=[common], help="make a model id or GGUF file the generator (sovrag.toml)"
+    )
     p.add_argument("model", metavar="ID|PATH")
     p.set_defaults(func=cmd_models_use)
 
-    p = msub.add_parser("add", parents=[common], help="register a GGUF file (reads its metadata, hashes it)")
+    p = msub.add_parser(
+        "add", parents=[common], help="register a GGUF file (reads its metadata, hashes it)"
+    )
     p.add_argument("path", type=Path, metavar="PATH")
-    p.add_argument("--id", dest="model_id", default=None,
-                   help="id to register it under (default: from the file name); a fetch-yourself "
-                        "registry id keeps that entry's licence and origin")
+    p.add_argument(
+        "--id",
+        dest="model_id",
+        default=None,
+        help="id to register it under (default: from the file name); a fetch-yourself "
+        "registry id keeps that entry's licence and origin",
+    )
     p.add_argument("--use", action="store_true", help="also make it the generator")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models_add)
@@ -78,27 +90,30 @@ def model_rows(settings) -> list[dict[str, Any]]:
             active = is_active(entry, settings.embedder, settings.models_dir)
         else:
             active = settings.generator_backend == "llamacpp" and is_active(
-                entry, settings.generator, settings.models_dir)
+                entry, settings.generator, settings.models_dir
+            )
         extra = entry.extra
-        rows.append({
-            "id": entry.id,
-            "kind": entry.kind,
-            "name": extra.get("name", ""),
-            "installed": state.installed,
-            "active": active,
-            "source": entry.source,
-            "path": str(state.path) if state.path else None,
-            "size": entry.size,
-            "params": extra.get("params", ""),
-            "quantisation": extra.get("quantisation", ""),
-            "context_length": extra.get("context_length"),
-            "licence": extra.get("licence", ""),
-            "origin": extra.get("origin", ""),
-            "country": extra.get("country", ""),
-            "sha256": entry.sha256,
-            "sha256_state": state.sha256_state,
-            "how_to_install": state.hint,
-        })
+        rows.append(
+            {
+                "id": entry.id,
+                "kind": entry.kind,
+                "name": extra.get("name", ""),
+                "installed": state.installed,
+                "active": active,
+                "source": entry.source,
+                "path": str(state.path) if state.path else None,
+                "size": entry.size,
+                "params": extra.get("params", ""),
+                "quantisation": extra.get("quantisation", ""),
+                "context_length": extra.get("context_length"),
+                "licence": extra.get("licence", ""),
+                "origin": extra.get("origin", ""),
+                "country": extra.get("country", ""),
+                "sha256": entry.sha256,
+                "sha256_state": state.sha256_state,
+                "how_to_install": state.hint,
+            }
+        )
     return rows
 
 
@@ -108,35 +123,52 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    header = ("", "ID", "KIND", "STATE", "SHA256", "SIZE", "PARAMS", "QUANT", "CONTEXT", "LICENCE",
-              "ORIGIN")
+    header = (
+        "",
+        "ID",
+        "KIND",
+        "STATE",
+        "SHA256",
+        "SIZE",
+        "PARAMS",
+        "QUANT",
+        "CONTEXT",
+        "LICENCE",
+        "ORIGIN",
+    )
     table = [header]
     for r in rows:
         origin = r["origin"].split(" (")[0]
         if r["country"]:
             origin = f"{origin} ({r['country']})"
-        table.append((
-            "*" if r["active"] else "",
-            r["id"],
-            r["kind"],
-            "installed" if r["installed"] else "available",
-            _SHA_LABEL.get(r["sha256_state"], r["sha256_state"]),
-            _size(r["size"]),
-            r["params"] or "-",
-            r["quantisation"] or "-",
-            str(r["context_length"] or "-"),
-            r["licence"] or "-",
-            origin or "-",
-        ))
+        table.append(
+            (
+                "*" if r["active"] else "",
+                r["id"],
+                r["kind"],
+                "installed" if r["installed"] else "available",
+                _SHA_LABEL.get(r["sha256_state"], r["sha256_state"]),
+                _size(r["size"]),
+                r["params"] or "-",
+                r["quantisation"] or "-",
+                str(r["context_length"] or "-"),
+                r["licence"] or "-",
+                origin or "-",
+            )
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
     print()
-    print("* = active.  `sovrag models verify` checks hashes, `sovrag models use ID` switches, "
-          "`sovrag models add FILE.gguf` registers your own file.")
+    print(
+        "* = active.  `sovrag models verify` checks hashes, `sovrag models use ID` switches, "
+        "`sovrag models add FILE.gguf` registers your own file."
+    )
     if settings.generator_backend == "openai":
-        print(f"Generator backend is 'openai': answers come from {settings.generator_base_url} "
-              f"(model '{settings.generator_model or settings.generator}').")
+        print(
+            f"Generator backend is 'openai': answers come from {settings.generator_base_url} "
+            f"(model '{settings.generator_model or settings.generator}')."
+        )
     for r in rows:
         if not r["installed"] and r["how_to_install"]:
             print(f"  {r['id']}: {r['how_to_install']}")
@@ -151,8 +183,14 @@ def _progress_factory() -> Callable[[str, int], Callable[[int], None]]:
     def make(label: str, total: int) -> Callable[[int], None]:
         for old in bars:
             old.close()
-        bar = tqdm(total=total, unit="B", unit_scale=True, desc=f"Hashing {label}", leave=False,
-                   file=sys.stderr)
+        bar = tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            desc=f"Hashing {label}",
+            leave=False,
+            file=sys.stderr,
+        )
         bars.append(bar)
         return bar.update
 
@@ -170,8 +208,11 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
     if args.ids:
         entries = [registry[i] for i in args.ids]
     else:
-        entries = [e for e in registry.values()
-                   if e.source != "pip-folder" and model_state(e, settings.models_dir).installed]
+        entries = [
+            e
+            for e in registry.values()
+            if e.source != "pip-folder" and model_state(e, settings.models_dir).installed
+        ]
     progress = None if args.json else _progress_factory()
     results, failed = [], False
     for entry in entries:
@@ -184,8 +225,10 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
             elif result.ok:
                 verdict = "ok"
             else:
-                verdict = (f"MISMATCH: sha256 {result.actual}, expected {result.expected}; the file is "
-                           "damaged or not this model — delete it (or reinstall its packages)")
+                verdict = (
+                    f"MISMATCH: sha256 {result.actual}, expected {result.expected}; the file is "
+                    "damaged or not this model — delete it (or reinstall its packages)"
+                )
             print(f"{entry.id:<28} {verdict}  ({result.path})")
     if args.json:
         print(json.dumps([{**vars(r), "ok": r.ok} for r in results], indent=2))
@@ -201,13 +244,17 @@ def cmd_models_use(args: argparse.Namespace) -> int:
     registry = load_registry(settings.models_dir)
     if spec in registry and registry[spec].kind != "generator":
         raise ModelError(f"'{spec}' is an {registry[spec].kind}, not a generator model.")
-    path = resolve_generator(spec, settings.models_dir)  # assembles + verifies; fails before writing
+    path = resolve_generator(
+        spec, settings.models_dir
+    )  # assembles + verifies; fails before writing
     value = spec if spec in registry else str(path.resolve())
     written = write_config_value("generator", value)
     print(f"generator = {value!r} written to {written}")
     if settings.generator_backend == "openai":
-        print(f"note: the generator backend is 'openai' ({settings.generator_base_url}); this file is "
-              "used only when generator_backend is 'llamacpp'.")
+        print(
+            f"note: the generator backend is 'openai' ({settings.generator_base_url}); this file is "
+            "used only when generator_backend is 'llamacpp'."
+        )
     return 0
 
 
@@ -228,8 +275,17 @@ def cmd_models_add(args: argparse.Namespace) -> int:
     def tick(n: int) -> None:
         # Created on the first chunk, so the bar measures hashing, not the metadata read.
         if not bars:
-            bars.append(tqdm(total=path.stat().st_size, unit="B", unit_scale=True, leave=False,
-                             desc=f"Hashing {path.name}", file=sys.stderr, disable=args.json))
+            bars.append(
+                tqdm(
+                    total=path.stat().st_size,
+                    unit="B",
+                    unit_scale=True,
+                    leave=False,
+                    desc=f"Hashing {path.name}",
+                    file=sys.stderr,
+                    disable=args.json,
+                )
+            )
         bars[0].update(n)
 
     try:
@@ -240,18 +296,32 @@ def cmd_models_add(args: argparse.Namespace) -> int:
     if args.use:
         write_config_value("generator", entry.id)
     if args.json:
-        print(json.dumps({"id": entry.id, "sha256": entry.sha256, "size": entry.size, **entry.extra},
-                         indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"id": entry.id, "sha256": entry.sha256, "size": entry.size, **entry.extra},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return 0
     x = entry.extra
     print(f"registered '{entry.id}' in {settings.models_dir / 'local.toml'}")
     print(f"  file:          {x['path']} ({_size(entry.size)})")
     print(f"  sha256:        {entry.sha256}")
-    print(f"  architecture:  {x.get('architecture')}   parameters: {x.get('params')} "
-          f"({x.get('param_count'):,} tensor elements)")
-    print(f"  quantisation:  {x.get('quantisation') or '-'}   context length: {x.get('context_length') or '-'}")
-    print(f"  chat template: {'yes' if x.get('chat_template') else 'NO — chat answers will need a template'}")
+    print(
+        f"  architecture:  {x.get('architecture')}   parameters: {x.get('params')} "
+        f"({x.get('param_count'):,} tensor elements)"
+    )
+    print(
+        f"  quantisation:  {x.get('quantisation') or '-'}   context length: {x.get('context_length') or '-'}"
+    )
+    print(
+        f"  chat template: {'yes' if x.get('chat_template') else 'NO — chat answers will need a template'}"
+    )
     print(f"  licence:       {x.get('licence') or '-'}   origin: {x.get('origin') or '-'}")
-    print(f"use it with `sovrag models use {entry.id}`" if not args.use else
-          f"generator = '{entry.id}' written to sovrag.toml")
+    print(
+        f"use it with `sovrag models use {entry.id}`"
+        if not args.use
+        else f"generator = '{entry.id}' written to sovrag.toml"
+    )
     return 0

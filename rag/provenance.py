@@ -52,23 +52,37 @@ class ProvenanceLog:
     def append(self, record: dict[str, Any]) -> str:
         """Store one answer record; returns its new id."""
         entry_id = record.get("id") or uuid.uuid4().hex[:16]
-        record = {**record, "id": entry_id,
-                  "created_at": record.get("created_at") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        record = {
+            **record,
+            "id": entry_id,
+            "created_at": record.get("created_at")
+            or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         with self._lock:
             self._db.execute(
                 "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry_id, record["created_at"], record["question"], record.get("standalone_question", ""),
-                 record.get("generation", ""), record.get("model", {}).get("model", ""),
-                 record.get("model", {}).get("sha256", ""), record.get("prompt_version", ""),
-                 record.get("answer", ""), int(bool(record.get("abstained"))),
-                 json.dumps(record, ensure_ascii=False)),
+                (
+                    entry_id,
+                    record["created_at"],
+                    record["question"],
+                    record.get("standalone_question", ""),
+                    record.get("generation", ""),
+                    record.get("model", {}).get("model", ""),
+                    record.get("model", {}).get("sha256", ""),
+                    record.get("prompt_version", ""),
+                    record.get("answer", ""),
+                    int(bool(record.get("abstained"))),
+                    json.dumps(record, ensure_ascii=False),
+                ),
             )
             self._db.commit()
         return entry_id
 
     def get(self, entry_id: str) -> dict[str, Any] | None:
         with self._lock:
-            row = self._db.execute("SELECT record FROM answers WHERE id = ?", (entry_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT record FROM answers WHERE id = ?", (entry_id,)
+            ).fetchone()
         return json.loads(row[0]) if row else None
 
     def latest(self, n: int = 10) -> list[dict[str, Any]]:

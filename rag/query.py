@@ -48,7 +48,11 @@ def fold_mapped(text: str) -> tuple[str, list[int]]:
             prev = chars[-1][0] if chars else " "
             if c == " " and prev == " ":
                 continue
-            if prev != " " and c != " " and (prev.isdigit() and c.isalpha() or prev.isalpha() and c.isdigit()):
+            if (
+                prev != " "
+                and c != " "
+                and (prev.isdigit() and c.isalpha() or prev.isalpha() and c.isdigit())
+            ):
                 chars.append((" ", i))
             chars.append((c, i))
     while chars and chars[-1][0] == " ":
@@ -110,7 +114,10 @@ class Act:
 def bundled_aliases() -> dict[str, list[str]]:
     """Aliases per act number from `rag/data/acts.toml` (package data)."""
     text = resources.files("rag").joinpath("data/acts.toml").read_text("utf-8")
-    return {key: list(entry.get("aliases", [])) for key, entry in tomllib.loads(text).get("acts", {}).items()}
+    return {
+        key: list(entry.get("aliases", []))
+        for key, entry in tomllib.loads(text).get("acts", {}).items()
+    }
 
 
 def names_from_title(title: str) -> tuple[set[str], set[str]]:
@@ -161,7 +168,9 @@ class ActMatches(NamedTuple):
 class ActCatalog:
     """Recognises act names in text; built once per index generation."""
 
-    def __init__(self, documents: Iterable[DocumentInfo], aliases: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, documents: Iterable[DocumentInfo], aliases: dict[str, list[str]] | None = None
+    ) -> None:
         aliases = bundled_aliases() if aliases is None else aliases
         self.acts: dict[str, Act] = {}
         for doc in documents:
@@ -173,10 +182,14 @@ class ActCatalog:
             act.names |= names
             act.acronyms |= acronyms
             for name in doc.names:
-                (act.acronyms if _UPPER_ACRONYM.match(name) and " " not in name else act.names).add(name)
+                (act.acronyms if _UPPER_ACRONYM.match(name) and " " not in name else act.names).add(
+                    name
+                )
         for key, act in self.acts.items():
             for alias in aliases.get(key, []):
-                (act.acronyms if _UPPER_ACRONYM.match(alias) and " " not in alias else act.names).add(alias)
+                (
+                    act.acronyms if _UPPER_ACRONYM.match(alias) and " " not in alias else act.names
+                ).add(alias)
         self._patterns = self._compile()
 
     def _compile(self) -> list[tuple[re.Pattern, str, int, bool]]:
@@ -187,9 +200,13 @@ class ActCatalog:
                 folded = fold(name)
                 if len(folded) < 3:
                     continue
-                entries.append((re.compile(rf"(?<!\w){_inflectable(folded)}(?!\w)"), key, len(folded), False))
+                entries.append(
+                    (re.compile(rf"(?<!\w){_inflectable(folded)}(?!\w)"), key, len(folded), False)
+                )
             for acronym in act.acronyms:
-                entries.append((re.compile(rf"(?<![\w-]){re.escape(acronym)}(?!\w)"), key, len(acronym), True))
+                entries.append(
+                    (re.compile(rf"(?<![\w-]){re.escape(acronym)}(?!\w)"), key, len(acronym), True)
+                )
         return sorted(entries, key=lambda e: -e[2])
 
     def find(self, text: str) -> list[tuple[str, int]]:
@@ -207,11 +224,15 @@ class ActCatalog:
         for pattern, key, _, acronym in self._patterns:
             haystack, mask = (text, taken_raw) if acronym else (folded, taken)
             for m in pattern.finditer(haystack):
-                if any(mask[m.start():m.end()]):
+                if any(mask[m.start() : m.end()]):
                     continue
                 for i in range(m.start(), m.end()):
                     mask[i] = True
-                start, end = (m.start(), m.end()) if acronym else (origin[m.start()], origin[m.end() - 1] + 1)
+                start, end = (
+                    (m.start(), m.end())
+                    if acronym
+                    else (origin[m.start()], origin[m.end() - 1] + 1)
+                )
                 spans.append((start, end, key))
                 # Positions in folded and raw text differ slightly; relative order is what matters.
                 pos = m.start() / max(1, len(haystack))
@@ -235,10 +256,13 @@ class ActCatalog:
         A translation by the small generator keeps a name it is given; a foreign name it mangles
         ("KI Ordinance"). Acts without a version in `lang` keep their name."""
         spans = self.matches(text).spans
-        replacements = [(start, end, self.name_in(key, lang))
-                        for start, end, key in _outermost(spans)]
+        replacements = [
+            (start, end, self.name_in(key, lang)) for start, end, key in _outermost(spans)
+        ]
         for start, end, name in sorted(replacements, reverse=True):
-            if name and not _ACT_NUMBER.search(text[start:end]):  # a number reads the same in any language
+            if name and not _ACT_NUMBER.search(
+                text[start:end]
+            ):  # a number reads the same in any language
                 text = text[:start] + name + text[end:]
         return text
 
@@ -268,7 +292,9 @@ def unknown_act_names(text: str, catalog: ActCatalog) -> list[str]:
     return [m.group(1) for m in _NAMED_ACT.finditer(text) if not catalog.find(m.group(1))]
 
 
-_COINED = re.compile(r"(?<![\w-])(?:[A-Za-z]*[a-z][A-Z][\w-]*|[A-Z]{2,}(?:-[A-Z0-9]{2,})+)(?![\w-])")
+_COINED = re.compile(
+    r"(?<![\w-])(?:[A-Za-z]*[a-z][A-Z][\w-]*|[A-Z]{2,}(?:-[A-Z0-9]{2,})+)(?![\w-])"
+)
 
 
 def coined_names(text: str) -> list[str]:
@@ -291,7 +317,9 @@ _KIND_WORDS = {
     "annex": r"annex(?:es)?|annexe|anhang|anhangs|anlage|bilag|załącznik(?:a|u)?|anexo|allegato",
     "recital": r"recitals?|erwägungsgrund|erwägungsgrunds|considérant|betragtning|motyw|considerando",
 }
-_KIND_OF_WORD = [(kind, re.compile(rf"^(?:{words})$", re.IGNORECASE)) for kind, words in _KIND_WORDS.items()]
+_KIND_OF_WORD = [
+    (kind, re.compile(rf"^(?:{words})$", re.IGNORECASE)) for kind, words in _KIND_WORDS.items()
+]
 _REFERENCE = re.compile(
     rf"(?<!\w)(?P<kind>{'|'.join(_KIND_WORDS.values())})\s*(?P<num>\d+[a-z]?|[IVXLC]+\b)"
     r"(?P<parts>(?:\s*\(\s*\w{1,4}\s*\))*)"
@@ -300,8 +328,11 @@ _REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _PART = re.compile(r"\(\s*(\w{1,4})\s*\)")
-_WORD_PART = re.compile(r"(?:paragraphe|paragraph|para\.?|absatz|abs\.?|ust\.?|stk\.?|point|pkt\.?|litra|"
-                        r"lit\.?|buchstabe|buchst\.?)\s*\(?(\w{1,4})\)?", re.IGNORECASE)
+_WORD_PART = re.compile(
+    r"(?:paragraphe|paragraph|para\.?|absatz|abs\.?|ust\.?|stk\.?|point|pkt\.?|litra|"
+    r"lit\.?|buchstabe|buchst\.?)\s*\(?(\w{1,4})\)?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -322,7 +353,7 @@ def kind_of(word: str) -> str | None:
 
 
 def parse_references(text: str) -> list[Reference]:
-    """"Art. 5(1)(c)", "Article 83", "Artikel 50 Abs. 2", "Annex III", "Recital 12" → references."""
+    """ "Art. 5(1)(c)", "Article 83", "Artikel 50 Abs. 2", "Annex III", "Recital 12" → references."""
     refs = []
     for m in _REFERENCE.finditer(text):
         kind = kind_of(m.group("kind"))
@@ -333,8 +364,14 @@ def parse_references(text: str) -> list[Reference]:
             continue  # "article I" is not how articles are numbered
         parts = tuple(p.lower() for p in _PART.findall(m.group("parts") or ""))
         parts += tuple(p.lower() for p in _WORD_PART.findall(m.group("words") or ""))
-        refs.append(Reference(kind, number.upper() if not number[0].isdigit() else number.lower(),
-                              parts, m.start()))
+        refs.append(
+            Reference(
+                kind,
+                number.upper() if not number[0].isdigit() else number.lower(),
+                parts,
+                m.start(),
+            )
+        )
     return refs
 
 
@@ -364,14 +401,16 @@ def _listed_numbers(listed: str, max_range: int) -> set[str]:
     found = list(_ARTICLE_NUMBER.finditer(listed))
     for i, n in enumerate(found):
         numbers.add(n.group().lower())
-        if i and _RANGE_WORDS.match(listed[found[i - 1].end():n.start()]):
+        if i and _RANGE_WORDS.match(listed[found[i - 1].end() : n.start()]):
             low, high = found[i - 1].group(), n.group()
             if low.isdigit() and high.isdigit() and 0 < int(high) - int(low) <= max_range:
                 numbers.update(str(k) for k in range(int(low), int(high) + 1))
     return numbers
 
 
-_PARAGRAPH_WORDS = r"paragraphs?|absatz|absätze[n]?|abs\.|paragraphe|paragraphes|stk\.|ust\.|ustęp(?:ie|u|y|ach)?"
+_PARAGRAPH_WORDS = (
+    r"paragraphs?|absatz|absätze[n]?|abs\.|paragraphe|paragraphes|stk\.|ust\.|ustęp(?:ie|u|y|ach)?"
+)
 _CITED_PARAGRAPHS = re.compile(
     rf"(?<!\w)(?:{_PARAGRAPH_WORDS})\s+(\d+[a-z]?(?:\s*(?:,|and|or|to|und|bis|et|à|og|til|i|do)\s*\d+[a-z]?)*)"
     rf"(?P<of>\s+(?:of|von|de|du|af|w)\s+(?:(?P<this>this|dieses|(?:du )?présent|denne|niniejszego)\s+)?"
@@ -392,7 +431,9 @@ def cited_paragraphs(text: str) -> set[str]:
     return numbers
 
 
-_LOCATOR = re.compile(r"^\s*(?P<kind>[^\W\d_]+\.?)\s+(?P<num>\d+[a-z]?|[IVXLC]+)\b(?P<rest>.*)$", re.IGNORECASE)
+_LOCATOR = re.compile(
+    r"^\s*(?P<kind>[^\W\d_]+\.?)\s+(?P<num>\d+[a-z]?|[IVXLC]+)\b(?P<rest>.*)$", re.IGNORECASE
+)
 _LOCATOR_PARTS = re.compile(r"\((\w{1,4})\)")
 
 
@@ -426,8 +467,27 @@ def locator_span(locator: str) -> list[str]:
 
 # --------------------------------------------------------------------------- acronyms
 
-_ACRONYM_IN_BRACKETS = re.compile(r"\((?:the |hereinafter )?[‘'“]?([A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*s?)[’'”]?\)")
-_FILLER_WORDS = {"of", "and", "the", "for", "on", "in", "to", "a", "an", "und", "der", "des", "de", "du", "la", "et"}
+_ACRONYM_IN_BRACKETS = re.compile(
+    r"\((?:the |hereinafter )?[‘'“]?([A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*s?)[’'”]?\)"
+)
+_FILLER_WORDS = {
+    "of",
+    "and",
+    "the",
+    "for",
+    "on",
+    "in",
+    "to",
+    "a",
+    "an",
+    "und",
+    "der",
+    "des",
+    "de",
+    "du",
+    "la",
+    "et",
+}
 
 
 def acronym_definitions(text: str) -> list[tuple[str, str]]:
@@ -440,7 +500,7 @@ def acronym_definitions(text: str) -> list[tuple[str, str]]:
         letters = "".join(c for c in acronym if c.isupper())
         if len(letters) < 2:
             continue
-        words = re.findall(r"[^\W\d_][\w-]*", text[max(0, m.start() - 200):m.start()])
+        words = re.findall(r"[^\W\d_][\w-]*", text[max(0, m.start() - 200) : m.start()])
         taken: list[str] = []
         initials = ""
         for word in reversed(words):
@@ -459,20 +519,48 @@ def acronym_definitions(text: str) -> list[tuple[str, str]]:
 
 # --------------------------------------------------------------------------- exact-match terms
 
-_CHAPTER = re.compile(r"(?<!\w)(chapters?|kapitel|kapitlet|chapitre|capítulo|capitolo|rozdzia[łl]\w{0,2}|hoofdstuk)"
-                      r"\s+([IVXLC]+|\d{1,2})(?!\w)", re.IGNORECASE)
-_ROMAN = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
-          "XVI", "XVII", "XVIII", "XIX", "XX"]
+_CHAPTER = re.compile(
+    r"(?<!\w)(chapters?|kapitel|kapitlet|chapitre|capítulo|capitolo|rozdzia[łl]\w{0,2}|hoofdstuk)"
+    r"\s+([IVXLC]+|\d{1,2})(?!\w)",
+    re.IGNORECASE,
+)
+_ROMAN = [
+    "",
+    "I",
+    "II",
+    "III",
+    "IV",
+    "V",
+    "VI",
+    "VII",
+    "VIII",
+    "IX",
+    "X",
+    "XI",
+    "XII",
+    "XIII",
+    "XIV",
+    "XV",
+    "XVI",
+    "XVII",
+    "XVIII",
+    "XIX",
+    "XX",
+]
 _QUOTED = re.compile(r"(?<!\w)[‘“«„\"']\s*([^‘’“”«»„\"]{2,80}?)\s*[’”»\"“'](?!\w)")
 _NUMBER_TERM = re.compile(r"(?<![\w/])(\d[\d.,]*(?:\s\d{3})*)(?:\s+([^\W\d_]{2,}))?", re.UNICODE)
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
-           "januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|"
-           "août|septembre|octobre|novembre|décembre|marts|maj|stycznia|lutego|marca|kwietnia|maja|"
-           "czerwca|lipca|sierpnia|września|października|listopada|grudnia")
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|"
+    "août|septembre|octobre|novembre|décembre|marts|maj|stycznia|lutego|marca|kwietnia|maja|"
+    "czerwca|lipca|sierpnia|września|października|listopada|grudnia"
+)
 _DATE = re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s+(?:{_MONTHS})\s+(\d{{4}})(?!\d)", re.IGNORECASE)
-_UNIT_WORDS = set("""hours hour days day months month years year weeks week working minutes percent
+_UNIT_WORDS = set(
+    """hours hour days day months month years year weeks week working minutes percent
     eur euro euros million millions billion users employees members stunden tage monate jahre wochen
-    heures jours mois ans semaines timer dage måneder år uger godzin dni miesięcy lat""".split())
+    heures jours mois ans semaines timer dage måneder år uger godzin dni miesięcy lat""".split()
+)
 
 
 def exact_terms(text: str, skip_spans: list[tuple[int, int]] = ()) -> list[str]:
@@ -530,7 +618,7 @@ def strip_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
     """`text` without the given (start, end, _) spans, each with a possessive that follows it."""
     for start, end, _ in sorted(_outermost(spans), reverse=True):
         tail = re.match(r"(?:'s|’s)(?!\w)", text[end:])
-        text = text[:start] + " " + text[end + (tail.end() if tail else 0):]
+        text = text[:start] + " " + text[end + (tail.end() if tail else 0) :]
     return " ".join(text.split())
 
 
@@ -552,6 +640,13 @@ def analyse(text: str, catalog: ActCatalog) -> QueryAnalysis:
     skip = [(m.start(), m.end()) for m in _REFERENCE.finditer(text)]
     skip += [(m.start(), m.end()) for m in _ACT_NUMBER.finditer(text)]
     skip += [(m.start(), m.end()) for m in _CHAPTER.finditer(text)]
-    return QueryAnalysis(text=text, lang=lang, acts=acts, references=linked, exact=exact_terms(text, skip),
-                         answer_kind=asked_kind(text), asks_application=asks_when_applicable(text),
-                         without_acts=strip_spans(text, spans) if acts else text)
+    return QueryAnalysis(
+        text=text,
+        lang=lang,
+        acts=acts,
+        references=linked,
+        exact=exact_terms(text, skip),
+        answer_kind=asked_kind(text),
+        asks_application=asks_when_applicable(text),
+        without_acts=strip_spans(text, spans) if acts else text,
+    )

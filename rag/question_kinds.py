@@ -21,8 +21,14 @@ import numpy as np
 from .answer_types import AMOUNT, DATE, FREQUENCY, PERIOD
 
 APPLICATION, OTHER = "application", "other"
-_KINDS = {DATE: (DATE, False), APPLICATION: (DATE, True), PERIOD: (PERIOD, False),
-          FREQUENCY: (FREQUENCY, False), AMOUNT: (AMOUNT, False), OTHER: (None, False)}
+_KINDS = {
+    DATE: (DATE, False),
+    APPLICATION: (DATE, True),
+    PERIOD: (PERIOD, False),
+    FREQUENCY: (FREQUENCY, False),
+    AMOUNT: (AMOUNT, False),
+    OTHER: (None, False),
+}
 NEAREST = 2
 """Prototypes per kind whose similarities are averaged: one close prototype is weak evidence."""
 
@@ -61,8 +67,9 @@ class KindReader:
     def scores(self, vector: np.ndarray) -> dict[str, float]:
         """Per kind, the mean similarity of its `NEAREST` closest prototypes."""
         sims = self.vectors @ vector
-        return {kind: float(np.sort(sims[self.labels == kind])[-NEAREST:].mean())
-                for kind in self.kinds}
+        return {
+            kind: float(np.sort(sims[self.labels == kind])[-NEAREST:].mean()) for kind in self.kinds
+        }
 
     def read(self, vector: np.ndarray) -> QuestionKind:
         scores = self.scores(vector)

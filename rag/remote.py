@@ -219,16 +219,20 @@ class OpenAICompatibleGenerator:
                 "base URL usually ends in /v1, and generator_model must be a model it serves."
             )
         if status in _RETRY_STATUS:
-            raise _Retryable(f"The inference server at {url} is not able to answer now "
-                             f"({status}: {detail}); try again later or add capacity.")
-        raise ModelError(f"The inference server at {url} rejected the request ({status}: {detail}).")
+            raise _Retryable(
+                f"The inference server at {url} is not able to answer now "
+                f"({status}: {detail}); try again later or add capacity."
+            )
+        raise ModelError(
+            f"The inference server at {url} rejected the request ({status}: {detail})."
+        )
 
     def _unreachable_message(self, exc: Exception) -> str:
         return (
             f"Cannot reach the inference server at {_redact(self.base_url)} "
             f"({exc.__class__.__name__}: {exc}). Start it (for example `python -m llama_cpp.server "
             "--model FILE.gguf --host 127.0.0.1 --port 8080`), or fix generator_base_url / "
-            "SOVRAG_GENERATOR_BASE_URL, or set generator_backend = \"llamacpp\" to run in-process."
+            'SOVRAG_GENERATOR_BASE_URL, or set generator_backend = "llamacpp" to run in-process.'
         )
 
     def _timeout_message(self, exc: Exception) -> str:

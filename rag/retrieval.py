@@ -138,8 +138,13 @@ class _Plan:
 
 
 class Retriever:
-    def __init__(self, generation: IndexGeneration, embedder: Embedder,
-                 translator: Translator | None = None, options: RetrievalOptions | None = None) -> None:
+    def __init__(
+        self,
+        generation: IndexGeneration,
+        embedder: Embedder,
+        translator: Translator | None = None,
+        options: RetrievalOptions | None = None,
+    ) -> None:
         self.generation = generation
         self.embedder = embedder
         self.translator = translator
@@ -161,7 +166,9 @@ class Retriever:
         if filters.docs:
             mask &= self.table.mask_of_docs(filters.docs)
         if filters.langs:
-            mask &= self.table.mask_of_docs([d for d, lang in self.table.doc_lang.items() if lang in filters.langs])
+            mask &= self.table.mask_of_docs(
+                [d for d, lang in self.table.doc_lang.items() if lang in filters.langs]
+            )
         return mask
 
     def plan(self, query: str, translate: bool = True) -> _Plan:
@@ -211,9 +218,13 @@ class Retriever:
         """The query with the acronyms the documents introduce for long forms it spells out
         ("threat-led penetration testing" + "TLPT"), which the provisions then use alone."""
         folded = f" {fold(text)} "
-        added = [acronym for doc in (docs or self.table.acronyms)
-                 for long_form, acronym in self.table.acronyms.get(doc, {}).items()
-                 if f" {long_form} " in folded and not re.search(rf"(?<!\w){re.escape(acronym)}(?!\w)", text)]
+        added = [
+            acronym
+            for doc in (docs or self.table.acronyms)
+            for long_form, acronym in self.table.acronyms.get(doc, {}).items()
+            if f" {long_form} " in folded
+            and not re.search(rf"(?<!\w){re.escape(acronym)}(?!\w)", text)
+        ]
         return f"{text} ({', '.join(dict.fromkeys(added))})" if added else text
 
     def translation(self, query: str, lang: str, target: str) -> str | None:
@@ -225,8 +236,9 @@ class Retriever:
 
     # ------------------------------------------------------------------ search
 
-    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None,
-               translate: bool = True) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None, translate: bool = True
+    ) -> list[Hit]:
         """Top-k passages; `translate=False` never calls the generator."""
         if self.generation.size == 0 or not query.strip():
             return []
@@ -242,8 +254,9 @@ class Retriever:
         if state.pinned:
             order = state.pinned[:k] + [r for r in order if r not in state.pinned]
         if len(order) < k and state.scope is not state.base:
-            rest, rest_fused = self._ranked(state.lists, state.weights, state.base & ~state.scope,
-                                            k - len(order))
+            rest, rest_fused = self._ranked(
+                state.lists, state.weights, state.base & ~state.scope, k - len(order)
+            )
             fused = np.where(state.scope, fused, rest_fused * 0.5)  # scoped passages stay ahead
             order += rest
         if self.options.mmr_lambda is not None:
@@ -257,8 +270,13 @@ class Retriever:
         for key, docs in plan.act_docs.items():
             refs = [(ref, act) for ref, act in plan.analysis.references if act in (None, key)]
             analysis = replace(plan.analysis, acts=[key], references=refs)
-            per_act.append(self._search_plan(replace(plan, analysis=analysis, scope_docs=docs,
-                                                     act_docs={key: docs}), k, filters))
+            per_act.append(
+                self._search_plan(
+                    replace(plan, analysis=analysis, scope_docs=docs, act_docs={key: docs}),
+                    k,
+                    filters,
+                )
+            )
         hits: list[Hit] = []
         seen: set[str] = set()
         for rank in range(k):
@@ -279,8 +297,9 @@ class Retriever:
             if not scope.any():
                 scope = base
         vectors = plan.vectors if self.options.dense else [None] * len(plan.forms)
-        return SearchState(plan, self.table, self.options, base, scope, vectors,
-                           self.generation.lexical.scores)
+        return SearchState(
+            plan, self.table, self.options, base, scope, vectors, self.generation.lexical.scores
+        )
 
     def _ranked(self, lists, weights, mask, k) -> tuple[list[int], np.ndarray]:
         fused, _ = weighted_rrf(lists, mask, CANDIDATES, weights, self.options.rrf_k)
@@ -289,7 +308,11 @@ class Retriever:
         if self.options.notes_prior != 1.0:
             fused = np.where(self.table.is_note, fused * self.options.notes_prior, fused)
         depth = max(k, 50)
-        top = np.argpartition(-fused, min(depth, len(fused) - 1))[:depth] if len(fused) > depth else np.arange(len(fused))
+        top = (
+            np.argpartition(-fused, min(depth, len(fused) - 1))[:depth]
+            if len(fused) > depth
+            else np.arange(len(fused))
+        )
         top = sorted((int(r) for r in top if fused[r] > 0), key=lambda r: (-fused[r], r))
         return top, fused
 
@@ -322,9 +345,15 @@ class Retriever:
         chunks = self.generation.chunks(order)
         titles = self.table.titles
         return [
-            Hit(chunk=c, score=float(fused[r]), doc_title=titles.get(c.doc, c.doc),
-                rank_dense=dense_rank.get(r), rank_bm25=bm25_rank.get(r),
-                dense_similarity=float(dense[r]) if np.isfinite(dense[r]) else 0.0, row=int(r))
+            Hit(
+                chunk=c,
+                score=float(fused[r]),
+                doc_title=titles.get(c.doc, c.doc),
+                rank_dense=dense_rank.get(r),
+                rank_bm25=bm25_rank.get(r),
+                dense_similarity=float(dense[r]) if np.isfinite(dense[r]) else 0.0,
+                row=int(r),
+            )
             for r, c in zip(order, chunks)
         ]
 
@@ -342,8 +371,9 @@ def build_retriever(runtime, options: RetrievalOptions | None = None, generation
     """The product's retriever for a runtime: translation through the runtime's generator, loaded
     only when a question needs it (and `translate_queries` is on)."""
     translator = runtime.translator if runtime.settings.translate_queries else None
-    return Retriever(generation or runtime.generation(), runtime.embedder, translator=translator,
-                     options=options)
+    return Retriever(
+        generation or runtime.generation(), runtime.embedder, translator=translator, options=options
+    )
 
 
 __all__ = [

@@ -41,8 +41,12 @@ class Runtime:
         with self._lock:
             if self._embedder is None:
                 path = resolve_embedder(self.settings.embedder, self.settings.models_dir)
-                self._embedder = Embedder(self.settings.embedder, path, self.settings.threads,
-                                          self.settings.embed_batch_size)
+                self._embedder = Embedder(
+                    self.settings.embedder,
+                    path,
+                    self.settings.threads,
+                    self.settings.embed_batch_size,
+                )
             return self._embedder
 
     @property
@@ -77,8 +81,11 @@ class Runtime:
         """One translator per process (queries, answer sentences for checking or for the reader), so its cache
         serves every request; None when neither use is switched on."""
         with self._lock:
-            wanted = (self.settings.translate_queries or self.settings.verify_across_languages
-                      or self.settings.answer_in_sources_language)
+            wanted = (
+                self.settings.translate_queries
+                or self.settings.verify_across_languages
+                or self.settings.answer_in_sources_language
+            )
             if self._translator is None and wanted:
                 from .translate import QueryTranslator
 

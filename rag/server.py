@@ -57,11 +57,18 @@ def mount_ui(app, runtime: Runtime, build_ui: UIBuilder):
     key = runtime.settings.api_key
     # With an API key, the UI is behind Gradio's login form (any user name, the key as
     # password): otherwise its own endpoints would answer questions without any token.
-    auth = (lambda _user, password: hmac.compare_digest(password.encode("utf-8"),
-                                                        key.encode("utf-8"))) if key else None
+    auth = (
+        (lambda _user, password: hmac.compare_digest(password.encode("utf-8"), key.encode("utf-8")))
+        if key
+        else None
+    )
     return gr.mount_gradio_app(
-        app, build_ui(runtime), path="/", auth=auth,
-        auth_message="Enter the server's API key (SOVRAG_API_KEY) as the password.")
+        app,
+        build_ui(runtime),
+        path="/",
+        auth=auth,
+        auth_message="Enter the server's API key (SOVRAG_API_KEY) as the password.",
+    )
 
 
 def ensure_index(runtime: Runtime) -> None:
@@ -72,8 +79,12 @@ def ensure_index(runtime: Runtime) -> None:
 
     corpus = runtime.settings.corpus_dir
     if not corpus.is_dir():
-        raise SovragError(f"No index in {runtime.store.root} and no corpus folder at {corpus} to build one from.")
-    print(f"No index yet: building it from {corpus} (first start only)…", file=sys.stderr, flush=True)
+        raise SovragError(
+            f"No index in {runtime.store.root} and no corpus folder at {corpus} to build one from."
+        )
+    print(
+        f"No index yet: building it from {corpus} (first start only)…", file=sys.stderr, flush=True
+    )
     report = DocumentLibrary(runtime, verbose=True).rebuild()
     print(report.summary(), file=sys.stderr, flush=True)
 
@@ -88,8 +99,11 @@ def serve(settings: Settings, explicit_host: bool = False) -> int:
                 "pass --host explicitly to expose the server."
             )
         if not settings.api_key:
-            print(f"warning: listening on {settings.host} without an API key; anyone on the network "
-                  "can use this server. Set SOVRAG_API_KEY.", file=sys.stderr)
+            print(
+                f"warning: listening on {settings.host} without an API key; anyone on the network "
+                "can use this server. Set SOVRAG_API_KEY.",
+                file=sys.stderr,
+            )
     runtime = Runtime(settings)
     ensure_index(runtime)
     runtime.generation()
@@ -105,7 +119,10 @@ def serve(settings: Settings, explicit_host: bool = False) -> int:
             print(f"error: generator failed to load: {exc}", file=sys.stderr)
 
     threading.Thread(target=warm_up, name="model-warm-up", daemon=True).start()
-    print(f"sovrag: serving on http://{settings.host}:{settings.port}/ (UI at /, API at /v1, docs at /docs)",
-          file=sys.stderr, flush=True)
+    print(
+        f"sovrag: serving on http://{settings.host}:{settings.port}/ (UI at /, API at /v1, docs at /docs)",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0

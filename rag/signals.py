@@ -53,7 +53,9 @@ class SearchState:
         self.names.append(name)
 
     def fused_so_far(self) -> np.ndarray:
-        fused, _ = weighted_rrf(self.lists, self.scope, CANDIDATES, self.weights, self.options.rrf_k)
+        fused, _ = weighted_rrf(
+            self.lists, self.scope, CANDIDATES, self.weights, self.options.rrf_k
+        )
         return fused
 
     @property
@@ -119,9 +121,12 @@ def _references(state: SearchState) -> np.ndarray:
             for row in table.units.get((doc, ref.kind, ref.number), []):
                 exact_part = bool(ref.parts) and ref.parts[0] in table.spans[row]
                 # Tie-break inside a unit by the question's own relevance (base_fused < 1).
-                scores[row] = max(scores[row], (2.0 if exact_part else 1.0) + float(base_fused[row]))
-    state.pinned = sorted((int(r) for r in np.flatnonzero(scores >= 2.0) if state.scope[r]),
-                          key=lambda r: -scores[r])
+                scores[row] = max(
+                    scores[row], (2.0 if exact_part else 1.0) + float(base_fused[row])
+                )
+    state.pinned = sorted(
+        (int(r) for r in np.flatnonzero(scores >= 2.0) if state.scope[r]), key=lambda r: -scores[r]
+    )
     return scores
 
 
@@ -143,8 +148,10 @@ def _exact_and_defining(state: SearchState) -> tuple[np.ndarray, np.ndarray]:
         if counts[row]:
             defines[row] = sum(1 for q in quoted if q in text)
     tie = state.base_fused.astype(np.float32)
-    state._cache["exact"] = (np.where(counts > 0, counts + tie, -np.inf).astype(np.float32),
-                             np.where(defines > 0, defines + tie, -np.inf).astype(np.float32))
+    state._cache["exact"] = (
+        np.where(counts > 0, counts + tie, -np.inf).astype(np.float32),
+        np.where(defines > 0, defines + tie, -np.inf).astype(np.float32),
+    )
     return state._cache["exact"]
 
 
@@ -158,7 +165,7 @@ def _citations_of_asked_article(state: SearchState) -> np.ndarray:
     top_docs = plan.scope_docs or list(table.doc_lang)
     for ref, act in plan.analysis.references:
         if ref.kind == "article":
-            for doc in (plan.act_docs.get(act, top_docs) if act else top_docs):
+            for doc in plan.act_docs.get(act, top_docs) if act else top_docs:
                 targets[(doc, ref.number)] = 2.0
     seen_units = 0
     for row in best_rows(state.base_fused, state.scope, 50):
@@ -226,25 +233,54 @@ def _answer_kind(state: SearchState) -> np.ndarray:
 
 SIGNALS: tuple[Signal, ...] = (
     Signal("dense", "weight_dense", lambda s: s.options.dense, _dense, per_form=True),
-    Signal("sentence", "weight_sentence",
-           lambda s: s.options.dense and s.table.sentences is not None, _sentence, per_form=True),
+    Signal(
+        "sentence",
+        "weight_sentence",
+        lambda s: s.options.dense and s.table.sentences is not None,
+        _sentence,
+        per_form=True,
+    ),
     Signal("bm25", "weight_lexical", lambda s: s.options.lexical, _bm25, per_form=True),
-    Signal("headings", "weight_heading",
-           lambda s: s.options.headings and s.table.headings is not None, _heading, per_form=True),
-    Signal("references", "weight_reference",
-           lambda s: s.options.references and bool(s.plan.analysis.references)
-           and not s.asks_application, _references),
-    Signal("exact terms", "weight_exact",
-           lambda s: s.options.exact and bool(s.plan.analysis.exact),
-           lambda s: _exact_and_defining(s)[0]),
-    Signal("definitions", "weight_definition",
-           lambda s: s.options.exact and bool(s.plan.analysis.exact),
-           lambda s: _exact_and_defining(s)[1]),
+    Signal(
+        "headings",
+        "weight_heading",
+        lambda s: s.options.headings and s.table.headings is not None,
+        _heading,
+        per_form=True,
+    ),
+    Signal(
+        "references",
+        "weight_reference",
+        lambda s: (
+            s.options.references and bool(s.plan.analysis.references) and not s.asks_application
+        ),
+        _references,
+    ),
+    Signal(
+        "exact terms",
+        "weight_exact",
+        lambda s: s.options.exact and bool(s.plan.analysis.exact),
+        lambda s: _exact_and_defining(s)[0],
+    ),
+    Signal(
+        "definitions",
+        "weight_definition",
+        lambda s: s.options.exact and bool(s.plan.analysis.exact),
+        lambda s: _exact_and_defining(s)[1],
+    ),
     Signal("application dates", "weight_applicability", lambda s: s.kind == DATE, _applicability),
-    Signal("closing article", "weight_application_article",
-           lambda s: s.kind == DATE and s.asks_application, _application_article),
-    Signal("cited paragraph", "weight_cited_paragraph",
-           lambda s: bool(s.kind) and not s.asks_application, _cited_paragraph),
+    Signal(
+        "closing article",
+        "weight_application_article",
+        lambda s: s.kind == DATE and s.asks_application,
+        _application_article,
+    ),
+    Signal(
+        "cited paragraph",
+        "weight_cited_paragraph",
+        lambda s: bool(s.kind) and not s.asks_application,
+        _cited_paragraph,
+    ),
     Signal("answer kind", "weight_answer_kind", lambda s: bool(s.kind), _answer_kind),
 )
 
@@ -255,7 +291,9 @@ def run_signals(state: SearchState) -> None:
     text = [s for s in SIGNALS if s.per_form and getattr(opts, s.weight) > 0 and s.applies(state)]
     for form, (_, form_weight) in enumerate(state.plan.forms):
         for signal in text:
-            state.add(signal.name, signal.score(state, form), form_weight * getattr(opts, signal.weight))
+            state.add(
+                signal.name, signal.score(state, form), form_weight * getattr(opts, signal.weight)
+            )
     state.base_fused = state.fused_so_far()
     for signal in SIGNALS:
         if not signal.per_form and getattr(opts, signal.weight) > 0 and signal.applies(state):
@@ -284,8 +322,10 @@ def _contains_term(text: str, needle: str) -> bool:
         before = text[start - 1] if start else " "
         end = start + len(needle)
         after = text[end] if end < len(text) else " "
-        if not (before.isalnum() or (before in ",." and start > 1 and text[start - 2].isdigit())) \
-                and not after.isalnum():
+        if (
+            not (before.isalnum() or (before in ",." and start > 1 and text[start - 2].isdigit()))
+            and not after.isalnum()
+        ):
             return True
         start = text.find(needle, start + 1)
     return False

@@ -92,7 +92,7 @@ class SentenceVectors:
         return len(self.rows)
 
     def of_row(self, row: int) -> np.ndarray:
-        return self.vectors[self.starts[row]:self.starts[row + 1]]
+        return self.vectors[self.starts[row] : self.starts[row + 1]]
 
     def best_similarity(self, query_vector: np.ndarray) -> np.ndarray:
         """Per passage, the cosine similarity of its best-matching sentence (vectors are normalised)."""
@@ -131,8 +131,12 @@ class IndexGeneration:
             self.vectors = faiss.read_index(str(path / "vectors.faiss"))
             self.lexical = LexicalIndex.load(path / "bm25")
         except (OSError, ValueError, RuntimeError) as exc:
-            raise SovragError(f"Index generation {path} is damaged ({exc}); run `sovrag index build`.") from exc
-        self._db = sqlite3.connect(f"file:{path / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            raise SovragError(
+                f"Index generation {path} is damaged ({exc}); run `sovrag index build`."
+            ) from exc
+        self._db = sqlite3.connect(
+            f"file:{path / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False
+        )
         self._lock = threading.Lock()
         self._documents: dict[str, DocumentRecord] | None = None
         self._sentences: SentenceVectors | None = None
@@ -149,7 +153,9 @@ class IndexGeneration:
         if self._documents is None:
             with self._lock:
                 columns = {r[1] for r in self._db.execute("PRAGMA table_info(documents)")}
-                extra = ", identity, text_hash" if "identity" in columns else ""  # older generations
+                extra = (
+                    ", identity, text_hash" if "identity" in columns else ""
+                )  # older generations
                 rows = self._db.execute(
                     "SELECT id, title, lang, sha256, passages, added_at, source_path"
                     f"{extra} FROM documents ORDER BY id"
@@ -167,8 +173,19 @@ class IndexGeneration:
                 f"SELECT row, id, doc, locator, heading, context, text, page, ordinal FROM chunks WHERE row IN ({marks})",
                 [int(r) for r in rows],
             ).fetchall()
-        by_row = {r[0]: Chunk(id=r[1], doc=r[2], locator=r[3], heading=r[4], context=r[5], text=r[6],
-                              page=r[7], ordinal=r[8]) for r in found}
+        by_row = {
+            r[0]: Chunk(
+                id=r[1],
+                doc=r[2],
+                locator=r[3],
+                heading=r[4],
+                context=r[5],
+                text=r[6],
+                page=r[7],
+                ordinal=r[8],
+            )
+            for r in found
+        }
         return [by_row[int(r)] for r in rows if int(r) in by_row]
 
     def stored_chunks(self, doc_ids: set[str] | None = None) -> list[StoredChunk]:
@@ -176,8 +193,20 @@ class IndexGeneration:
         with self._lock:
             rows = self._db.execute(query).fetchall()
         return [
-            StoredChunk(r[0], Chunk(id=r[1], doc=r[2], locator=r[3], heading=r[4], context=r[5], text=r[6],
-                                    page=r[7], ordinal=r[8]), r[9])
+            StoredChunk(
+                r[0],
+                Chunk(
+                    id=r[1],
+                    doc=r[2],
+                    locator=r[3],
+                    heading=r[4],
+                    context=r[5],
+                    text=r[6],
+                    page=r[7],
+                    ordinal=r[8],
+                ),
+                r[9],
+            )
             for r in rows
             if doc_ids is None or r[2] in doc_ids
         ]
@@ -186,34 +215,48 @@ class IndexGeneration:
     def sentences(self) -> SentenceVectors | None:
         """Sentence vectors (None for generations written before they existed, or written with
         another sentence splitting: their units would not match `chunking.sentence_units`)."""
-        if self._sentences is None and self.manifest.get("sentence_units") == SENTENCE_UNITS_VERSION:
+        if (
+            self._sentences is None
+            and self.manifest.get("sentence_units") == SENTENCE_UNITS_VERSION
+        ):
             with self._lock:
                 if self._sentences is None:
                     try:
                         self._sentences = SentenceVectors.load(self.path, self.size)
                     except (OSError, ValueError) as exc:
-                        raise SovragError(f"Index generation {self.path} is damaged ({exc}); "
-                                          "run `sovrag index build`.") from exc
+                        raise SovragError(
+                            f"Index generation {self.path} is damaged ({exc}); "
+                            "run `sovrag index build`."
+                        ) from exc
         return self._sentences
 
     def all_vectors(self) -> np.ndarray:
-        return self.vectors.reconstruct_n(0, self.size) if self.size else np.zeros((0, self.manifest["dimension"]), np.float32)
+        return (
+            self.vectors.reconstruct_n(0, self.size)
+            if self.size
+            else np.zeros((0, self.manifest["dimension"]), np.float32)
+        )
 
     def close(self) -> None:
         self._db.close()
 
 
-def _write_metadata(path: Path, documents: list[DocumentRecord], chunks: list[Chunk],
-                    embed_hashes: list[str]) -> None:
+def _write_metadata(
+    path: Path, documents: list[DocumentRecord], chunks: list[Chunk], embed_hashes: list[str]
+) -> None:
     """The generation's SQLite file: its documents, and its passages by row."""
     db = sqlite3.connect(path)
     db.executescript(_SCHEMA)
-    db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [tuple(asdict(d).values()) for d in documents])
+    db.executemany(
+        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [tuple(asdict(d).values()) for d in documents],
+    )
     db.executemany(
         "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(row, c.id, c.doc, c.locator, c.heading, c.context, c.text, c.page, c.ordinal, h)
-         for row, (c, h) in enumerate(zip(chunks, embed_hashes))],
+        [
+            (row, c.id, c.doc, c.locator, c.heading, c.context, c.text, c.page, c.ordinal, h)
+            for row, (c, h) in enumerate(zip(chunks, embed_hashes))
+        ],
     )
     db.commit()
     db.close()
@@ -304,7 +347,11 @@ class IndexStore:
             "dimension": dimension,
             "passages": len(chunks),
             "documents": len(documents),
-            **({"sentence_units": SENTENCE_UNITS_VERSION, "sentences": len(sentences)} if sentences is not None else {}),
+            **(
+                {"sentence_units": SENTENCE_UNITS_VERSION, "sentences": len(sentences)}
+                if sentences is not None
+                else {}
+            ),
             **(extra_manifest or {}),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")

@@ -34,8 +34,14 @@ class QueryTranslator:
         self._lock = threading.Lock()
         self.calls = 0  # generator calls made (cache misses): lets benches report the cost
 
-    def __call__(self, text: str, source_lang: str, target_lang: str = "en",
-                 kind: str = "question", max_tokens: int | None = None) -> str | None:
+    def __call__(
+        self,
+        text: str,
+        source_lang: str,
+        target_lang: str = "en",
+        kind: str = "question",
+        max_tokens: int | None = None,
+    ) -> str | None:
         """`kind` names what is translated ("question", "sentence"): it only words the instruction.
         `max_tokens` bounds the translation (default: the translator's, enough for a question)."""
         key = (text, target_lang, kind)
@@ -43,15 +49,18 @@ class QueryTranslator:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        translation = self._translate(text, source_lang, target_lang, kind, max_tokens or self._max_tokens)
+        translation = self._translate(
+            text, source_lang, target_lang, kind, max_tokens or self._max_tokens
+        )
         with self._lock:
             self._cache[key] = translation
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return translation
 
-    def _translate(self, text: str, source_lang: str, target_lang: str, kind: str,
-                   max_tokens: int) -> str | None:
+    def _translate(
+        self, text: str, source_lang: str, target_lang: str, kind: str, max_tokens: int
+    ) -> str | None:
         target = LANGUAGE_NAMES.get(target_lang, target_lang)
         source = LANGUAGE_NAMES.get(source_lang, "another language")
         messages = [
@@ -68,7 +77,11 @@ def clean_translation(output: str, original: str) -> str | None:
     """First non-empty line without quotes or a "Translation:" prefix; None when it is unusable."""
     for line in output.splitlines():
         line = line.strip().strip('"“”«»').strip()
-        if ":" in line[:20] and line.split(":", 1)[0].strip().lower() in {"translation", "english", "question"}:
+        if ":" in line[:20] and line.split(":", 1)[0].strip().lower() in {
+            "translation",
+            "english",
+            "question",
+        }:
             line = line.split(":", 1)[1].strip().strip('"“”').strip()
         if line:
             if line.casefold() == original.strip().casefold() or len(line) > 4 * len(original) + 40:

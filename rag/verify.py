@@ -41,12 +41,23 @@ _UNITS = "one two three four five six seven eight nine ten eleven twelve thirtee
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _NUMBER_WORDS = {word: str(n) for n, word in enumerate(_UNITS, start=1)}
 _NUMBER_WORDS.update({tens: str(20 + 10 * i) for i, tens in enumerate(_TENS)})
-_NUMBER_WORDS.update({f"{tens}-{unit}": str(20 + 10 * i + n) for i, tens in enumerate(_TENS)
-                      for n, unit in enumerate(_UNITS[:9], start=1)})
-_NUMBER_WORDS.update(zip("zwei drei vier fünf sechs sieben acht neun zehn elf zwölf".split(), map(str, range(2, 13))))
-_NUMBER_WORDS.update(zip("deux trois quatre cinq six sept huit neuf dix onze douze".split(), map(str, range(2, 13))))
-_NUMBER_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?![\w])",
-                          re.IGNORECASE)
+_NUMBER_WORDS.update(
+    {
+        f"{tens}-{unit}": str(20 + 10 * i + n)
+        for i, tens in enumerate(_TENS)
+        for n, unit in enumerate(_UNITS[:9], start=1)
+    }
+)
+_NUMBER_WORDS.update(
+    zip("zwei drei vier fünf sechs sieben acht neun zehn elf zwölf".split(), map(str, range(2, 13)))
+)
+_NUMBER_WORDS.update(
+    zip("deux trois quatre cinq six sept huit neuf dix onze douze".split(), map(str, range(2, 13)))
+)
+_NUMBER_WORD = re.compile(
+    r"(?<![\w-])(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?![\w])",
+    re.IGNORECASE,
+)
 """Legislation writes small numbers as words ("within two months", "a two-month period")."""
 
 
@@ -68,14 +79,14 @@ def proper_names(sentence: str) -> list[str]:
         while run and not run[-1][0][:1].isupper():
             run.pop()
         if sum(1 for w, _, _ in run if w[:1].isupper()) >= NAME_MIN_WORDS:
-            names.append(re.sub(r"['’]s$", "", sentence[run[0][1]:run[-1][2]]))
+            names.append(re.sub(r"['’]s$", "", sentence[run[0][1] : run[-1][2]]))
         run.clear()
 
     for i, m in enumerate(_WORD.finditer(sentence)):
         word = m.group(0)
         capital = word[:1].isupper() and i > 0
         joins = bool(run) and word in _NAME_JOINERS
-        if (run and not sentence[run[-1][2]:m.start()].isspace()) or not (capital or joins):
+        if (run and not sentence[run[-1][2] : m.start()].isspace()) or not (capital or joins):
             close()
             joins = False
         if capital or joins:
@@ -111,7 +122,9 @@ def numbers_in(text: str) -> set[str]:
 
 def evidence_numbers(text: str) -> set[str]:
     """The numbers a passage states, in digits or in words: "two months" backs a claim of "2 months"."""
-    return numbers_in(text) | {_NUMBER_WORDS[m.group(1).lower()] for m in _NUMBER_WORD.finditer(text)}
+    return numbers_in(text) | {
+        _NUMBER_WORDS[m.group(1).lower()] for m in _NUMBER_WORD.finditer(text)
+    }
 
 
 def claim_numbers(sentence: str) -> set[str]:
@@ -124,7 +137,8 @@ _REFERENCE_BEFORE = re.compile(
     r"(?:article|art\.|paragraph|para\.|point|annex|recital|section|chapter|title|no\.|nr\.|"
     r"artikel|absatz|abs\.|anhang|erwägungsgrund|paragraphe|annexe|considérant|stk\.|bilag|"
     r"betragtning|artykuł|ust\.|załącznik|motyw)\s*$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 QUANTITY_WINDOW = 5
 """Content words after a figure (two before) among which the passage must name the claim's noun."""
 
@@ -132,16 +146,18 @@ QUANTITY_WINDOW = 5
 def _is_reference(text: str, start: int, end: int) -> bool:
     """Whether the number at text[start:end] numbers something ("Article 5", "(3)", a paragraph's
     "1." at the start of a line) rather than counting or measuring it."""
-    before, after = text[max(0, start - 20):start], text[end:end + 2]
+    before, after = text[max(0, start - 20) : start], text[end : end + 2]
     if _REFERENCE_BEFORE.search(before) or (before.endswith("(") and after.startswith(")")):
         return True
-    line_start = before.rsplit("\n", 1)[-1].strip() == "" and (start == 0 or "\n" in before or not before.strip())
+    line_start = before.rsplit("\n", 1)[-1].strip() == "" and (
+        start == 0 or "\n" in before or not before.strip()
+    )
     return line_start and after[:1] in ".)"
 
 
 def _words_around(text: str, start: int, end: int, after: int, before: int = 0) -> list[str]:
-    ahead = tokenize(text[end:end + 12 * after])[:after]
-    behind = tokenize(text[max(0, start - 12 * before):start])[-before:] if before else []
+    ahead = tokenize(text[end : end + 12 * after])[:after]
+    behind = tokenize(text[max(0, start - 12 * before) : start])[-before:] if before else []
     return behind + ahead
 
 
@@ -149,10 +165,16 @@ def quantities(text: str) -> list[tuple[str, str | None]]:
     """The figures a claim states as (number, noun): the stem of the word right after it, the unit
     or what is counted ("72 hours", "3 members", "7 % of turnover" → turnover), or None for a bare
     figure. References ("Article 5", "(3)") are not quantities."""
-    figures = [(m.start(), m.end(), normalise_number(m.group(0)).rstrip("%")) for m in _NUMBER.finditer(text)]
+    figures = [
+        (m.start(), m.end(), normalise_number(m.group(0)).rstrip("%"))
+        for m in _NUMBER.finditer(text)
+    ]
     # Small numbers written as words count too ("within two weeks"); "one" is mostly a pronoun.
-    figures += [(m.start(), m.end(), _NUMBER_WORDS[m.group(1).lower()]) for m in _NUMBER_WORD.finditer(text)
-                if m.group(1).lower() != "one"]
+    figures += [
+        (m.start(), m.end(), _NUMBER_WORDS[m.group(1).lower()])
+        for m in _NUMBER_WORD.finditer(text)
+        if m.group(1).lower() != "one"
+    ]
     found = []
     for start, end, number in sorted(figures):
         if _is_reference(text, start, end):
@@ -165,10 +187,16 @@ def quantities(text: str) -> list[tuple[str, str | None]]:
 def states_quantity(evidence: str, number: str, noun: str | None) -> bool:
     """Whether the passage states this figure as a quantity: the number (in digits or words) not as
     a reference, with the claim's noun among the words around it."""
-    spans = [(m.start(), m.end()) for m in _NUMBER.finditer(evidence)
-             if normalise_number(m.group(0)).rstrip("%") == number]
-    spans += [(m.start(), m.end()) for m in _NUMBER_WORD.finditer(evidence)
-              if _NUMBER_WORDS[m.group(1).lower()] == number]
+    spans = [
+        (m.start(), m.end())
+        for m in _NUMBER.finditer(evidence)
+        if normalise_number(m.group(0)).rstrip("%") == number
+    ]
+    spans += [
+        (m.start(), m.end())
+        for m in _NUMBER_WORD.finditer(evidence)
+        if _NUMBER_WORDS[m.group(1).lower()] == number
+    ]
     for start, end in spans:
         if _is_reference(evidence, start, end):
             continue
@@ -215,14 +243,25 @@ def check_sentence(
     evidence = "\n".join(passages)
     stated = evidence_numbers(evidence)
     # A percentage written without its sign (or the reverse) still names the same figure.
-    missing = {m for m in claim_numbers(claim) if m.rstrip("%") not in {e.rstrip("%") for e in stated}}
+    missing = {
+        m for m in claim_numbers(claim) if m.rstrip("%") not in {e.rstrip("%") for e in stated}
+    }
     if missing:
-        return Support(False, f"number(s) not in the cited passage: {', '.join(sorted(missing))}", 0.0, 0.0)
-    unstated = [f"{number} {noun or ''}".strip() for number, noun in quantities(claim)
-                if not states_quantity(evidence, number, noun)]
+        return Support(
+            False, f"number(s) not in the cited passage: {', '.join(sorted(missing))}", 0.0, 0.0
+        )
+    unstated = [
+        f"{number} {noun or ''}".strip()
+        for number, noun in quantities(claim)
+        if not states_quantity(evidence, number, noun)
+    ]
     if unstated:
-        return Support(False, f"figure(s) not stated as such in the cited passage: {', '.join(unstated)}",
-                       0.0, 0.0)
+        return Support(
+            False,
+            f"figure(s) not stated as such in the cited passage: {', '.join(unstated)}",
+            0.0,
+            0.0,
+        )
     # A name the passage does not hold is a claim it cannot back, however many words it shares.
     said = normalise_spaces(evidence)
     unnamed = [n for n in proper_names(claim) if normalise_spaces(n) not in said]
@@ -274,12 +313,25 @@ def verify_sentences(
             sentence.supported, sentence.reason = result.supported, result.reason
         else:
             sentence.supported, sentence.reason = False, "no citation"
-        if not sentence.supported and available and not (question and restates_question(sentence.text, question)):
-            _reattribute(sentence, passage_text, similarity, [n for n in available if n not in sentence.cited])
+        if (
+            not sentence.supported
+            and available
+            and not (question and restates_question(sentence.text, question))
+        ):
+            _reattribute(
+                sentence,
+                passage_text,
+                similarity,
+                [n for n in available if n not in sentence.cited],
+            )
 
 
-def _reattribute(sentence: AnswerSentence, passage_text: Callable[[int], str | None],
-                 similarity: Callable[[str, list[str]], float] | None, candidates: list[int]) -> None:
+def _reattribute(
+    sentence: AnswerSentence,
+    passage_text: Callable[[int], str | None],
+    similarity: Callable[[str, list[str]], float] | None,
+    candidates: list[int],
+) -> None:
     """Cite the best supporting passage among `candidates` instead of the sentence's own markers."""
     best: tuple[float, int] | None = None
     for n in candidates:
@@ -312,7 +364,9 @@ def with_marker(sentence: str, n: int) -> str:
     return f"{bare} [{n}]"
 
 
-def embedding_similarity(encode: Callable[[list[str]], np.ndarray]) -> Callable[[str, list[str]], float]:
+def embedding_similarity(
+    encode: Callable[[list[str]], np.ndarray],
+) -> Callable[[str, list[str]], float]:
     """Max cosine similarity of a claim to any of its passages, with normalised embeddings."""
 
     def similarity(claim: str, passages: list[str]) -> float:
@@ -338,7 +392,7 @@ def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS
         return ""
 
     def score(span: tuple[int, int]) -> float:
-        text = passage[span[0]:span[1]]
+        text = passage[span[0] : span[1]]
         words = set(tokenize(text))
         hits = len(words & claim_words) + 2 * len(numbers_in(text) & figures)
         return hits / (1 + 0.02 * len(text.split()))
@@ -350,10 +404,10 @@ def best_quote(passage: str, claims: list[str], max_words: int = QUOTE_MAX_WORDS
         # Keep the window of max_words words with most claim words, still a verbatim substring.
         best, best_hits = 0, -1
         for i in range(0, len(words) - max_words + 1):
-            window = quote[words[i].start():words[i + max_words - 1].end()]
+            window = quote[words[i].start() : words[i + max_words - 1].end()]
             hits = len(set(tokenize(window)) & claim_words) + 2 * len(numbers_in(window) & figures)
             if hits > best_hits:
                 best, best_hits = i, hits
-        quote = quote[words[best].start():words[best + max_words - 1].end()]
+        quote = quote[words[best].start() : words[best + max_words - 1].end()]
     assert quote in passage
     return quote

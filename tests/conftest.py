@@ -37,11 +37,20 @@ def small_index(tmp_path_factory):
     from rag.runtime import Runtime
 
     base = tmp_path_factory.mktemp("small")
-    corpus = corpus_slice(base / "corpus", ["eu-ai-act-2024-1689.md", "gdpr-2016-679.md",
-                                            "interoperable-europe-act-2024-903.md"])
-    settings = load_settings(index_dir=base / "index", corpus_dir=corpus, generator=FAST_GENERATOR,
-                             threads=2)
+    corpus = corpus_slice(
+        base / "corpus",
+        ["eu-ai-act-2024-1689.md", "gdpr-2016-679.md", "interoperable-europe-act-2024-903.md"],
+    )
+    settings = load_settings(
+        index_dir=base / "index", corpus_dir=corpus, generator=FAST_GENERATOR, threads=2
+    )
     runtime = Runtime(settings)
-    run_ingest(runtime.store, runtime.embedder, [corpus], max_bytes=10**9, full_rebuild=True,
-               show_progress=False)
+    run_ingest(
+        runtime.store,
+        runtime.embedder,
+        [corpus],
+        max_bytes=10**9,
+        full_rebuild=True,
+        show_progress=False,
+    )
     return runtime

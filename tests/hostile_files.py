@@ -62,9 +62,11 @@ def _pdf_bytes(text: str = SAMPLE, password: str | None = None) -> bytes:
 
 def _cyclic_pdf() -> bytes:
     """A hand-written PDF whose page tree contains itself (a loop for naive walkers)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    ]
     body = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, obj in enumerate(objects, start=1):
@@ -73,7 +75,10 @@ def _cyclic_pdf() -> bytes:
     xref = len(body)
     body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     body += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(body)
 
 
@@ -95,6 +100,8 @@ def _package_start(z: zipfile.ZipFile) -> None:
     """The parts that make python-docx go on to read word/document.xml."""
     z.writestr("[Content_Types].xml", _CONTENT_TYPES)
     z.writestr("_rels/.rels", _RELS)
+
+
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
@@ -122,9 +129,11 @@ def _bomb_docx(path: Path, expanded: int, lie_about_size: bool = False) -> None:
             start = 0
             while (pos := raw.find(signature, start)) >= 0:
                 start = pos + 4
-                name_len = struct.unpack_from("<H", raw, pos + (28 if signature == b"PK\x01\x02" else 26))[0]
+                name_len = struct.unpack_from(
+                    "<H", raw, pos + (28 if signature == b"PK\x01\x02" else 26)
+                )[0]
                 name_at = pos + (46 if signature == b"PK\x01\x02" else 30)
-                if bytes(raw[name_at:name_at + name_len]) == name:
+                if bytes(raw[name_at : name_at + name_len]) == name:
                     struct.pack_into("<I", raw, pos + size_offset, 4096)
         path.write_bytes(bytes(raw))
 
@@ -132,10 +141,13 @@ def _bomb_docx(path: Path, expanded: int, lie_about_size: bool = False) -> None:
 def _laughs_docx(path: Path, depth: int) -> None:
     """Entity expansion ('billion laughs') in document.xml: harmless only if entities stay unresolved."""
     entities = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, depth + 1)]
-    xml = (f'<?xml version="1.0"?><!DOCTYPE w:document [{"".join(entities)}]>'
-           f'<w:document xmlns:w="{_W}"><w:body><w:p><w:r><w:t>&lol{depth};</w:t></w:r></w:p>'
-           f"</w:body></w:document>")
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, depth + 1)
+    ]
+    xml = (
+        f'<?xml version="1.0"?><!DOCTYPE w:document [{"".join(entities)}]>'
+        f'<w:document xmlns:w="{_W}"><w:body><w:p><w:r><w:t>&lol{depth};</w:t></w:r></w:p>'
+        f"</w:body></w:document>"
+    )
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         _package_start(z)
         z.writestr("word/document.xml", xml)
@@ -151,9 +163,13 @@ def _many_entries_docx(path: Path, entries: int) -> None:
 
 def _nested_html(depth: int, tag: str) -> bytes:
     opening = {"div": "<div>", "list": "<ul><li>", "table": "<table><tr><td>", "b": "<b>"}[tag]
-    closing = {"div": "</div>", "list": "</li></ul>", "table": "</td></tr></table>", "b": "</b>"}[tag]
-    return (f"<html><head><title>Nested</title></head><body>{opening * depth}"
-            f"<p>Article 1 text deep inside.</p>{closing * depth}</body></html>").encode()
+    closing = {"div": "</div>", "list": "</li></ul>", "table": "</td></tr></table>", "b": "</b>"}[
+        tag
+    ]
+    return (
+        f"<html><head><title>Nested</title></head><body>{opening * depth}"
+        f"<p>Article 1 text deep inside.</p>{closing * depth}</body></html>"
+    ).encode()
 
 
 def _sparse(path: Path, size: int, head: bytes = b"") -> None:
@@ -171,8 +187,13 @@ def generate(dest: Path, per_kind: int = 25, seed: int = 9) -> list[Hostile]:
     dest.mkdir(parents=True, exist_ok=True)
     out: list[Hostile] = []
 
-    def add(name: str, kind: str, must_skip: bool, data: bytes | None = None,
-            upload_name: str | None = None) -> Path:
+    def add(
+        name: str,
+        kind: str,
+        must_skip: bool,
+        data: bytes | None = None,
+        upload_name: str | None = None,
+    ) -> Path:
         path = dest / name
         if data is not None:
             path.write_bytes(data)
@@ -214,9 +235,15 @@ def generate(dest: Path, per_kind: int = 25, seed: int = 9) -> list[Hostile]:
         text = SAMPLE.encode()
         noisy = bytearray(text)
         for _ in range(5 + i):
-            noisy.insert(rng.randrange(len(noisy)), rng.choice([0x80, 0xC3, 0xFF, 0xFE, 0xED, 0xC0]))
+            noisy.insert(
+                rng.randrange(len(noisy)), rng.choice([0x80, 0xC3, 0xFF, 0xFE, 0xED, 0xC0])
+            )
         suffix = (".txt", ".md", ".html")[i % 3]
-        payload = bytes(noisy) if suffix != ".html" else b"<html><body><p>" + bytes(noisy) + b"</p></body></html>"
+        payload = (
+            bytes(noisy)
+            if suffix != ".html"
+            else b"<html><body><p>" + bytes(noisy) + b"</p></body></html>"
+        )
         add(f"bad-utf8-{i}{suffix}", "invalid_utf8", False, payload)
 
         encoding = ("utf-16-le", "utf-16-be")[i % 2]
@@ -238,7 +265,7 @@ def generate(dest: Path, per_kind: int = 25, seed: int = 9) -> list[Hostile]:
 
         variant = i % 3
         if variant == 0:  # NULs everywhere: binary
-            data = b"\x00".join(text[j:j + 3] for j in range(0, len(text), 3))
+            data = b"\x00".join(text[j : j + 3] for j in range(0, len(text), 3))
         elif variant == 1:  # a few NULs inside otherwise fine text
             data = text[:40] + b"\x00\x00" + text[40:]
         else:
@@ -258,7 +285,13 @@ def generate(dest: Path, per_kind: int = 25, seed: int = 9) -> list[Hostile]:
         variant = i % 6
         doc = SAMPLE.encode()
         if variant == 0:
-            add(f"up..\\..\\escape-{i}.md", "odd_names", False, doc, upload_name=f"../../escape-{i}.md")
+            add(
+                f"up..\\..\\escape-{i}.md",
+                "odd_names",
+                False,
+                doc,
+                upload_name=f"../../escape-{i}.md",
+            )
         elif variant == 1:
             add(f"etc-passwd-{i}.md", "odd_names", False, doc, upload_name=f"/etc/passwd-{i}.md")
         elif variant == 2:
@@ -268,7 +301,13 @@ def generate(dest: Path, per_kind: int = 25, seed: int = 9) -> list[Hostile]:
         elif variant == 4:
             add(f"rtl-\u202egnp.{i}.md", "odd_names", False, doc)
         else:
-            add(f"{'long' * 55}-{i}.md", "odd_names", False, doc, upload_name=f"..%2F..%2F{'x' * 300}-{i}.md")
+            add(
+                f"{'long' * 55}-{i}.md",
+                "odd_names",
+                False,
+                doc,
+                upload_name=f"..%2F..%2F{'x' * 300}-{i}.md",
+            )
     return out
 
 
@@ -305,7 +344,9 @@ def probe(folder: Path, max_bytes: int) -> None:
         except SkipFile as exc:
             result = {"outcome": "skipped", "passages": 0, "reason": str(exc)}
         peak_mb = _peak_rss_mb()
-        print(json.dumps({"name": path.name, **result, "peak_rss_mb": round(peak_mb, 1)}), flush=True)
+        print(
+            json.dumps({"name": path.name, **result, "peak_rss_mb": round(peak_mb, 1)}), flush=True
+        )
 
 
 if __name__ == "__main__":
@@ -313,7 +354,8 @@ if __name__ == "__main__":
     if command == "generate":
         made = generate(folder, per_kind=int(sys.argv[3]) if len(sys.argv) > 3 else 25)
         (folder.parent / f"{folder.name}.manifest.json").write_text(
-            json.dumps([asdict(f) for f in made], ensure_ascii=False, indent=1), "utf-8")
+            json.dumps([asdict(f) for f in made], ensure_ascii=False, indent=1), "utf-8"
+        )
         print(json.dumps({"files": len(made), "by_kind": kinds(made)}))
     elif command == "probe":
         probe(folder, int(sys.argv[3]) if len(sys.argv) > 3 else 50_000_000)

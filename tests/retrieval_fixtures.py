@@ -43,6 +43,13 @@ def build_index(base: Path, embedder) -> Path:
 
     corpus = write_slices(base / "corpus")
     store = IndexStore(base / "index")
-    run_ingest(store, embedder, [corpus], max_bytes=10**9, full_rebuild=True, show_progress=False,
-               say=lambda *_: None)
+    run_ingest(
+        store,
+        embedder,
+        [corpus],
+        max_bytes=10**9,
+        full_rebuild=True,
+        show_progress=False,
+        say=lambda *_: None,
+    )
     return base / "index"

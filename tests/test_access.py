@@ -25,13 +25,19 @@ OPEN_PATHS = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/re
 
 @pytest.fixture
 def keyed(tmp_path) -> tuple[Runtime, TestClient]:
-    runtime = Runtime(load_settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "none", api_key=KEY))
+    runtime = Runtime(
+        load_settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "none", api_key=KEY)
+    )
     return runtime, TestClient(create_app(runtime))
 
 
 def every_operation(client: TestClient) -> list[tuple[str, str]]:
     """(method, concrete path) for every operation in the OpenAPI schema and every API route."""
-    found = {(m.upper(), p) for p, ops in client.get("/openapi.json").json()["paths"].items() for m in ops}
+    found = {
+        (m.upper(), p)
+        for p, ops in client.get("/openapi.json").json()["paths"].items()
+        for m in ops
+    }
     for route in client.app.routes:
         if isinstance(route, APIRoute):
             found |= {(m, route.path) for m in route.methods if m != "HEAD"}
@@ -43,13 +49,15 @@ def every_operation(client: TestClient) -> list[tuple[str, str]]:
 
 BAD_CREDENTIALS = [
     {},
-    {"Authorization": f"Bearer {KEY[:-1]}"},                # one character short
-    {"Authorization": f"Bearer {KEY}x"},                    # one too many
+    {"Authorization": f"Bearer {KEY[:-1]}"},  # one character short
+    {"Authorization": f"Bearer {KEY}x"},  # one too many
     {"Authorization": f"Bearer {KEY.upper()}"},
-    {"Authorization": f"Basic {KEY}"},                      # wrong scheme
+    {"Authorization": f"Basic {KEY}"},  # wrong scheme
     {"Authorization": "Bearer "},
-    {"X-API-Key": KEY},                                     # right key, wrong header
-    {"Authorization": f"Bearer {KEY}\u00e9".encode("latin-1")},  # non-ASCII must not crash the check
+    {"X-API-Key": KEY},  # right key, wrong header
+    {
+        "Authorization": f"Bearer {KEY}\u00e9".encode("latin-1")
+    },  # non-ASCII must not crash the check
 ]
 
 
@@ -61,7 +69,13 @@ def test_every_endpoint_but_health_rejects_missing_or_wrong_tokens(keyed):
     for method, path in guarded:
         for headers in BAD_CREDENTIALS:
             response = client.request(method, path, headers=headers, json={})
-            assert response.status_code == 401, (method, path, headers, response.status_code, response.text)
+            assert response.status_code == 401, (
+                method,
+                path,
+                headers,
+                response.status_code,
+                response.text,
+            )
             assert response.json()["error"]["code"] == "invalid_api_key"
     assert client.get("/health").status_code == 200
     good = client.get("/v1/models", headers={"Authorization": f"Bearer {KEY}"})
@@ -91,13 +105,19 @@ def test_key_is_compared_in_constant_time(keyed, monkeypatch):
 def test_ui_is_behind_the_key_too(tmp_path):
     from rag.server import build_app
 
-    runtime = Runtime(load_settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "none", api_key=KEY))
+    runtime = Runtime(
+        load_settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "none", api_key=KEY)
+    )
     client = TestClient(build_app(runtime, with_ui=True))
     for path in ("/config", "/gradio_api/info", "/gradio_api/queue/status"):
         assert client.get(path).status_code == 401, path
-    join = client.post("/gradio_api/queue/join", json={"data": ["q"], "fn_index": 0, "session_hash": "s"})
+    join = client.post(
+        "/gradio_api/queue/join", json={"data": ["q"], "fn_index": 0, "session_hash": "s"}
+    )
     assert join.status_code == 401
-    assert client.post("/login", data={"username": "anyone", "password": "wrong"}).status_code >= 400
+    assert (
+        client.post("/login", data={"username": "anyone", "password": "wrong"}).status_code >= 400
+    )
     assert client.get("/config").status_code == 401
     assert client.post("/login", data={"username": "anyone", "password": KEY}).status_code == 200
     assert client.get("/config").status_code == 200
@@ -110,11 +130,28 @@ def test_ui_without_key_needs_no_login(tmp_path):
     assert TestClient(build_app(runtime, with_ui=True)).get("/config").status_code == 200
 
 
-@pytest.mark.parametrize("raw", [
-    "../../etc/passwd.md", "..\\..\\windows\\win.ini.txt", "/etc/shadow.md", "a/../../b.md",
-    "uploads/../../x.md", "..", ".", "../", ".hidden.md", "\u202egnp.md", "x\x00.md", "line\nbreak.md",
-    "C:\\Users\\x\\doc.md", "%2e%2e%2fx.md", "ＮＦＫＣ／slash.md", "a" * 500 + ".md", "",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "../../etc/passwd.md",
+        "..\\..\\windows\\win.ini.txt",
+        "/etc/shadow.md",
+        "a/../../b.md",
+        "uploads/../../x.md",
+        "..",
+        ".",
+        "../",
+        ".hidden.md",
+        "\u202egnp.md",
+        "x\x00.md",
+        "line\nbreak.md",
+        "C:\\Users\\x\\doc.md",
+        "%2e%2e%2fx.md",
+        "ＮＦＫＣ／slash.md",
+        "a" * 500 + ".md",
+        "",
+    ],
+)
 def test_upload_names_cannot_leave_the_folder(raw, tmp_path):
     try:
         name = _safe_upload_name(raw)
@@ -134,8 +171,11 @@ def test_upload_through_a_planted_symlink_is_refused(keyed, tmp_path):
     uploads = runtime.settings.index_dir / "uploads"
     uploads.mkdir(parents=True)
     (uploads / "doc.md").symlink_to(outside)
-    response = client.post("/v1/documents", headers={"Authorization": f"Bearer {KEY}"},
-                           files=[("files", ("doc.md", b"# Replaced\n\nText.", "text/markdown"))])
+    response = client.post(
+        "/v1/documents",
+        headers={"Authorization": f"Bearer {KEY}"},
+        files=[("files", ("doc.md", b"# Replaced\n\nText.", "text/markdown"))],
+    )
     assert response.status_code == 400, response.text
     assert outside.read_text("utf-8") == "original"
 
@@ -151,11 +191,16 @@ def fake_serving(monkeypatch):
     import rag.server
 
     bound: list[str] = []
-    monkeypatch.setattr(rag.server, "Runtime", lambda settings: type("R", (), {
-        "generation": lambda self: None, "settings": settings})())
+    monkeypatch.setattr(
+        rag.server,
+        "Runtime",
+        lambda settings: type("R", (), {"generation": lambda self: None, "settings": settings})(),
+    )
     monkeypatch.setattr(rag.server, "ensure_index", lambda runtime: None)
     monkeypatch.setattr(rag.server, "build_app", lambda runtime: object())
-    monkeypatch.setattr(rag.server.threading, "Thread", lambda **kw: type("T", (), {"start": lambda s: None})())
+    monkeypatch.setattr(
+        rag.server.threading, "Thread", lambda **kw: type("T", (), {"start": lambda s: None})()
+    )
     monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: bound.append(host))
     return bound
 
@@ -193,8 +238,11 @@ def test_cli_tells_explicit_host_from_configured_host(monkeypatch, tmp_path):
     from rag.cli import main
 
     seen: list[tuple[str, bool]] = []
-    monkeypatch.setattr(rag.server, "serve", lambda settings, explicit_host=False:
-                        seen.append((settings.host, explicit_host)) or 0)
+    monkeypatch.setattr(
+        rag.server,
+        "serve",
+        lambda settings, explicit_host=False: seen.append((settings.host, explicit_host)) or 0,
+    )
     monkeypatch.setenv("SOVRAG_HOST", "0.0.0.0")
     assert main(["serve"]) == 0
     assert main(["serve", "--host", "0.0.0.0"]) == 0

@@ -49,9 +49,16 @@ def test_openapi_documents_every_endpoint(bare):
     _, client = bare
     schema = client.get("/openapi.json").json()
     expected = {
-        ("/health", "get"), ("/v1/ask", "post"), ("/v1/search", "post"), ("/v1/documents", "get"),
-        ("/v1/documents", "post"), ("/v1/documents/{doc_id}", "delete"), ("/v1/index/rebuild", "post"),
-        ("/v1/index/status", "get"), ("/v1/log/{entry_id}", "get"), ("/v1/chat/completions", "post"),
+        ("/health", "get"),
+        ("/v1/ask", "post"),
+        ("/v1/search", "post"),
+        ("/v1/documents", "get"),
+        ("/v1/documents", "post"),
+        ("/v1/documents/{doc_id}", "delete"),
+        ("/v1/index/rebuild", "post"),
+        ("/v1/index/status", "get"),
+        ("/v1/log/{entry_id}", "get"),
+        ("/v1/chat/completions", "post"),
         ("/v1/models", "get"),
     }
     documented = {(path, method) for path, ops in schema["paths"].items() for method in ops}
@@ -77,10 +84,17 @@ def test_bearer_token_required_everywhere_but_health(bare, monkeypatch):
     runtime, client = bare
     monkeypatch.setattr(runtime.settings, "api_key", "s3cret")
     assert client.get("/health").status_code == 200
-    for method, path in [("get", "/v1/models"), ("get", "/v1/documents"), ("get", "/v1/index/status"),
-                         ("post", "/v1/search"), ("post", "/v1/ask"), ("post", "/v1/chat/completions"),
-                         ("get", "/v1/log/abc"), ("delete", "/v1/documents/x.md"),
-                         ("post", "/v1/index/rebuild")]:
+    for method, path in [
+        ("get", "/v1/models"),
+        ("get", "/v1/documents"),
+        ("get", "/v1/index/status"),
+        ("post", "/v1/search"),
+        ("post", "/v1/ask"),
+        ("post", "/v1/chat/completions"),
+        ("get", "/v1/log/abc"),
+        ("delete", "/v1/documents/x.md"),
+        ("post", "/v1/index/rebuild"),
+    ]:
         response = client.request(method, path, json={})
         assert_error(response, 401, "invalid_api_key")
         assert response.headers["www-authenticate"] == "Bearer"
@@ -95,25 +109,37 @@ def test_models_lists_the_configured_generator(bare):
     body = client.get("/v1/models").json()
     assert body["object"] == "list"
     assert [m["id"] for m in body["data"]] == [runtime.settings.generator]
-    assert client.get(f"/v1/models/{runtime.settings.generator}").json()["id"] == runtime.settings.generator
+    assert (
+        client.get(f"/v1/models/{runtime.settings.generator}").json()["id"]
+        == runtime.settings.generator
+    )
     assert_error(client.get("/v1/models/gpt-4"), 404, "model_not_found")
 
 
-@pytest.mark.parametrize("payload, status, code", [
-    ("{not json", 400, "invalid_json"),
-    ({}, 422, "invalid_field"),
-    ({"question": "   "}, 422, "invalid_field"),
-    ({"question": "x" * (MAX_QUESTION_CHARS + 1)}, 422, "invalid_field"),
-    ({"question": "ok?", "k": 0}, 422, "invalid_field"),
-    ({"question": "ok?", "k": TOP_K_MAX + 1}, 422, "invalid_field"),
-    ({"question": "ok?", "stream": "maybe"}, 422, "invalid_field"),
-    ({"question": "ok?", "questoin": "typo"}, 422, "invalid_field"),
-    ({"question": "ok?", "history": [{"role": "system", "content": "x"}]}, 422, "invalid_field"),
-])
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [
+        ("{not json", 400, "invalid_json"),
+        ({}, 422, "invalid_field"),
+        ({"question": "   "}, 422, "invalid_field"),
+        ({"question": "x" * (MAX_QUESTION_CHARS + 1)}, 422, "invalid_field"),
+        ({"question": "ok?", "k": 0}, 422, "invalid_field"),
+        ({"question": "ok?", "k": TOP_K_MAX + 1}, 422, "invalid_field"),
+        ({"question": "ok?", "stream": "maybe"}, 422, "invalid_field"),
+        ({"question": "ok?", "questoin": "typo"}, 422, "invalid_field"),
+        (
+            {"question": "ok?", "history": [{"role": "system", "content": "x"}]},
+            422,
+            "invalid_field",
+        ),
+    ],
+)
 def test_ask_rejects_client_mistakes_with_json_reason(bare, payload, status, code):
     _, client = bare
     if isinstance(payload, str):
-        response = client.post("/v1/ask", content=payload, headers={"content-type": "application/json"})
+        response = client.post(
+            "/v1/ask", content=payload, headers={"content-type": "application/json"}
+        )
     else:
         response = client.post("/v1/ask", json=payload)
     assert_error(response, status, code)
@@ -126,19 +152,54 @@ def test_body_size_limit(bare):
     assert_error(response, 413)
 
 
-@pytest.mark.parametrize("payload, status, param", [
-    ({"model": "x", "messages": []}, 422, "messages"),
-    ({"model": "x", "messages": [{"role": "assistant", "content": "hi"}]}, 400, "messages"),
-    ({"model": "x", "messages": [{"role": "user", "content": "  "}]}, 400, "messages"),
-    ({"model": "x", "messages": [{"role": "user", "content": "q"}], "n": 2}, 422, "n"),
-    ({"model": "x", "messages": [{"role": "user", "content": "q"}], "tools": [{"type": "function"}]}, 400, "tools"),
-    ({"model": "x", "messages": [{"role": "user", "content": "q"}], "logprobs": True}, 400, "logprobs"),
-    ({"model": "x", "messages": [{"role": "user", "content": "q"}],
-      "response_format": {"type": "json_object"}}, 400, "response_format"),
-    ({"model": "x", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
-     400, "messages"),
-    ({"model": "x", "messages": [{"role": "user", "content": "x" * (MAX_QUESTION_CHARS + 1)}]}, 400, "messages"),
-])
+@pytest.mark.parametrize(
+    "payload, status, param",
+    [
+        ({"model": "x", "messages": []}, 422, "messages"),
+        ({"model": "x", "messages": [{"role": "assistant", "content": "hi"}]}, 400, "messages"),
+        ({"model": "x", "messages": [{"role": "user", "content": "  "}]}, 400, "messages"),
+        ({"model": "x", "messages": [{"role": "user", "content": "q"}], "n": 2}, 422, "n"),
+        (
+            {
+                "model": "x",
+                "messages": [{"role": "user", "content": "q"}],
+                "tools": [{"type": "function"}],
+            },
+            400,
+            "tools",
+        ),
+        (
+            {"model": "x", "messages": [{"role": "user", "content": "q"}], "logprobs": True},
+            400,
+            "logprobs",
+        ),
+        (
+            {
+                "model": "x",
+                "messages": [{"role": "user", "content": "q"}],
+                "response_format": {"type": "json_object"},
+            },
+            400,
+            "response_format",
+        ),
+        (
+            {
+                "model": "x",
+                "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}],
+            },
+            400,
+            "messages",
+        ),
+        (
+            {
+                "model": "x",
+                "messages": [{"role": "user", "content": "x" * (MAX_QUESTION_CHARS + 1)}],
+            },
+            400,
+            "messages",
+        ),
+    ],
+)
 def test_chat_completions_rejects_unsupported_requests(bare, payload, status, param):
     _, client = bare
     error = assert_error(client.post("/v1/chat/completions", json=payload), status)
@@ -152,11 +213,18 @@ def test_full_queue_answers_503_with_retry_after(tmp_path):
     holder = queue.admit()
     assert queue.wait_turn(holder, timeout=1)
     try:
-        for path, payload in [("/v1/ask", {"question": "q?"}),
-                              ("/v1/ask", {"question": "q?", "stream": True}),
-                              ("/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "q"}]}),
-                              ("/v1/chat/completions", {"model": "m", "stream": True,
-                                                        "messages": [{"role": "user", "content": "q"}]})]:
+        for path, payload in [
+            ("/v1/ask", {"question": "q?"}),
+            ("/v1/ask", {"question": "q?", "stream": True}),
+            (
+                "/v1/chat/completions",
+                {"model": "m", "messages": [{"role": "user", "content": "q"}]},
+            ),
+            (
+                "/v1/chat/completions",
+                {"model": "m", "stream": True, "messages": [{"role": "user", "content": "q"}]},
+            ),
+        ]:
             response = client.post(path, json=payload)
             assert_error(response, 503, "queue_full")
             assert int(response.headers["retry-after"]) >= 1
@@ -184,12 +252,18 @@ def test_log_entries(bare):
 
 def test_uploads_of_unsupported_or_hidden_files_are_rejected(bare):
     runtime, client = bare
-    response = client.post("/v1/documents", files=[("files", ("tool.exe", b"MZ...", "application/octet-stream"))])
+    response = client.post(
+        "/v1/documents", files=[("files", ("tool.exe", b"MZ...", "application/octet-stream"))]
+    )
     error = assert_error(response, 415, "no_file_accepted")
     assert error["details"][0]["status"] == "rejected"
-    response = client.post("/v1/documents", files=[("files", ("../.hidden", b"text", "text/plain"))])
+    response = client.post(
+        "/v1/documents", files=[("files", ("../.hidden", b"text", "text/plain"))]
+    )
     assert_error(response, 400)
-    response = client.post("/v1/documents", files=[("files", ("fake.pdf", b"not a pdf", "application/pdf"))])
+    response = client.post(
+        "/v1/documents", files=[("files", ("fake.pdf", b"not a pdf", "application/pdf"))]
+    )
     assert_error(response, 415)
     assert not any((runtime.settings.index_dir / UPLOAD_DIR_NAME).glob("*"))
     assert_error(client.post("/v1/documents"), 422)
@@ -244,7 +318,9 @@ def test_search_filters_and_retrieval_does_not_wait_for_the_model(indexed):
     holder = queue.admit()
     queue.wait_turn(holder, timeout=1)
     try:
-        body = client.post("/v1/search", json={"query": "definitions", "filters": {"docs": ["other.md"]}})
+        body = client.post(
+            "/v1/search", json={"query": "definitions", "filters": {"docs": ["other.md"]}}
+        )
         assert body.status_code == 200 and body.json()["hits"] == []
         assert client.post("/v1/search", json={"query": "definitions"}).json()["hits"]
     finally:
@@ -263,10 +339,18 @@ def test_ask_returns_the_cli_json_object(client):
 
 @pytest.mark.slow
 def test_ask_streams_deltas_then_the_final_answer(client):
-    with client.stream("POST", "/v1/ask", json={"question": "What does Article 1 lay down?",
-                                               "stream": True, "history": [
-                                                   {"role": "user", "content": "hi"},
-                                                   {"role": "assistant", "content": "hello"}]}) as response:
+    with client.stream(
+        "POST",
+        "/v1/ask",
+        json={
+            "question": "What does Article 1 lay down?",
+            "stream": True,
+            "history": [
+                {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": "hello"},
+            ],
+        },
+    ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         events = sse_events(response.read().decode())
@@ -281,10 +365,20 @@ def test_ask_streams_deltas_then_the_final_answer(client):
 
 @pytest.mark.slow
 def test_chat_completion_carries_markers_and_citations(client):
-    response = client.post("/v1/chat/completions", json={
-        "model": "anything", "temperature": 0.7, "messages": [
-            {"role": "system", "content": "be brief"},
-            {"role": "user", "content": [{"type": "text", "text": "What does Article 1 lay down?"}]}]})
+    response = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "anything",
+            "temperature": 0.7,
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {
+                    "role": "user",
+                    "content": [{"type": "text", "text": "What does Article 1 lay down?"}],
+                },
+            ],
+        },
+    )
     body = response.json()
     assert body["object"] == "chat.completion"
     message = body["choices"][0]["message"]
@@ -296,9 +390,15 @@ def test_chat_completion_carries_markers_and_citations(client):
 
 @pytest.mark.slow
 def test_chat_completion_stream_ends_with_done(client):
-    with client.stream("POST", "/v1/chat/completions", json={
-            "model": "m", "stream": True,
-            "messages": [{"role": "user", "content": "What does Article 1 lay down?"}]}) as response:
+    with client.stream(
+        "POST",
+        "/v1/chat/completions",
+        json={
+            "model": "m",
+            "stream": True,
+            "messages": [{"role": "user", "content": "What does Article 1 lay down?"}],
+        },
+    ) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         events = sse_events(response.read().decode())
     assert events[-1][1] == "[DONE]"
@@ -316,14 +416,25 @@ def test_abstention_is_reported_in_both_protocols(indexed):
     indexed._generator = ScriptedGenerator("NOT_FOUND")
     try:
         client = TestClient(create_app(indexed, admission=Admission()))
-        body = client.post("/v1/chat/completions", json={
-            "model": "m", "messages": [{"role": "user", "content": "Who won the 1998 World Cup?"}]}).json()
+        body = client.post(
+            "/v1/chat/completions",
+            json={
+                "model": "m",
+                "messages": [{"role": "user", "content": "Who won the 1998 World Cup?"}],
+            },
+        ).json()
         assert body["sovrag"]["abstained"] is True
         assert body["choices"][0]["message"]["citations"] == []
         assert body["choices"][0]["message"]["content"]
-        with client.stream("POST", "/v1/chat/completions", json={
-                "model": "m", "stream": True,
-                "messages": [{"role": "user", "content": "Who won the 1998 World Cup?"}]}) as response:
+        with client.stream(
+            "POST",
+            "/v1/chat/completions",
+            json={
+                "model": "m",
+                "stream": True,
+                "messages": [{"role": "user", "content": "Who won the 1998 World Cup?"}],
+            },
+        ) as response:
             events = sse_events(response.read().decode())
         chunks = [json.loads(data) for _, data in events[:-1]]
         text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
@@ -336,10 +447,14 @@ def test_abstention_is_reported_in_both_protocols(indexed):
 @pytest.mark.slow
 def test_upload_list_and_delete_documents(client, indexed):
     uploads = indexed.settings.index_dir / UPLOAD_DIR_NAME
-    note = ("# Test note\n\n### Article 1 — Tea\n\n1. Every office shall provide green tea on Fridays.\n")
-    response = client.post("/v1/documents", files=[
-        ("files", ("../../escape/tea-note.md", note.encode(), "text/markdown")),
-        ("files", ("virus.exe", b"MZ", "application/octet-stream"))])
+    note = "# Test note\n\n### Article 1 — Tea\n\n1. Every office shall provide green tea on Fridays.\n"
+    response = client.post(
+        "/v1/documents",
+        files=[
+            ("files", ("../../escape/tea-note.md", note.encode(), "text/markdown")),
+            ("files", ("virus.exe", b"MZ", "application/octet-stream")),
+        ],
+    )
     assert response.status_code == 200, response.text
     files = response.json()["files"]
     assert files[0]["status"] == "added" and files[0]["doc"] == "tea-note.md"
@@ -353,7 +468,9 @@ def test_upload_list_and_delete_documents(client, indexed):
     hits = client.post("/v1/search", json={"query": "green tea on Fridays", "k": 1}).json()["hits"]
     assert hits[0]["doc"] == "tea-note.md"
 
-    again = client.post("/v1/documents", files=[("files", ("tea-note.md", note.encode(), "text/markdown"))])
+    again = client.post(
+        "/v1/documents", files=[("files", ("tea-note.md", note.encode(), "text/markdown"))]
+    )
     assert again.json()["files"][0]["status"] == "unchanged"
 
     removed = client.delete("/v1/documents/tea-note.md")
@@ -376,7 +493,9 @@ def test_rebuild_runs_in_background_and_reports_progress(client):
     before = client.get("/v1/index/status").json()["index"]["generation"]
     started = client.post("/v1/index/rebuild")
     assert started.status_code == 202 and started.json()["state"] == "running"
-    assert wait_until(lambda: client.get("/v1/index/status").json()["job"]["state"] != "running", 120)
+    assert wait_until(
+        lambda: client.get("/v1/index/status").json()["job"]["state"] != "running", 120
+    )
     status = client.get("/v1/index/status").json()
     assert status["job"]["state"] == "done", status
     assert status["job"]["progress"] == 1.0 and "passages" in status["job"]["summary"]

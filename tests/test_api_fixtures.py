@@ -29,7 +29,11 @@ def tiny_corpus(dest: Path) -> Path:
     start = next(i for i, line in enumerate(lines) if line.startswith("### Article 1 "))
     end = next(i for i, line in enumerate(lines) if line.startswith("### Article 4 "))
     dest.mkdir(parents=True, exist_ok=True)
-    text = "# Interoperable Europe Act — Regulation (EU) 2024/903\n\n" + "\n".join(lines[start:end]) + "\n"
+    text = (
+        "# Interoperable Europe Act — Regulation (EU) 2024/903\n\n"
+        + "\n".join(lines[start:end])
+        + "\n"
+    )
     (dest / "interoperable-europe-act.md").write_text(text, "utf-8")
     return dest
 
@@ -39,11 +43,23 @@ def tiny_runtime(base: Path, **overrides) -> Runtime:
     from rag.ingest import run_ingest
 
     corpus = tiny_corpus(base / "corpus")
-    settings = load_settings(index_dir=base / "index", corpus_dir=corpus, generator=FAST_GENERATOR,
-                             threads=2, **overrides)
+    settings = load_settings(
+        index_dir=base / "index",
+        corpus_dir=corpus,
+        generator=FAST_GENERATOR,
+        threads=2,
+        **overrides,
+    )
     runtime = Runtime(settings)
-    run_ingest(runtime.store, runtime.embedder, [corpus], max_bytes=10**8, full_rebuild=True,
-               show_progress=False, say=lambda message: None)
+    run_ingest(
+        runtime.store,
+        runtime.embedder,
+        [corpus],
+        max_bytes=10**8,
+        full_rebuild=True,
+        show_progress=False,
+        say=lambda message: None,
+    )
     return runtime
 
 

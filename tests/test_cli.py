@@ -12,8 +12,13 @@ import pytest
 
 def run(*args, env_extra=None, check=True):
     env = {**os.environ, **(env_extra or {})}
-    proc = subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}: {proc.stderr[-2000:]}")
     return proc
@@ -27,8 +32,15 @@ def test_missing_index_is_one_clear_line(tmp_path):
 
 
 def test_bad_generator_path_is_a_clear_error(tmp_path, small_index):
-    proc = run("ask", "question", "--index", str(small_index.settings.index_dir),
-               "--generator", str(tmp_path / "nope.gguf"), check=False)
+    proc = run(
+        "ask",
+        "question",
+        "--index",
+        str(small_index.settings.index_dir),
+        "--generator",
+        str(tmp_path / "nope.gguf"),
+        check=False,
+    )
     assert proc.returncode == 2 and "Generator model file not found" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -36,10 +48,21 @@ def test_bad_generator_path_is_a_clear_error(tmp_path, small_index):
 @pytest.mark.slow
 def test_search_json_and_status(small_index):
     index = str(small_index.settings.index_dir)
-    hits = json.loads(run("search", "maximum fine for prohibited AI practices", "--json", "-k", "5",
-                          "--index", index).stdout)
+    hits = json.loads(
+        run(
+            "search",
+            "maximum fine for prohibited AI practices",
+            "--json",
+            "-k",
+            "5",
+            "--index",
+            index,
+        ).stdout
+    )
     assert hits and set(hits[0]) == {"doc", "locator", "text", "score"}
-    assert any(h["doc"] == "eu-ai-act-2024-1689.md" and h["locator"].startswith("Article 99") for h in hits)
+    assert any(
+        h["doc"] == "eu-ai-act-2024-1689.md" and h["locator"].startswith("Article 99") for h in hits
+    )
     status = json.loads(run("index", "status", "--json", "--index", index).stdout)
     assert status["documents"] == 3 and status["passages"] > 100
     assert status["sentences"] >= status["passages"]  # at least one sentence vector per passage
@@ -48,8 +71,15 @@ def test_search_json_and_status(small_index):
 
 @pytest.mark.slow
 def test_ask_json_with_fast_model(small_index):
-    proc = run("ask", "What is the maximum fine for prohibited AI practices under the AI Act?", "--json",
-               "--index", str(small_index.settings.index_dir), "--generator", "smollm2-135m")
+    proc = run(
+        "ask",
+        "What is the maximum fine for prohibited AI practices under the AI Act?",
+        "--json",
+        "--index",
+        str(small_index.settings.index_dir),
+        "--generator",
+        "smollm2-135m",
+    )
     data = json.loads(proc.stdout)
     assert data["answer"].strip() and isinstance(data["abstained"], bool)
     assert data["passages"]
@@ -63,7 +93,9 @@ def test_index_build_keeps_the_documents_uploaded_through_the_api(tmp_path):
     uploads = index / "uploads"
     uploads.mkdir(parents=True)
     (uploads / "ministry-note.md").write_text(
-        "# Ministry note\n\n## Article 1 — Scope\n\nThis note covers sovereign cloud procurement.\n", "utf-8")
+        "# Ministry note\n\n## Article 1 — Scope\n\nThis note covers sovereign cloud procurement.\n",
+        "utf-8",
+    )
     proc = run("index", "build", "--corpus", str(corpus), "--index", str(index))
     assert "uploaded" in proc.stderr
     status = json.loads(run("index", "status", "--json", "--index", str(index)).stdout)
@@ -76,10 +108,15 @@ def test_log_show_prints_an_entry_and_refuses_an_unknown_one(tmp_path, capsys):
     from rag.provenance import LOG_FILE, ProvenanceLog
 
     index = tmp_path / "index"
-    entry_id = ProvenanceLog(index / LOG_FILE).append({
-        "question": "Who enforces it?", "answer": "The authority [1].", "generation": "g1",
-        "model": {"model": "tiny", "sha256": "ab" * 32},
-        "citations": [{"n": 1, "doc": "act.md", "locator": "Article 5"}]})
+    entry_id = ProvenanceLog(index / LOG_FILE).append(
+        {
+            "question": "Who enforces it?",
+            "answer": "The authority [1].",
+            "generation": "g1",
+            "model": {"model": "tiny", "sha256": "ab" * 32},
+            "citations": [{"n": 1, "doc": "act.md", "locator": "Article 5"}],
+        }
+    )
     assert main(["log", "show", entry_id, "--index", str(index)]) == 0
     out = capsys.readouterr().out
     assert f"id {entry_id}" in out and "model tiny (abababababab)" in out

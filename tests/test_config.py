@@ -21,7 +21,9 @@ def test_defaults():
 
 def test_precedence(tmp_path, monkeypatch):
     toml = tmp_path / "sovrag.toml"
-    toml.write_text('top_k = 3\nport = 8000\ngenerator = "from-file"\nindex_dir = "/tmp/from-file"\n')
+    toml.write_text(
+        'top_k = 3\nport = 8000\ngenerator = "from-file"\nindex_dir = "/tmp/from-file"\n'
+    )
     monkeypatch.setenv("SOVRAG_CONFIG", str(toml))
     assert load_settings().top_k == 3
     monkeypatch.setenv("SOVRAG_PORT", "9000")
@@ -40,7 +42,12 @@ def test_environment_names(monkeypatch):
     monkeypatch.setenv("SOVRAG_EMBEDDER", "/tmp/e")
     monkeypatch.setenv("SOVRAG_HOST", "127.0.0.2")
     s = load_settings()
-    assert (s.index_dir, s.corpus_dir, s.embedder, s.host) == (Path("/tmp/i"), Path("/tmp/c"), "/tmp/e", "127.0.0.2")
+    assert (s.index_dir, s.corpus_dir, s.embedder, s.host) == (
+        Path("/tmp/i"),
+        Path("/tmp/c"),
+        "/tmp/e",
+        "127.0.0.2",
+    )
 
 
 def test_relative_paths_are_anchored_at_the_project():

@@ -30,19 +30,33 @@ def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("crash")
     corpus = _small_corpus(base / "corpus")
     rt = Runtime(load_settings(index_dir=base / "index", corpus_dir=corpus, threads=2))
-    run_ingest(rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=True, show_progress=False)
+    run_ingest(
+        rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=True, show_progress=False
+    )
     return base, rt.embedder
 
 
 def _kill_build_at(moment: str, index: Path, corpus: Path, tmp_path: Path) -> None:
     marker = tmp_path / f"reached-{moment}"
-    proc = subprocess.Popen([sys.executable, str(TESTS / "fixtures" / "crash_writer.py"), str(index),
-                             str(corpus), moment, str(marker)], cwd=TESTS.parent,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(TESTS / "fixtures" / "crash_writer.py"),
+            str(index),
+            str(corpus),
+            moment,
+            str(marker),
+        ],
+        cwd=TESTS.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 300
     while not marker.exists():
         if proc.poll() is not None:
-            pytest.fail(f"build exited before reaching '{moment}': {proc.stdout.read().decode()[-2000:]}")
+            pytest.fail(
+                f"build exited before reaching '{moment}': {proc.stdout.read().decode()[-2000:]}"
+            )
         if time.monotonic() > deadline:
             proc.kill()
             pytest.fail(f"build never reached '{moment}'")
@@ -66,8 +80,9 @@ def test_killed_build_leaves_previous_generation_answering(built, tmp_path, mome
 
     assert store.current_name() == before
     generation = store.open(embedder.model_id)
-    hits = Retriever(generation, embedder).search("maximum fine for prohibited AI practices", k=5,
-                                                  filters=SearchFilters(docs=["ai-act.md"]))
+    hits = Retriever(generation, embedder).search(
+        "maximum fine for prohibited AI practices", k=5, filters=SearchFilters(docs=["ai-act.md"])
+    )
     assert [h.chunk.locator for h in hits if "EUR 35 000 000" in h.chunk.text] == ["Article 99(3)"]
     leftovers = {p.name for p in index.iterdir() if p.name not in (before, "CURRENT", ".lock")}
     if moment == "writing":
@@ -78,8 +93,15 @@ def test_killed_build_leaves_previous_generation_answering(built, tmp_path, mome
     # The next writer removes the dead build's temporary directory or orphaned generation.
     path = corpus / "ai-act.md"
     path.write_text(path.read_text("utf-8").replace("EUR 35 000 000", "EUR 36 000 000"), "utf-8")
-    report = run_ingest(store, embedder, [corpus], max_bytes=10**8, full_rebuild=False,
-                        show_progress=False, say=lambda m: None)
+    report = run_ingest(
+        store,
+        embedder,
+        [corpus],
+        max_bytes=10**8,
+        full_rebuild=False,
+        show_progress=False,
+        say=lambda m: None,
+    )
     assert report.changed == ["ai-act.md"] and report.embedded == 1
     remaining = sorted(p.name for p in index.iterdir() if p.name not in ("CURRENT", ".lock"))
     assert remaining == sorted([before, report.generation])

@@ -29,8 +29,15 @@ SOURCE = ROOT / "corpus" / "interoperable-europe-act-2024-903.md"
 
 
 def _ingest(store: IndexStore, paths: list[Path], full: bool = False):
-    return run_ingest(store, StubEmbedder(), paths, max_bytes=10**9, full_rebuild=full,
-                      say=lambda message: None, show_progress=False)
+    return run_ingest(
+        store,
+        StubEmbedder(),
+        paths,
+        max_bytes=10**9,
+        full_rebuild=full,
+        say=lambda message: None,
+        show_progress=False,
+    )
 
 
 def _page(body: str, indent: str) -> str:
@@ -61,8 +68,9 @@ def test_same_file_and_same_text_under_other_names_are_not_indexed_twice(tmp_pat
 def test_two_versions_of_one_act_are_both_indexed_with_their_version_in_the_title(tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "gdpr-2016.html").write_text(eurlex.consolidated_page("04.05.2016", corrected=False),
-                                           "utf-8")
+    (folder / "gdpr-2016.html").write_text(
+        eurlex.consolidated_page("04.05.2016", corrected=False), "utf-8"
+    )
     (folder / "gdpr-2018.html").write_text(eurlex.consolidated_page("23.05.2018"), "utf-8")
     store = IndexStore(tmp_path / "index")
     report = _ingest(store, [folder], full=True)
@@ -84,22 +92,37 @@ def test_the_oj_file_of_an_act_indexed_as_markdown_is_the_same_act(tmp_path):
     store = IndexStore(tmp_path / "index")
     report = _ingest(store, [folder], full=True)
     assert report.added == ["data-governance-act-2022-868.md"]
-    assert report.duplicates == [(
-        "data-governance-act-2022-868.oj.html",
-        ("same act as data-governance-act-2022-868.md (Regulation (EU) 2022/868, "
-         "as published in the Official Journal, en)"))]
+    assert report.duplicates == [
+        (
+            "data-governance-act-2022-868.oj.html",
+            (
+                "same act as data-governance-act-2022-868.md (Regulation (EU) 2022/868, "
+                "as published in the Official Journal, en)"
+            ),
+        )
+    ]
 
 
 def _cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=600, cwd=ROOT, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 def test_duplicate_through_the_cli_is_reported_and_not_indexed(tmp_path):
     corpus = tiny_corpus(tmp_path / "corpus")
     tiny = corpus / "interoperable-europe-act.md"
-    title_line = next(line for line in SOURCE.read_text("utf-8").splitlines()
-                      if line.startswith("REGULATION (EU) 2024/903"))
+    title_line = next(
+        line
+        for line in SOURCE.read_text("utf-8").splitlines()
+        if line.startswith("REGULATION (EU) 2024/903")
+    )
     head, body = tiny.read_text("utf-8").split("\n", 1)
     tiny.write_text(f"{head}\n\n{title_line}\n{body}", "utf-8")  # the act's own title line
     shutil.copy(tiny, corpus / "later-copy.md")
@@ -123,8 +146,9 @@ def test_duplicate_upload_through_the_api(tmp_path):
     client = TestClient(create_app(runtime))
     before = client.get("/v1/documents").json()["documents"]
     source = runtime.settings.corpus_dir / "interoperable-europe-act.md"
-    response = client.post("/v1/documents", files=[
-        ("files", ("iea.markdown", source.read_bytes(), "text/markdown"))])
+    response = client.post(
+        "/v1/documents", files=[("files", ("iea.markdown", source.read_bytes(), "text/markdown"))]
+    )
     assert response.status_code == 200, response.text
     result = response.json()["files"][0]
     assert result["doc"] == "iea.markdown" and result["status"] == "unchanged"

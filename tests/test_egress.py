@@ -118,8 +118,15 @@ def uninstall():
 if _LOG:
     install()
 '''
-_OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY",
-                 "DO_NOT_TRACK", "GRADIO_ANALYTICS_ENABLED", "HF_HUB_DISABLE_IMPLICIT_TOKEN")
+_OFFLINE_VARS = (
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "HF_HUB_DISABLE_TELEMETRY",
+    "DO_NOT_TRACK",
+    "GRADIO_ANALYTICS_ENABLED",
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN",
+)
 
 
 def attempts(log: Path) -> list[dict]:
@@ -135,11 +142,20 @@ def guarded_env(tmp_path) -> tuple[dict[str, str], Path]:
     site.mkdir()
     (site / "sitecustomize.py").write_text(GUARD, "utf-8")
     log = tmp_path / "egress.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOVRAG_") and k not in _OFFLINE_VARS}
-    env.update(PYTHONPATH=os.pathsep.join([str(site), str(ROOT)]), SOVRAG_EGRESS_LOG=str(log),
-               SOVRAG_CONFIG=str(tmp_path / "no-such.toml"), SOVRAG_GENERATOR="smollm2-135m",
-               SOVRAG_THREADS="2", SOVRAG_INDEX_DIR=str(tmp_path / "index"),
-               SOVRAG_CORPUS_DIR=str(tiny_corpus(tmp_path / "corpus")))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SOVRAG_") and k not in _OFFLINE_VARS
+    }
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(site), str(ROOT)]),
+        SOVRAG_EGRESS_LOG=str(log),
+        SOVRAG_CONFIG=str(tmp_path / "no-such.toml"),
+        SOVRAG_GENERATOR="smollm2-135m",
+        SOVRAG_THREADS="2",
+        SOVRAG_INDEX_DIR=str(tmp_path / "index"),
+        SOVRAG_CORPUS_DIR=str(tiny_corpus(tmp_path / "corpus")),
+    )
     return env, log
 
 
@@ -169,7 +185,11 @@ def test_guard_catches_attempts_in_process(in_process_guard):
         udp.sendto(b"x", ("198.51.100.7", 53))
     with socket.socket() as sock:  # loopback stays allowed
         sock.bind(("127.0.0.1", 0))
-    assert {a["host"] for a in attempts(in_process_guard)} >= {"192.0.2.10", "huggingface.co", "198.51.100.7"}
+    assert {a["host"] for a in attempts(in_process_guard)} >= {
+        "192.0.2.10",
+        "huggingface.co",
+        "198.51.100.7",
+    }
 
 
 def test_ingest_search_and_ui_in_process_make_no_outbound_attempt(in_process_guard, tmp_path):
@@ -183,10 +203,20 @@ def test_ingest_search_and_ui_in_process_make_no_outbound_attempt(in_process_gua
     from rag.server import build_app
 
     corpus = tiny_corpus(tmp_path / "corpus")
-    runtime = Runtime(load_settings(index_dir=tmp_path / "index", corpus_dir=corpus,
-                                    generator="smollm2-135m", threads=2))
-    run_ingest(runtime.store, runtime.embedder, [corpus], max_bytes=10**8, full_rebuild=True,
-               show_progress=False, say=lambda m: None)
+    runtime = Runtime(
+        load_settings(
+            index_dir=tmp_path / "index", corpus_dir=corpus, generator="smollm2-135m", threads=2
+        )
+    )
+    run_ingest(
+        runtime.store,
+        runtime.embedder,
+        [corpus],
+        max_bytes=10**8,
+        full_rebuild=True,
+        show_progress=False,
+        say=lambda m: None,
+    )
     assert runtime.retriever().search("What is an interoperability assessment?", k=3)
     with live_server(build_app(runtime, with_ui=True)) as url:
         fetched = fetch_page_and_assets(url)
@@ -198,7 +228,14 @@ def test_guard_is_active_in_subprocesses(guarded_env):
     """Positive control for the sitecustomize route: a child's attempt lands in the log."""
     env, log = guarded_env
     script = "import urllib.request as u\ntry:\n u.urlopen('http://example.org', timeout=2)\nexcept OSError:\n pass"
-    done = subprocess.run([sys.executable, "-c", script], check=False, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert [a["host"] for a in attempts(log)] == ["example.org"]
 
@@ -212,11 +249,21 @@ def fetch_page_and_assets(base: str) -> int:
         page = client.get(base + "/")
         assert page.status_code == 200, page.text[:500]
         html = page.text
-        external = [u for u in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
-                    if urlparse(urljoin(base + "/", u)).hostname not in ("127.0.0.1", "localhost")
-                    and not u.startswith(("data:", "#", "mailto:"))]
-        links = [u for u in re.findall(r"""<(?:script|link)[^>]+(?:src|href)\s*=\s*["']([^"']+)["']""", html)]
-        assert not [u for u in external if u in links], f"the UI page loads off-machine resources: {external}"
+        external = [
+            u
+            for u in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+            if urlparse(urljoin(base + "/", u)).hostname not in ("127.0.0.1", "localhost")
+            and not u.startswith(("data:", "#", "mailto:"))
+        ]
+        links = [
+            u
+            for u in re.findall(
+                r"""<(?:script|link)[^>]+(?:src|href)\s*=\s*["']([^"']+)["']""", html
+            )
+        ]
+        assert not [u for u in external if u in links], (
+            f"the UI page loads off-machine resources: {external}"
+        )
         fetched = 1
         for link in links:
             target = urljoin(base + "/", link)
@@ -235,8 +282,14 @@ def test_served_product_makes_no_outbound_attempt(guarded_env, tmp_path):
 
     env, log = guarded_env
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], cwd=tmp_path,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300
@@ -250,10 +303,15 @@ def test_served_product_makes_no_outbound_attempt(guarded_env, tmp_path):
             assert time.monotonic() < deadline, "server did not become ready"
             time.sleep(0.5)
         assert fetch_page_and_assets(base) >= 1
-        search = httpx.post(base + "/v1/search", json={"query": "interoperability assessment"}, timeout=60)
+        search = httpx.post(
+            base + "/v1/search", json={"query": "interoperability assessment"}, timeout=60
+        )
         assert search.status_code == 200 and search.json()["hits"], search.text
-        ask = httpx.post(base + "/v1/ask", json={"question": "What does the Interoperable Europe Act lay down?"},
-                         timeout=300)
+        ask = httpx.post(
+            base + "/v1/ask",
+            json={"question": "What does the Interoperable Europe Act lay down?"},
+            timeout=300,
+        )
         assert ask.status_code == 200 and ask.json()["answer"], ask.text
         time.sleep(2)  # give background telemetry threads, if any, the chance to try
     finally:
@@ -264,5 +322,6 @@ def test_served_product_makes_no_outbound_attempt(guarded_env, tmp_path):
             server.kill()
             server.wait(timeout=30)
     seen = attempts(log)
-    assert seen == [], "outbound attempts:\n" + "\n".join(f"{a['what']} {a['host']}:{a['port']}\n{a['stack']}"
-                                                          for a in seen)
+    assert seen == [], "outbound attempts:\n" + "\n".join(
+        f"{a['what']} {a['host']}:{a['port']}\n{a['stack']}" for a in seen
+    )

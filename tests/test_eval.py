@@ -12,17 +12,39 @@ from rag import evaluation
 from rag.evaluation import answer_correct, citations_correct, evidence_found, first_rank_retrieved
 
 QUESTIONS = [
-    {"id": "q1", "question": "How quickly must a controller notify a personal data breach under GDPR Article 33?",
-     "must_contain": [["72 hours"]], "source_file": "gdpr-2016-679.md", "source_locator": "Article 33(1)",
-     "evidence": ["not later than 72 hours after having become aware of it"], "type": "date/deadline", "lang": "en"},
-    {"id": "q2", "question": "When must a public sector body carry out an interoperability assessment?",
-     "must_contain": [["binding requirements"]], "source_file": "interoperable-europe-act-2024-903.md",
-     "source_locator": "Article 3(1)",
-     "evidence": ["a Union entity or a public sector body shall carry out an interoperability assessment"],
-     "type": "factoid", "lang": "en"},
-    {"id": "q3", "question": "Wie hoch ist das Budget für souveräne Cloud?", "answer": "not in corpus",
-     "must_contain": [], "source_file": None, "source_locator": None, "evidence": [],
-     "type": "unanswerable", "lang": "de"},
+    {
+        "id": "q1",
+        "question": "How quickly must a controller notify a personal data breach under GDPR Article 33?",
+        "must_contain": [["72 hours"]],
+        "source_file": "gdpr-2016-679.md",
+        "source_locator": "Article 33(1)",
+        "evidence": ["not later than 72 hours after having become aware of it"],
+        "type": "date/deadline",
+        "lang": "en",
+    },
+    {
+        "id": "q2",
+        "question": "When must a public sector body carry out an interoperability assessment?",
+        "must_contain": [["binding requirements"]],
+        "source_file": "interoperable-europe-act-2024-903.md",
+        "source_locator": "Article 3(1)",
+        "evidence": [
+            "a Union entity or a public sector body shall carry out an interoperability assessment"
+        ],
+        "type": "factoid",
+        "lang": "en",
+    },
+    {
+        "id": "q3",
+        "question": "Wie hoch ist das Budget für souveräne Cloud?",
+        "answer": "not in corpus",
+        "must_contain": [],
+        "source_file": None,
+        "source_locator": None,
+        "evidence": [],
+        "type": "unanswerable",
+        "lang": "de",
+    },
 ]
 
 
@@ -31,7 +53,9 @@ def test_evidence_split_by_a_chunk_boundary_counts_when_most_is_held():
     first, second = " ".join(f"w{i}" for i in range(14)), " ".join(f"w{i}" for i in range(14, 20))
     assert evidence_found(evidence, ["x " + first + " y"])  # 70 % in runs of 8+ words
     assert not evidence_found(evidence, [second])  # 30 % is not enough
-    assert not evidence_found(evidence, [" ".join(f"w{i}" for i in range(0, 20, 2))])  # scattered words
+    assert not evidence_found(
+        evidence, [" ".join(f"w{i}" for i in range(0, 20, 2))]
+    )  # scattered words
     assert evidence_found("Not  later than\n72 hours", ["... NOT LATER THAN 72 hours ..."])
     assert first_rank_retrieved(["a b c"], ["x", "y a b c"]) == 2
     assert first_rank_retrieved([], ["x"]) is None
@@ -65,7 +89,9 @@ def runtime(tmp_path_factory):
 
 
 def test_retrieval_only_run_writes_files_and_scores(runtime, tmp_path):
-    summary = evaluation.run_eval(runtime, QUESTIONS, tmp_path, k=5, retrieval_only=True, progress=False)
+    summary = evaluation.run_eval(
+        runtime, QUESTIONS, tmp_path, k=5, retrieval_only=True, progress=False
+    )
     lines = [json.loads(x) for x in (tmp_path / "retrieval.jsonl").read_text().splitlines()]
     assert [x["id"] for x in lines] == ["q1", "q2", "q3"]
     assert set(lines[0]["passages"][0]) == {"doc", "locator", "text", "score"}
@@ -91,8 +117,14 @@ def test_answer_run_scores_accuracy_citations_and_abstention(runtime, tmp_path, 
         def answer(self, question):
             text, abstained, docs = replies[question]
             cites = [SimpleNamespace(doc=d, locator="Article 33(1)") for d in docs]
-            return SimpleNamespace(text=text, abstained=abstained, citations=cites, timings={},
-                                   abstain_reason="test" if abstained else "", raw_text=text)
+            return SimpleNamespace(
+                text=text,
+                abstained=abstained,
+                citations=cites,
+                timings={},
+                abstain_reason="test" if abstained else "",
+                raw_text=text,
+            )
 
     import rag.assistant
 
@@ -102,27 +134,50 @@ def test_answer_run_scores_accuracy_citations_and_abstention(runtime, tmp_path, 
     assert answers[0]["citations"] == [{"doc": "gdpr-2016-679.md", "locator": "Article 33(1)"}]
     overall = summary["overall"]
     assert overall["accuracy"] == 0.5 and overall["citation_correct"] == 0.5
-    assert overall["false_abstention_rate"] == 0.5 and overall["abstention_rate_unanswerable"] == 1.0
+    assert (
+        overall["false_abstention_rate"] == 0.5 and overall["abstention_rate_unanswerable"] == 1.0
+    )
     assert summary["by_type"]["factoid"]["accuracy"] == 0.0
 
 
 def test_cli_rejects_a_missing_questions_file(runtime, tmp_path, capsys):
     from rag.cli import main
 
-    code = main(["eval", "--questions", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "o"),
-                 "--index", str(runtime.settings.index_dir), "--embedder", "test-hash-embedder",
-                 "--retrieval-only"])
+    code = main(
+        [
+            "eval",
+            "--questions",
+            str(tmp_path / "none.jsonl"),
+            "--out",
+            str(tmp_path / "o"),
+            "--index",
+            str(runtime.settings.index_dir),
+            "--embedder",
+            "test-hash-embedder",
+            "--retrieval-only",
+        ]
+    )
     assert code == 2 and "Cannot read questions file" in capsys.readouterr().err
 
 
 def test_trust_counts_wrong_answers_among_those_given_and_not_abstentions():
     def result(answerable, abstained, correct):
-        return evaluation.QuestionResult(id="q", type="factoid", lang="en", answerable=answerable,
-                                         answered=True, abstained=abstained, correct=correct)
+        return evaluation.QuestionResult(
+            id="q",
+            type="factoid",
+            lang="en",
+            answerable=answerable,
+            answered=True,
+            abstained=abstained,
+            correct=correct,
+        )
 
-    results = [result(True, False, True), result(True, False, False),  # one right, one wrong
-               result(True, True, False),                              # abstained: neither
-               result(False, False, True)]                             # unanswerable yet answered
+    results = [
+        result(True, False, True),
+        result(True, False, False),  # one right, one wrong
+        result(True, True, False),  # abstained: neither
+        result(False, False, True),
+    ]  # unanswerable yet answered
     overall = evaluation.summarise(results)["overall"]
     assert overall["answers_given"] == 3
     assert overall["wrong_among_answered"] == round(2 / 3, 4)

@@ -15,10 +15,12 @@ def _hit(text: str, locator: str = "Article 5(1)", heading: str = "Article 5 —
     return Hit(chunk=chunk, score=1.0, doc_title="Some Act")
 
 
-TEXT = ("1. Member States shall lay down the rules on penalties applicable to infringements; "
-        "they shall take all measures necessary to ensure that they are implemented.\n"
-        "2. The penalties provided for shall be effective, proportionate and dissuasive, and shall not "
-        "exceed 4 % of the total worldwide annual turnover.")
+TEXT = (
+    "1. Member States shall lay down the rules on penalties applicable to infringements; "
+    "they shall take all measures necessary to ensure that they are implemented.\n"
+    "2. The penalties provided for shall be effective, proportionate and dissuasive, and shall not "
+    "exceed 4 % of the total worldwide annual turnover."
+)
 
 
 def test_units_are_verbatim_spans_one_per_embedded_unit():
@@ -56,20 +58,31 @@ def test_candidates_without_stored_vectors_follow_the_passage():
     assert shown[0].text == evidence.passage_units(_hit(TEXT))[0]
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("2", [2]), ("3, 1", [3, 1]), ("Sentence 2 and 2 again", [2]), ("NONE", []),
-    ("0, 9, 4", [4]), ("1,2,3,4", [1, 2, 3]),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("2", [2]),
+        ("3, 1", [3, 1]),
+        ("Sentence 2 and 2 again", [2]),
+        ("NONE", []),
+        ("0, 9, 4", [4]),
+        ("1,2,3,4", [1, 2, 3]),
+    ],
+)
 def test_parse_pointers(reply, expected):
     assert evidence.parse_pointers(reply, count=5) == expected
 
 
 def test_compose_quotes_without_paragraph_number_and_marks_before_the_stop():
-    chosen = [evidence.Candidate(2, "2. The penalties shall not exceed 4 % of turnover;", 0.5),
-              evidence.Candidate(1, "(52) As regards stand-alone systems, it is appropriate.", 0.4)]
+    chosen = [
+        evidence.Candidate(2, "2. The penalties shall not exceed 4 % of turnover;", 0.5),
+        evidence.Candidate(1, "(52) As regards stand-alone systems, it is appropriate.", 0.4),
+    ]
     sentences = evidence.compose(chosen)
-    assert [s.text for s in sentences] == ["The penalties shall not exceed 4 % of turnover [2].",
-                                           "As regards stand-alone systems, it is appropriate [1]."]
+    assert [s.text for s in sentences] == [
+        "The penalties shall not exceed 4 % of turnover [2].",
+        "As regards stand-alone systems, it is appropriate [1].",
+    ]
     assert [s.cited for s in sentences] == [[2], [1]]
 
 
@@ -83,7 +96,10 @@ def test_prompt_numbers_the_candidates_under_their_sources():
 
 
 def test_excerpts_keep_the_chosen_sentences_in_order_and_mark_the_gaps():
-    hits = [_hit(TEXT), _hit("A short passage of one sentence only, not chosen at all.", "Article 6")]
+    hits = [
+        _hit(TEXT),
+        _hit("A short passage of one sentence only, not chosen at all.", "Article 6"),
+    ]
     units = evidence.passage_units(hits[0])
     shown = [evidence.Candidate(1, units[-1], 0.9), evidence.Candidate(1, units[0], 0.5)]
     cut = evidence.excerpts(hits, shown)

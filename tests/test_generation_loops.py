@@ -10,13 +10,17 @@ try:
 except ImportError:  # run from inside tests/
     from test_api_fixtures import ScriptedGenerator, tiny_runtime
 
-BLOCK = ("Interoperability solutions shall be made available through the portal [1]. "
-         "Public sector bodies shall share them with other entities on request [1]. ")
+BLOCK = (
+    "Interoperability solutions shall be made available through the portal [1]. "
+    "Public sector bodies shall share them with other entities on request [1]. "
+)
 
 
 def test_short_or_varied_replies_are_not_loops():
     assert loop_start("The fine is up to EUR 35 000 000 [1].") is None
-    varied = " ".join(f"Point {i} of Article {i + 3} sets out a separate obligation [1]." for i in range(12))
+    varied = " ".join(
+        f"Point {i} of Article {i + 3} sets out a separate obligation [1]." for i in range(12)
+    )
     assert loop_start(varied) is None
 
 
@@ -34,13 +38,15 @@ def test_a_short_sentence_repeated_many_times_keeps_one_copy():
 
 def test_a_clause_shared_by_two_provisions_is_not_a_loop():
     clause = "of its total worldwide annual turnover for the preceding financial year, whichever is higher"
-    answer = (f"Under the AI Act the cap is EUR 35 000 000 or 7 % {clause} [1]. "
-              f"Under the GDPR it is EUR 20 000 000 or 4 % {clause} [2].")
+    answer = (
+        f"Under the AI Act the cap is EUR 35 000 000 or 7 % {clause} [1]. "
+        f"Under the GDPR it is EUR 20 000 000 or 4 % {clause} [2]."
+    )
     assert loop_start(answer) is None
 
 
 def test_a_repeat_shorter_than_the_span_is_kept():
-    text = BLOCK + BLOCK[:LOOP_SPAN - 10]
+    text = BLOCK + BLOCK[: LOOP_SPAN - 10]
     assert loop_start(text) is None
 
 

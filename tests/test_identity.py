@@ -29,7 +29,8 @@ def test_oj_xhtml_is_titled_by_its_act_not_by_its_file_name():
     assert ident.number == "2022/868" and ident.act_type == "Regulation"
     assert ident.official_title.startswith(
         "Regulation (EU) 2022/868 of the European Parliament and of the Council of 30 May 2022 "
-        "on European data governance and amending Regulation (EU) 2018/1724")
+        "on European data governance and amending Regulation (EU) 2018/1724"
+    )
     assert ident.official_title.endswith("(Data Governance Act)")
     assert ident.short_title == "Data Governance Act"
     assert not ident.consolidated
@@ -39,8 +40,10 @@ def test_consolidated_text_is_titled_with_its_base_act_and_date(tmp_path):
     page = tmp_path / "gdpr-consolidated.html"
     page.write_text(eurlex.consolidated_page("04.05.2016"), "utf-8")
     doc = _load(page)
-    assert doc.title == ("General Data Protection Regulation — Regulation (EU) 2016/679 "
-                         "(consolidated text of 4 May 2016)")
+    assert doc.title == (
+        "General Data Protection Regulation — Regulation (EU) 2016/679 "
+        "(consolidated text of 4 May 2016)"
+    )
     assert doc.identity.consolidated == "2016-05-04"
     assert doc.identity.base_act == "Regulation (EU) 2016/679"
 
@@ -68,10 +71,16 @@ def _act(first_article: str) -> list[Block]:
 
 
 def test_short_title_and_acronym_from_the_first_article():
-    ident = identify(_act("This Regulation may be cited as the ‘Widget Safety Act’. The Widget "
-                          "Safety Act (WSA) lays down rules on widgets."))
-    assert ident.official_title == ("Regulation (EU) 2031/77 of the European Parliament and of "
-                                    "the Council of 2 March 2031 on the safety of mechanical widgets")
+    ident = identify(
+        _act(
+            "This Regulation may be cited as the ‘Widget Safety Act’. The Widget "
+            "Safety Act (WSA) lays down rules on widgets."
+        )
+    )
+    assert ident.official_title == (
+        "Regulation (EU) 2031/77 of the European Parliament and of "
+        "the Council of 2 March 2031 on the safety of mechanical widgets"
+    )
     assert ident.short_title == "Widget Safety Act"
     assert ident.acronyms == ("WSA",)
     assert ident.display_title() == "Widget Safety Act (WSA) — Regulation (EU) 2031/77"
@@ -80,22 +89,33 @@ def test_short_title_and_acronym_from_the_first_article():
 def test_an_act_is_found_by_the_short_title_it_gives_itself():
     ident = identify(_act("This Regulation may be cited as the ‘Widget Safety Act’."))
     doc = DocumentInfo("widgets.html", ident.display_title(), "en", ident.names)
-    other = DocumentInfo("gdpr.md", "General Data Protection Regulation — Regulation (EU) 2016/679",
-                         "en")
+    other = DocumentInfo(
+        "gdpr.md", "General Data Protection Regulation — Regulation (EU) 2016/679", "en"
+    )
     catalog = ActCatalog([doc, other], aliases={})
-    assert [key for key, _ in catalog.find("What does the Widget Safety Act require?")] == ["2031/77"]
+    assert [key for key, _ in catalog.find("What does the Widget Safety Act require?")] == [
+        "2031/77"
+    ]
     # Through the names alone, as for a document whose title carries no name.
-    bare = ActCatalog([DocumentInfo("w.html", "Regulation (EU) 2031/77", "en", ident.names)],
-                      aliases={})
+    bare = ActCatalog(
+        [DocumentInfo("w.html", "Regulation (EU) 2031/77", "en", ident.names)], aliases={}
+    )
     assert [key for key, _ in bare.find("under the widget safety act")] == ["2031/77"]
-    assert ActCatalog([DocumentInfo("w.html", "Regulation (EU) 2031/77", "en")],
-                      aliases={}).find("under the widget safety act") == []
+    assert (
+        ActCatalog([DocumentInfo("w.html", "Regulation (EU) 2031/77", "en")], aliases={}).find(
+            "under the widget safety act"
+        )
+        == []
+    )
 
 
 def test_an_act_cited_in_running_text_is_not_the_documents_identity():
     blocks = [Block("Guidance notes", heading_level=1), Block("Some introduction.")] * 3 + [
-        Block("Regulation (EU) 2016/679 of the European Parliament and of the Council of "
-              "27 April 2016 applies here.")]
+        Block(
+            "Regulation (EU) 2016/679 of the European Parliament and of the Council of "
+            "27 April 2016 applies here."
+        )
+    ]
     assert identify(blocks[:6]) is None
     assert identify([Block("Notes"), Block("See Regulation (EU) 2016/679.")]) is None
 

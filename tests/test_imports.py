@@ -28,7 +28,8 @@ def _type_checking_only(node: ast.AST) -> bool:
     test = getattr(node, "test", None)
     return isinstance(node, ast.If) and (
         (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
-        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    )
 
 
 def _import_nodes(node: ast.AST, children=None):
@@ -123,10 +124,14 @@ def test_the_walk_sees_relative_and_lazy_imports():
 
 
 def test_type_checking_imports_are_left_out(tmp_path):
-    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\n"
-                     "else:\n    import b\ndef f():\n    import c\n")
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\n"
+        "else:\n    import b\ndef f():\n    import c\n"
+    )
     assert sorted(n.names[0].name for n in _import_nodes(tree) if isinstance(n, ast.Import)) == [
-        "b", "c"]
+        "b",
+        "c",
+    ]
 
 
 def test_cycles_are_detected():
@@ -135,13 +140,19 @@ def test_cycles_are_detected():
 
 
 def test_no_import_cycle_inside_rag():
-    graph = {name: {t for t in targets if _inside([t], "rag")}
-             for name, targets in _graph().items() if _inside([name], "rag")}
+    graph = {
+        name: {t for t in targets if _inside([t], "rag")}
+        for name, targets in _graph().items()
+        if _inside([name], "rag")
+    }
     cycles = _cycles(graph)
     assert cycles == []
 
 
 def test_rag_never_imports_ui():
-    offenders = {name: sorted(t for t in targets if _inside([t], "ui"))
-                 for name, targets in _graph().items() if _inside([name], "rag")}
+    offenders = {
+        name: sorted(t for t in targets if _inside([t], "ui"))
+        for name, targets in _graph().items()
+        if _inside([name], "rag")
+    }
     assert {name: ui for name, ui in offenders.items() if ui} == {}

@@ -27,18 +27,29 @@ def _small_corpus(d: Path) -> Path:
     """Three Markdown acts of a few articles each (about 30 passages in all)."""
     d.mkdir(parents=True, exist_ok=True)
     (d / "ai-act.md").write_text(acts.markdown(acts.section("### Article 99 ")), "utf-8")
-    (d / "gdpr.md").write_text(acts.markdown(acts.section("### Article 83 ", source=GDPR),
-                                             title="General Data Protection Regulation"), "utf-8")
-    (d / "data-act.md").write_text(acts.markdown(acts.section("### Article 50 ", source=DATA_ACT),
-                                                 title="Data Act"), "utf-8")
+    (d / "gdpr.md").write_text(
+        acts.markdown(
+            acts.section("### Article 83 ", source=GDPR), title="General Data Protection Regulation"
+        ),
+        "utf-8",
+    )
+    (d / "data-act.md").write_text(
+        acts.markdown(acts.section("### Article 50 ", source=DATA_ACT), title="Data Act"), "utf-8"
+    )
     return d
 
 
 def _ingest(index: Path, embedder, paths, full: bool = False, **kw):
     kw.setdefault("max_bytes", 10**8)
     kw.setdefault("say", lambda message: None)
-    return run_ingest(IndexStore(index), embedder, [Path(p) for p in paths], full_rebuild=full,
-                      show_progress=False, **kw)
+    return run_ingest(
+        IndexStore(index),
+        embedder,
+        [Path(p) for p in paths],
+        full_rebuild=full,
+        show_progress=False,
+        **kw,
+    )
 
 
 def _docs_in_index(index: Path) -> set[str]:
@@ -124,11 +135,15 @@ def test_an_index_of_another_embedder_is_refused(tmp_path):
     corpus = _small_corpus(tmp_path / "corpus")
     index = tmp_path / "index"
     _ingest(index, StubEmbedder("model-a"), [corpus], full=True)
-    with pytest.raises(IndexMismatchError, match="built with embedder 'model-a'.*sovrag index build"):
+    with pytest.raises(
+        IndexMismatchError, match="built with embedder 'model-a'.*sovrag index build"
+    ):
         _ingest(index, StubEmbedder("model-b"), [corpus])
     with pytest.raises(IndexMismatchError):
         IndexStore(index).open("model-b")
-    rebuilt = _ingest(index, StubEmbedder("model-b"), [corpus], full=True)  # an explicit rebuild is fine
+    rebuilt = _ingest(
+        index, StubEmbedder("model-b"), [corpus], full=True
+    )  # an explicit rebuild is fine
     assert IndexStore(index).open("model-b").manifest["embedder"] == "model-b" and rebuilt.passages
 
 
@@ -163,33 +178,54 @@ def test_real_pipeline_incremental_update_delete_and_remove(tmp_path):
 
     corpus = _small_corpus(tmp_path / "corpus")
     rt = Runtime(load_settings(index_dir=tmp_path / "index", corpus_dir=corpus, threads=2))
-    first = run_ingest(rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=True,
-                       show_progress=False)
+    first = run_ingest(
+        rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=True, show_progress=False
+    )
     assert rt.embedder.calls == first.passages + first.sentences_embedded
     hits = rt.retriever().search("administrative fines for infringements of data protection", k=5)
     assert any(h.chunk.doc == "gdpr.md" for h in hits)
 
-    assert run_ingest(rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=False,
-                      show_progress=False).embedded == 0
+    assert (
+        run_ingest(
+            rt.store,
+            rt.embedder,
+            [corpus],
+            max_bytes=10**8,
+            full_rebuild=False,
+            show_progress=False,
+        ).embedded
+        == 0
+    )
     calls = rt.embedder.calls
     path = corpus / "ai-act.md"
     path.write_text(path.read_text("utf-8").replace("EUR 35 000 000", "EUR 40 000 000"), "utf-8")
-    changed = run_ingest(rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=False,
-                         show_progress=False)
+    changed = run_ingest(
+        rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=False, show_progress=False
+    )
     assert changed.changed == ["ai-act.md"] and changed.embedded == 1
     assert rt.embedder.calls - calls == changed.embedded + changed.sentences_embedded
-    hits = rt.retriever().search("maximum fine for prohibited AI practices", k=5,
-                                 filters=SearchFilters(docs=["ai-act.md"]))
+    hits = rt.retriever().search(
+        "maximum fine for prohibited AI practices", k=5, filters=SearchFilters(docs=["ai-act.md"])
+    )
     assert [h.chunk.locator for h in hits if "EUR 40 000 000" in h.chunk.text] == ["Article 99(3)"]
     assert not any("EUR 35 000 000" in h.chunk.text for h in hits)
 
     (corpus / "gdpr.md").unlink()
-    run_ingest(rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=False, show_progress=False)
+    run_ingest(
+        rt.store, rt.embedder, [corpus], max_bytes=10**8, full_rebuild=False, show_progress=False
+    )
     hits = rt.retriever().search("administrative fines for infringements of data protection", k=50)
     assert hits and all(h.chunk.doc != "gdpr.md" for h in hits)
 
-    run_ingest(rt.store, rt.embedder, [], max_bytes=10**8, full_rebuild=False, remove_ids=["data-act.md"],
-               show_progress=False)
+    run_ingest(
+        rt.store,
+        rt.embedder,
+        [],
+        max_bytes=10**8,
+        full_rebuild=False,
+        remove_ids=["data-act.md"],
+        show_progress=False,
+    )
     hits = rt.retriever().search("Data Act entry into force and application", k=50)
     assert hits and all(h.chunk.doc == "ai-act.md" for h in hits)
 
@@ -204,13 +240,19 @@ def test_mixed_folder_with_broken_files_indexes_with_a_summary(tmp_path, capsys)
     folder = tmp_path / "mixed"
     folder.mkdir()
     article_99 = acts.section("### Article 99 ")
-    acts.write_pdf(folder / "ai-act-99.pdf", [*acts.recitals(range(12, 13)), acts.Item("pagebreak"), *article_99])
+    acts.write_pdf(
+        folder / "ai-act-99.pdf",
+        [*acts.recitals(range(12, 13)), acts.Item("pagebreak"), *article_99],
+    )
     (folder / "ai-act-99.html").write_text(acts.html_page(article_99), "utf-8")
     # Each rendition holds other text: one that repeats another's text is not indexed twice.
     acts.write_docx(folder / "ai-act-99.docx", [*acts.recitals(range(13, 14)), *article_99])
-    (folder / "gdpr-83.md").write_text(acts.markdown(acts.section("### Article 83 ", source=GDPR)), "utf-8")
-    (folder / "data-act-50.txt").write_text(acts.plain_text(acts.section("### Article 50 ", source=DATA_ACT)),
-                                            "utf-8")
+    (folder / "gdpr-83.md").write_text(
+        acts.markdown(acts.section("### Article 83 ", source=GDPR)), "utf-8"
+    )
+    (folder / "data-act-50.txt").write_text(
+        acts.plain_text(acts.section("### Article 50 ", source=DATA_ACT)), "utf-8"
+    )
     (folder / "broken.docx").write_bytes(b"PK\x03\x04 truncated")
     (folder / "empty.txt").write_bytes(b"")
     flags = ["--index", str(tmp_path / "index"), "--threads", "2"]
@@ -222,11 +264,15 @@ def test_mixed_folder_with_broken_files_indexes_with_a_summary(tmp_path, capsys)
     from rag.retrieval import SearchFilters
 
     rt = Runtime(load_settings(index_dir=tmp_path / "index", threads=2))
-    expected = {"ai-act-99.pdf": "Article 99(3), p. 2", "ai-act-99.html": "Article 99(3)",
-                "ai-act-99.docx": "Article 99(3)"}
+    expected = {
+        "ai-act-99.pdf": "Article 99(3), p. 2",
+        "ai-act-99.html": "Article 99(3)",
+        "ai-act-99.docx": "Article 99(3)",
+    }
     for doc, locator in expected.items():
-        hits = rt.retriever().search("maximum fine for prohibited AI practices", k=5,
-                                     filters=SearchFilters(docs=[doc]))
+        hits = rt.retriever().search(
+            "maximum fine for prohibited AI practices", k=5, filters=SearchFilters(docs=[doc])
+        )
         assert [h.chunk.locator for h in hits if "35 000 000" in h.chunk.text] == [locator], doc
     titles = {d.id: (d.title, d.lang) for d in rt.generation().documents().values()}
     assert titles["ai-act-99.pdf"] == (acts.TITLE, "en")

@@ -31,8 +31,12 @@ NOTE = acts.markdown(acts.section("### Article 99 "))
 def library(tmp_path, monkeypatch) -> DocumentLibrary:
     stub = StubEmbedder("stub-embedder")
     monkeypatch.setattr(Runtime, "embedder", property(lambda self: stub))
-    settings = load_settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "corpus",
-                             embedder="stub-embedder", max_file_mb=0.01)
+    settings = load_settings(
+        index_dir=tmp_path / "index",
+        corpus_dir=tmp_path / "corpus",
+        embedder="stub-embedder",
+        max_file_mb=0.01,
+    )
     return DocumentLibrary(Runtime(settings))
 
 
@@ -40,29 +44,37 @@ def _file(data: bytes | str) -> io.BytesIO:
     return io.BytesIO(data.encode() if isinstance(data, str) else data)
 
 
-@pytest.mark.parametrize("raw, stored", [
-    ("../../etc/passwd.md", "passwd.md"),
-    ("C:\\Users\\x\\Bericht über KI.docx", "Bericht über KI.docx"),
-    ("report.md.", "report.md"), ("a<b>.md", "a_b_.md"),
-])
+@pytest.mark.parametrize(
+    "raw, stored",
+    [
+        ("../../etc/passwd.md", "passwd.md"),
+        ("C:\\Users\\x\\Bericht über KI.docx", "Bericht über KI.docx"),
+        ("report.md.", "report.md"),
+        ("a<b>.md", "a_b_.md"),
+    ],
+)
 def test_names_are_reduced_to_a_base_name(raw, stored):
     assert safe_name(raw) == stored
 
 
-@pytest.mark.parametrize("raw", ["", None, "..", "/", "a/..", ".hidden.md", "SOURCES.md",
-                                 "x" * 300])
+@pytest.mark.parametrize(
+    "raw", ["", None, "..", "/", "a/..", ".hidden.md", "SOURCES.md", "x" * 300]
+)
 def test_unusable_names_are_refused(raw):
     with pytest.raises(ValueError):
         safe_name(raw)
 
 
-@pytest.mark.parametrize("name, data, code", [
-    ("a.exe", "text", "unsupported_type"),
-    ("a.pdf", "not a pdf", "content_mismatch"),
-    ("a.docx", "not a zip", "content_mismatch"),
-    ("a.md", "", "empty_file"),
-    ("a.md", "x" * 20_000, "file_too_large"),  # the limit is 0.01 MB, enforced while reading
-])
+@pytest.mark.parametrize(
+    "name, data, code",
+    [
+        ("a.exe", "text", "unsupported_type"),
+        ("a.pdf", "not a pdf", "content_mismatch"),
+        ("a.docx", "not a zip", "content_mismatch"),
+        ("a.md", "", "empty_file"),
+        ("a.md", "x" * 20_000, "file_too_large"),  # the limit is 0.01 MB, enforced while reading
+    ],
+)
 def test_upload_rules(library, name, data, code):
     with pytest.raises(UploadRejected) as caught:
         library.store_upload(name, _file(data))
@@ -81,17 +93,22 @@ def test_a_link_planted_in_the_upload_folder_is_refused(library, tmp_path):
 
 
 def test_add_remove_and_per_file_results(library):
-    results, report = library.add([("../note.md", _file(NOTE)), ("bad.exe", _file("x")),
-                                   ("note.md", _file(NOTE))])
+    results, report = library.add(
+        [("../note.md", _file(NOTE)), ("bad.exe", _file("x")), ("note.md", _file(NOTE))]
+    )
     assert [(r.doc, r.status, r.code) for r in results] == [
-        ("note.md", "added", None), (None, "rejected", "unsupported_type"),
-        (None, "rejected", "duplicate_filename")]
+        ("note.md", "added", None),
+        (None, "rejected", "unsupported_type"),
+        (None, "rejected", "duplicate_filename"),
+    ]
     assert report.added == ["note.md"] and (library.uploads / "note.md").exists()
     again, _ = library.add([("note.md", _file(NOTE)), ("other.md", _file(NOTE + "\nMore."))])
     assert [r.status for r in again] == ["unchanged", "added"]
     generation, documents = library.documents()
     assert generation and {d["id"]: d["uploaded"] for d in documents} == {
-        "note.md": True, "other.md": True}
+        "note.md": True,
+        "other.md": True,
+    }
     assert library.status()["documents"] == 2
     library.remove(["note.md"])
     assert not (library.uploads / "note.md").exists()

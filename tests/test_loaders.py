@@ -72,8 +72,15 @@ def test_other_formats_give_the_same_locators(printed, name):
 def test_html_drops_navigation_and_boilerplate(printed):
     doc, _ = _chunks(printed / "ai-act.html")
     text = " ".join(b.text for b in doc.blocks)
-    for junk in ["Advanced search", "Accept all cookies", "Official Journal >", "Legal notice",
-                 "Corrigendum", "tracking", "Access to European Union law"]:
+    for junk in [
+        "Advanced search",
+        "Accept all cookies",
+        "Official Journal >",
+        "Legal notice",
+        "Corrigendum",
+        "tracking",
+        "Access to European Union law",
+    ]:
         assert junk not in text, junk
     assert FINE in text
 
@@ -98,13 +105,17 @@ def test_docx_heading_styles_make_plain_documents_chunk_by_heading(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252", "iso-8859-2"])
 def test_text_encodings_are_detected(tmp_path, encoding):
-    text = ("Artykuł 5\nZakazane praktyki w zakresie AI\n\n"
-            "1. Zakazuje się następujących praktyk w zakresie AI: wprowadzania do obrotu systemu AI, "
-            "który stosuje techniki podprogowe, będące poza świadomością danej osoby.\n")
+    text = (
+        "Artykuł 5\nZakazane praktyki w zakresie AI\n\n"
+        "1. Zakazuje się następujących praktyk w zakresie AI: wprowadzania do obrotu systemu AI, "
+        "który stosuje techniki podprogowe, będące poza świadomością danej osoby.\n"
+    )
     if encoding == "cp1252":
-        text = ("Artikel 50\nIkrafttræden\n\nDenne forordning træder i kraft på tyvendedagen efter "
-                "offentliggørelsen i Den Europæiske Unions Tidende, og den finder anvendelse fra "
-                "den 12. september 2025.\n")
+        text = (
+            "Artikel 50\nIkrafttræden\n\nDenne forordning træder i kraft på tyvendedagen efter "
+            "offentliggørelsen i Den Europæiske Unions Tidende, og den finder anvendelse fra "
+            "den 12. september 2025.\n"
+        )
     path = tmp_path / "act.txt"
     path.write_bytes(text.encode(encoding))
     doc, chunks = _chunks(path)
@@ -147,10 +158,18 @@ def _bad_files(d: Path) -> dict[str, str]:
     c.rect(50, 50, 200, 200, fill=1)
     c.save()
     return {
-        "encrypted.pdf": "encrypted PDF", "truncated.pdf": "corrupt PDF", "random.pdf": "not a PDF",
-        "random.docx": "not a DOCX", "notword.docx": "not a DOCX", "legacy.docx": "encrypted DOCX",
-        "random.txt": "binary data", "random.html": "binary data", "empty.md": "empty file",
-        "blank.txt": "no extractable text", "big.txt": "too large", "scanned.pdf": "no text layer",
+        "encrypted.pdf": "encrypted PDF",
+        "truncated.pdf": "corrupt PDF",
+        "random.pdf": "not a PDF",
+        "random.docx": "not a DOCX",
+        "notword.docx": "not a DOCX",
+        "legacy.docx": "encrypted DOCX",
+        "random.txt": "binary data",
+        "random.html": "binary data",
+        "empty.md": "empty file",
+        "blank.txt": "no extractable text",
+        "big.txt": "too large",
+        "scanned.pdf": "no text layer",
     }
 
 
@@ -168,12 +187,15 @@ def test_each_bad_file_is_skipped_with_a_one_line_reason(tmp_path):
         assert "\n" not in message and len(message) < 300
 
 
-@pytest.mark.parametrize("marker,lang,recital", [
-    ("Whereas:", "en", "Recital 2"),
-    ("ud fra følgende betragtninger:", "da", "Betragtning 2"),
-    ("a także mając na uwadze, co następuje:", "pl", "Motyw 2"),
-    ("in Erwägung nachstehender Gründe:", "de", "Erwägungsgrund 2"),
-])
+@pytest.mark.parametrize(
+    "marker,lang,recital",
+    [
+        ("Whereas:", "en", "Recital 2"),
+        ("ud fra følgende betragtninger:", "da", "Betragtning 2"),
+        ("a także mając na uwadze, co następuje:", "pl", "Motyw 2"),
+        ("in Erwägung nachstehender Gründe:", "de", "Erwägungsgrund 2"),
+    ],
+)
 def test_recitals_after_the_preamble_marker_in_each_language(marker, lang, recital):
     from rag.documents import LoadedDocument, parse_plain_text
 

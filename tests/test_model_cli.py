@@ -59,8 +59,13 @@ def test_list_shows_bundled_and_european_models(models_dir, capsys):
     assert smol["installed"] and smol["licence"] == "Apache-2.0" and smol["size"] == 98362432
     assert rows["qwen2.5-coder-1.5b"]["active"]  # the default generator
     assert rows["all-minilm-l6-v2"]["active"]
-    for eu in ("mistral-7b-instruct-v0.3", "eurollm-9b-instruct", "salamandra-7b-instruct",
-               "apertus-8b-instruct", "teuken-7b-instruct-commercial"):
+    for eu in (
+        "mistral-7b-instruct-v0.3",
+        "eurollm-9b-instruct",
+        "salamandra-7b-instruct",
+        "apertus-8b-instruct",
+        "teuken-7b-instruct-commercial",
+    ):
         assert not rows[eu]["installed"] and "models add" in rows[eu]["how_to_install"]
     assert main(["models", "list"]) == 0
     table = capsys.readouterr().out
@@ -82,7 +87,10 @@ def test_add_reads_metadata_hashes_and_registers(models_dir, tmp_path, capsys):
     assert [m["id"] for m in local] == ["tiny-model.q8-0"]
 
     rows = {r["id"]: r for r in _json(capsys, ["models", "list", "--json"])}
-    assert rows["tiny-model.q8-0"]["installed"] and rows["tiny-model.q8-0"]["sha256_state"] == "verified"
+    assert (
+        rows["tiny-model.q8-0"]["installed"]
+        and rows["tiny-model.q8-0"]["sha256_state"] == "verified"
+    )
 
     # Registering again under the same id replaces the entry instead of duplicating it.
     _json(capsys, ["models", "add", str(gguf_path), "--json"])

@@ -90,5 +90,7 @@ def test_unknown_generator_and_bad_path(tmp_path):
 
 
 def test_entry_from_dict_keeps_descriptive_fields():
-    entry = ModelEntry.from_dict({"id": "x", "kind": "generator", "source": "download", "licence": "MIT"})
+    entry = ModelEntry.from_dict(
+        {"id": "x", "kind": "generator", "source": "download", "licence": "MIT"}
+    )
     assert entry.extra["licence"] == "MIT"

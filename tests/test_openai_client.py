@@ -59,7 +59,9 @@ def server(runtime):
 @pytest.fixture(scope="module")
 def scripted_server(runtime):
     """Same index, a scripted model that always cites [1]: the wire contract, deterministically."""
-    app = create_app(sibling(runtime, ScriptedGenerator(delay=0.02)), admission=Admission(max_waiting=3))
+    app = create_app(
+        sibling(runtime, ScriptedGenerator(delay=0.02)), admission=Admission(max_waiting=3)
+    )
     with live_server(app) as base:
         yield base
 
@@ -105,7 +107,10 @@ def test_wrong_key_is_rejected(server):
 def complete(client, question: str) -> tuple[str, list[dict], dict]:
     completion = client.chat.completions.create(
         model="whatever-the-client-sends",
-        messages=[{"role": "system", "content": "You are helpful."}, {"role": "user", "content": question}],
+        messages=[
+            {"role": "system", "content": "You are helpful."},
+            {"role": "user", "content": question},
+        ],
         temperature=0.2,
     )
     assert completion.object == "chat.completion"
@@ -115,8 +120,9 @@ def complete(client, question: str) -> tuple[str, list[dict], dict]:
 
 
 def complete_streaming(client, question: str) -> tuple[str, list[dict], dict]:
-    stream = client.chat.completions.create(model="m", stream=True,
-                                            messages=[{"role": "user", "content": question}])
+    stream = client.chat.completions.create(
+        model="m", stream=True, messages=[{"role": "user", "content": question}]
+    )
     text, citations, extra, finish = "", None, None, None
     for chunk in stream:
         assert chunk.object == "chat.completion.chunk"
@@ -132,7 +138,10 @@ def complete_streaming(client, question: str) -> tuple[str, list[dict], dict]:
 
 def test_cited_completion_over_the_openai_client(scripted_server):
     client = openai_client(scripted_server)
-    for content, citations, extra in (complete(client, QUESTION), complete_streaming(client, QUESTION)):
+    for content, citations, extra in (
+        complete(client, QUESTION),
+        complete_streaming(client, QUESTION),
+    ):
         assert extra["abstained"] is False
         assert citations and citations[0]["n"] == 1
         check_cited(content, citations)
@@ -157,7 +166,9 @@ def test_fast_model_completion_keeps_markers_and_citations(client):
 
 
 def test_abstention_over_the_wire(client):
-    completion = client.chat.completions.create(model="m", messages=[{"role": "user", "content": OFF_TOPIC}])
+    completion = client.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": OFF_TOPIC}]
+    )
     message = completion.choices[0].message
     assert completion.model_extra["sovrag"]["abstained"] is True
     assert message.content == ABSTAIN_TEXT and message.model_extra["citations"] == []
@@ -176,10 +187,16 @@ def test_burst_of_eight_gets_answers_or_503_never_500(scripted_server):
 
     def one(i: int) -> None:
         go.wait()
-        response = httpx.post(f"{server}/v1/chat/completions", timeout=600,
-                              headers={"Authorization": f"Bearer {API_KEY}"},
-                              json={"model": "m", "stream": i % 2 == 0,
-                                    "messages": [{"role": "user", "content": QUESTION}]})
+        response = httpx.post(
+            f"{server}/v1/chat/completions",
+            timeout=600,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            json={
+                "model": "m",
+                "stream": i % 2 == 0,
+                "messages": [{"role": "user", "content": QUESTION}],
+            },
+        )
         with lock:
             statuses.append(response.status_code)
             retry_after.append(response.headers.get("retry-after"))
@@ -202,9 +219,16 @@ def test_disconnect_mid_stream_and_in_queue_frees_the_model(runtime):
     slow = ScriptedGenerator(" ".join(["word"] * 400) + " [1].", delay=0.05)
     runtime = sibling(runtime, slow)
     queue = Admission(max_waiting=2)
-    with live_server(create_app(runtime, admission=queue)) as base, httpx.Client(timeout=60) as http:
+    with (
+        live_server(create_app(runtime, admission=queue)) as base,
+        httpx.Client(timeout=60) as http,
+    ):
         http.headers["Authorization"] = f"Bearer {API_KEY}"
-        request = {"model": "m", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+        request = {
+            "model": "m",
+            "stream": True,
+            "messages": [{"role": "user", "content": QUESTION}],
+        }
         with http.stream("POST", f"{base}/v1/chat/completions", json=request) as response:
             lines = response.iter_lines()
             while '"content": "word ' not in next(lines):
@@ -212,15 +236,21 @@ def test_disconnect_mid_stream_and_in_queue_frees_the_model(runtime):
             assert queue.stats()["running"] == 1
         # The client has hung up: the generation must stop and the place be given back.
         assert wait_until(slow.closed.is_set, 30), "generation went on after the client left"
-        assert wait_until(lambda: queue.stats() | {"served": 0} == {"running": 0, "waiting": 0,
-                                                                  "max_waiting": 2, "served": 0,
-                                                                  "refused": 0}, 30), queue.stats()
+        assert wait_until(
+            lambda: (
+                queue.stats() | {"served": 0}
+                == {"running": 0, "waiting": 0, "max_waiting": 2, "served": 0, "refused": 0}
+            ),
+            30,
+        ), queue.stats()
 
         # Waiting in line and hanging up leaves the line too.
         holder = queue.admit()
         assert queue.wait_turn(holder, timeout=5)
         try:
-            with http.stream("POST", f"{base}/v1/ask", json={"question": QUESTION, "stream": True}) as response:
+            with http.stream(
+                "POST", f"{base}/v1/ask", json={"question": QUESTION, "stream": True}
+            ) as response:
                 assert response.status_code == 200
                 next(response.iter_lines())
                 # Admitted before the response started; read with a grace period, since a loaded
@@ -231,6 +261,11 @@ def test_disconnect_mid_stream_and_in_queue_frees_the_model(runtime):
             queue.release(holder)
         body = http.get(f"{base}/health").json()
         assert body["queue"]["running"] == 0 and body["queue"]["waiting"] == 0
-        final = http.post(f"{base}/v1/ask", json={"question": QUESTION},
-                          headers={"Authorization": f"Bearer {API_KEY}"})
-        assert final.status_code == 200 and "answer" in json.loads(final.text)  # the model is free again
+        final = http.post(
+            f"{base}/v1/ask",
+            json={"question": QUESTION},
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        )
+        assert final.status_code == 200 and "answer" in json.loads(
+            final.text
+        )  # the model is free again

@@ -8,13 +8,19 @@ from rag.parallels import find_parallels, parallel_sentence
 from rag.retrieval import Hit
 
 # AI Act (Regulation (EU) 2024/1689) Article 100(2) and 99(3), as in corpus/.
-ART_100_2 = ("2. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be "
-             "subject to administrative fines of up to EUR 1 500 000.")
-ART_99_3 = ("3. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be "
-            "subject to administrative fines of up to 35 000 000 EUR or, if the offender is an undertaking, "
-            "up to 7 % of its total worldwide annual turnover for the preceding financial year, whichever is higher.")
-RECITAL = ("(12) Non-compliance with the prohibition of the AI practices referred to in Article 5 should be "
-           "subject to administrative fines of up to 35 000 000 EUR.")
+ART_100_2 = (
+    "2. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be "
+    "subject to administrative fines of up to EUR 1 500 000."
+)
+ART_99_3 = (
+    "3. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be "
+    "subject to administrative fines of up to 35 000 000 EUR or, if the offender is an undertaking, "
+    "up to 7 % of its total worldwide annual turnover for the preceding financial year, whichever is higher."
+)
+RECITAL = (
+    "(12) Non-compliance with the prohibition of the AI practices referred to in Article 5 should be "
+    "subject to administrative fines of up to 35 000 000 EUR."
+)
 AI_ACT = "eu-ai-act-2024-1689.md"
 
 
@@ -44,26 +50,48 @@ def test_nothing_is_added_when_the_other_article_does_not_repeat_the_sentence():
 
 def test_no_parallel_from_a_recital_another_act_an_uncited_figure_or_figures_already_stated():
     answer = _answer("The maximum fine is up to EUR 1 500 000 [1].", 1)
-    assert find_parallels(answer, [_hit("Article 100(2)", ART_100_2), _hit("Recital 12", RECITAL)]) == []
-    assert find_parallels(answer, [_hit("Article 100(2)", ART_100_2), _hit("Article 99(3)", ART_99_3, "gdpr.md")]) == []
-    assert find_parallels(_answer("Fines apply to prohibited practices [1].", 1),
-                          [_hit("Article 100(2)", ART_100_2), _hit("Article 99(3)", ART_99_3)]) == []
-    both = [AnswerSentence("Up to EUR 1 500 000 [1] or 35 000 000 EUR [2].", [1, 2], supported=True)]
-    assert find_parallels(both, [_hit("Article 100(2)", ART_100_2), _hit("Article 99(3)", ART_99_3)]) == []
+    assert (
+        find_parallels(answer, [_hit("Article 100(2)", ART_100_2), _hit("Recital 12", RECITAL)])
+        == []
+    )
+    assert (
+        find_parallels(
+            answer, [_hit("Article 100(2)", ART_100_2), _hit("Article 99(3)", ART_99_3, "gdpr.md")]
+        )
+        == []
+    )
+    assert (
+        find_parallels(
+            _answer("Fines apply to prohibited practices [1].", 1),
+            [_hit("Article 100(2)", ART_100_2), _hit("Article 99(3)", ART_99_3)],
+        )
+        == []
+    )
+    both = [
+        AnswerSentence("Up to EUR 1 500 000 [1] or 35 000 000 EUR [2].", [1, 2], supported=True)
+    ]
+    assert (
+        find_parallels(both, [_hit("Article 100(2)", ART_100_2), _hit("Article 99(3)", ART_99_3)])
+        == []
+    )
 
 
 def test_a_cited_source_still_gives_the_figure_the_answer_left_out():
     # The model cited 99(3) only for its percentage; its amount is still missing from the answer.
     hits = [_hit("Article 100(2)", ART_100_2), _hit("Article 99(3)", ART_99_3)]
-    answer = [AnswerSentence("The maximum fine is up to EUR 1 500 000 [1].", [1], supported=True),
-              AnswerSentence("For undertakings it is up to 7 % of turnover [2].", [2], supported=True)]
+    answer = [
+        AnswerSentence("The maximum fine is up to EUR 1 500 000 [1].", [1], supported=True),
+        AnswerSentence("For undertakings it is up to 7 % of turnover [2].", [2], supported=True),
+    ]
     found = find_parallels(answer, hits)
     assert [p.n for p in found] == [2] and "35 000 000" in found[0].quote
 
 
 def test_an_unsupported_sentence_brings_no_parallel():
     hits = [_hit("Article 100(2)", ART_100_2), _hit("Article 99(3)", ART_99_3)]
-    unchecked = [AnswerSentence("The maximum fine is up to EUR 1 500 000 [1].", [1], supported=False)]
+    unchecked = [
+        AnswerSentence("The maximum fine is up to EUR 1 500 000 [1].", [1], supported=False)
+    ]
     assert find_parallels(unchecked, hits) == []
 
 
@@ -72,8 +100,14 @@ def test_the_answer_gets_the_parallel_sentence_and_its_citation():
 
     hits = [_hit("Article 100(2)", ART_100_2), _hit("Article 99(3)", ART_99_3)]
     first = "The maximum fine is up to EUR 1 500 000 [1]."
-    answer = Answer(question="q", text=first, abstained=False, passages=hits, lang="de",
-                    sentences=_answer(first, 1))
+    answer = Answer(
+        question="q",
+        text=first,
+        abstained=False,
+        passages=hits,
+        lang="de",
+        sentences=_answer(first, 1),
+    )
     _add_parallels(answer, hits)
     assert answer.text.startswith(first) and answer.text.endswith("[2]")
     assert "Article 99(3) sagt dasselbe" in answer.text  # the lead is in the answer's language

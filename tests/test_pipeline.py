@@ -11,14 +11,18 @@ pytestmark = pytest.mark.slow
 
 def test_search_finds_ai_act_article_99(small_index):
     hits = small_index.retriever().search("maximum fine for prohibited AI practices", k=5)
-    assert any(h.chunk.doc == "eu-ai-act-2024-1689.md" and h.chunk.locator.startswith("Article 99")
-               for h in hits)
+    assert any(
+        h.chunk.doc == "eu-ai-act-2024-1689.md" and h.chunk.locator.startswith("Article 99")
+        for h in hits
+    )
     top = hits[0]
     assert top.chunk.text and top.chunk.locator and top.score > 0
 
 
 def test_ask_with_fast_model_cites_only_retrieved_passages(small_index):
-    answer = Assistant(small_index).answer("What is the maximum fine for prohibited AI practices under the AI Act?")
+    answer = Assistant(small_index).answer(
+        "What is the maximum fine for prohibited AI practices under the AI Act?"
+    )
     assert answer.text.strip()
     assert answer.passages, "retrieval returned nothing"
     retrieved = {h.chunk.id for h in answer.passages}
@@ -36,14 +40,21 @@ def test_default_model_answers_the_fine_question(small_index):
 
     settings = small_index.settings.model_copy(update={"generator": load_settings().generator})
     runtime = Runtime(settings)
-    answer = Assistant(runtime).answer("What is the maximum fine for prohibited AI practices under the AI Act?")
+    answer = Assistant(runtime).answer(
+        "What is the maximum fine for prohibited AI practices under the AI Act?"
+    )
     assert not answer.abstained, answer.raw_text
     assert "35 000 000" in answer.text.replace(",", " ").replace(".", " "), answer.text
-    assert any(c.doc == "eu-ai-act-2024-1689.md" and c.locator.startswith("Article 99") for c in answer.citations)
+    assert any(
+        c.doc == "eu-ai-act-2024-1689.md" and c.locator.startswith("Article 99")
+        for c in answer.citations
+    )
 
 
 def test_absent_topic_abstains_with_fast_model(small_index):
-    answer = Assistant(small_index).answer("What is the recipe for traditional Danish rye bread with caraway?")
+    answer = Assistant(small_index).answer(
+        "What is the recipe for traditional Danish rye bread with caraway?"
+    )
     assert answer.abstained, [(s.text, s.cited, s.supported, s.reason) for s in answer.sentences]
     assert not answer.citations
     assert answer.text == "The indexed documents do not answer this."
@@ -54,15 +65,21 @@ def test_question_about_a_name_no_passage_holds_abstains(small_index):
     """Retrieval always finds something close to "AI gigafactories"; the coined name it asks about
     is in no indexed passage, so no answer can come from them."""
     answer = Assistant(small_index).answer(
-        "How much investment does the InvestAI initiative aim to mobilise for AI gigafactories?")
+        "How much investment does the InvestAI initiative aim to mobilise for AI gigafactories?"
+    )
     assert answer.abstained and "InvestAI" in answer.abstain_reason, answer.raw_text
     assert not answer.citations and answer.passages
 
 
 def test_follow_up_and_provenance_replay(small_index):
     assistant = Assistant(small_index)
-    history = [{"role": "user", "content": "What is the maximum fine for prohibited AI practices under the AI Act?"},
-               {"role": "assistant", "content": "Up to EUR 35 000 000 or 7 % of turnover [1]."}]
+    history = [
+        {
+            "role": "user",
+            "content": "What is the maximum fine for prohibited AI practices under the AI Act?",
+        },
+        {"role": "assistant", "content": "Up to EUR 35 000 000 or 7 % of turnover [1]."},
+    ]
     answer = assistant.answer("And who supervises it?", history=history)
     assert answer.standalone_question and answer.standalone_question != ""
     entry = small_index.provenance.get(answer.id)
@@ -79,10 +96,12 @@ def test_default_model_points_at_the_sentence_that_answers(small_index):
     from rag.config import load_settings
     from rag.runtime import Runtime
 
-    settings = small_index.settings.model_copy(update={"generator": load_settings().generator,
-                                                       "answer_mode": "evidence"})
+    settings = small_index.settings.model_copy(
+        update={"generator": load_settings().generator, "answer_mode": "evidence"}
+    )
     answer = Assistant(Runtime(settings)).answer(
-        "What is the maximum fine for prohibited AI practices under the AI Act?", log=False)
+        "What is the maximum fine for prohibited AI practices under the AI Act?", log=False
+    )
     assert not answer.abstained, answer.raw_text
     assert "35 000 000" in answer.text, answer.text
     assert any(c.locator.startswith("Article 99") for c in answer.citations), answer.citations

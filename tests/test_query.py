@@ -19,12 +19,25 @@ from rag.query import (
 )
 
 DOCS = [
-    DocumentInfo("gdpr-2016-679.md", "General Data Protection Regulation (GDPR) — Regulation (EU) 2016/679", "en"),
-    DocumentInfo("eu-ai-act-2024-1689.md", "Artificial Intelligence Act — Regulation (EU) 2024/1689", "en"),
-    DocumentInfo("eu-ai-act-2024-1689-pl.md",
-                 "Akt w sprawie sztucznej inteligencji — Rozporządzenie (UE) 2024/1689 (wersja polska)", "pl"),
+    DocumentInfo(
+        "gdpr-2016-679.md",
+        "General Data Protection Regulation (GDPR) — Regulation (EU) 2016/679",
+        "en",
+    ),
+    DocumentInfo(
+        "eu-ai-act-2024-1689.md", "Artificial Intelligence Act — Regulation (EU) 2024/1689", "en"
+    ),
+    DocumentInfo(
+        "eu-ai-act-2024-1689-pl.md",
+        "Akt w sprawie sztucznej inteligencji — Rozporządzenie (UE) 2024/1689 (wersja polska)",
+        "pl",
+    ),
     DocumentInfo("data-act-2023-2854.md", "Data Act — Regulation (EU) 2023/2854", "en"),
-    DocumentInfo("data-act-2023-2854-da.md", "Dataforordningen — Forordning (EU) 2023/2854 (dansk udgave)", "da"),
+    DocumentInfo(
+        "data-act-2023-2854-da.md",
+        "Dataforordningen — Forordning (EU) 2023/2854 (dansk udgave)",
+        "da",
+    ),
     DocumentInfo("dsa.md", "Digital Services Act — Regulation (EU) 2022/2065", "en"),
     DocumentInfo("nis2-da.md", "NIS 2-direktivet — Direktiv (EU) 2022/2555 (dansk udgave)", "da"),
     DocumentInfo("nis2.md", "NIS 2 Directive — Directive (EU) 2022/2555", "en"),
@@ -49,9 +62,12 @@ def test_names_come_from_titles_without_any_alias_data():
     names, acronyms = names_from_title("Digital Markets Act — Regulation (EU) 2022/1925")
     assert "Digital Markets Act" in names and "DMA" in acronyms and "2022/1925" in names
     # A user-added document without a number is still its own act.
-    custom = ActCatalog([DocumentInfo("policy.md", "Internal Cloud Security Policy", "en")], aliases={})
-    assert [k for k, _ in custom.find("what does the internal cloud security policy say?")] == ["policy.md"]
-
+    custom = ActCatalog(
+        [DocumentInfo("policy.md", "Internal Cloud Security Policy", "en")], aliases={}
+    )
+    assert [k for k, _ in custom.find("what does the internal cloud security policy say?")] == [
+        "policy.md"
+    ]
 
 
 def test_matches_are_returned_not_kept_on_the_shared_catalog(catalog):
@@ -63,23 +79,27 @@ def test_matches_are_returned_not_kept_on_the_shared_catalog(catalog):
     catalog.matches("Digital Services Act")
     assert vars(catalog).keys() == {"acts", "_patterns"}
 
-@pytest.mark.parametrize("question, expected", [
-    ("How quickly must a breach be notified under the GDPR?", ["2016/679"]),
-    ("Wann muss nach der DSGVO ein Datenschutzbeauftragter benannt werden?", ["2016/679"]),
-    ("Le RGPD prévoit-il un droit à l'oubli ?", ["2016/679"]),
-    ("Ab wann gelten die Pflichten der KI-Verordnung?", ["2024/1689"]),
-    ("Quelle obligation le règlement sur l'IA impose-t-il ?", ["2024/1689"]),
-    ("Fra hvilken dato finder dataforordningen anvendelse?", ["2023/2854"]),
-    ("Hvor store bøder efter NIS 2-direktivet?", ["2022/2555"]),
-    ("Jaka kara według RODO?", ["2016/679"]),
-    ("Jaka kara według aktu w sprawie sztucznej inteligencji?", ["2024/1689"]),
-    ("Is the NIS2 early warning due in 24 hours?", ["2022/2555"]),
-    ("Compare the DSA with the GDPR", ["2022/2065", "2016/679"]),
-    # Compounds written together as well as hyphenated, as the alias list has them.
-    ("Was verlangt die Datenschutzgrundverordnung?", ["2016/679"]),
-    ("Welche Pflichten stellt das Digitale-Dienste-Gesetz auf?", ["2022/2065"]),
-    ("Welche Pflichten stellt das Digitaledienstegesetz auf?", ["2022/2065"]),
-])
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How quickly must a breach be notified under the GDPR?", ["2016/679"]),
+        ("Wann muss nach der DSGVO ein Datenschutzbeauftragter benannt werden?", ["2016/679"]),
+        ("Le RGPD prévoit-il un droit à l'oubli ?", ["2016/679"]),
+        ("Ab wann gelten die Pflichten der KI-Verordnung?", ["2024/1689"]),
+        ("Quelle obligation le règlement sur l'IA impose-t-il ?", ["2024/1689"]),
+        ("Fra hvilken dato finder dataforordningen anvendelse?", ["2023/2854"]),
+        ("Hvor store bøder efter NIS 2-direktivet?", ["2022/2555"]),
+        ("Jaka kara według RODO?", ["2016/679"]),
+        ("Jaka kara według aktu w sprawie sztucznej inteligencji?", ["2024/1689"]),
+        ("Is the NIS2 early warning due in 24 hours?", ["2022/2555"]),
+        ("Compare the DSA with the GDPR", ["2022/2065", "2016/679"]),
+        # Compounds written together as well as hyphenated, as the alias list has them.
+        ("Was verlangt die Datenschutzgrundverordnung?", ["2016/679"]),
+        ("Welche Pflichten stellt das Digitale-Dienste-Gesetz auf?", ["2022/2065"]),
+        ("Welche Pflichten stellt das Digitaledienstegesetz auf?", ["2022/2065"]),
+    ],
+)
 def test_act_detection_across_languages(catalog, question, expected):
     assert analyse(question, catalog).acts == expected
 
@@ -99,7 +119,9 @@ def test_reference_parsing_in_several_languages():
     assert (ref.number, ref.parts) == ("17", ("1",))
     assert parse_references("art. 99 ust. 3")[0].parts == ("3",)
     assert [(r.kind, r.number) for r in parse_references("Annex III and Recital 12")] == [
-        ("annex", "III"), ("recital", "12")]
+        ("annex", "III"),
+        ("recital", "12"),
+    ]
     assert parse_references("Anhang III")[0].kind == "annex"
     assert parse_references("Erwägungsgrund 7")[0].kind == "recital"
     assert parse_references("the article on fines") == []
@@ -123,7 +145,9 @@ def test_locators_parse_in_all_corpus_languages():
 
 
 def test_exact_terms_keep_quoted_terms_numbers_and_dates_but_not_act_numbers(catalog):
-    analysis = analyse("Does 'personal data' under Regulation 2016/679 need notice within 72 hours?", catalog)
+    analysis = analyse(
+        "Does 'personal data' under Regulation 2016/679 need notice within 72 hours?", catalog
+    )
     assert analysis.exact == ["personal data", "72 hours"]
     assert "23 June 2022" in exact_terms("providers operating on 23 June 2022")
     assert exact_terms("the data subject's request and the controller's duty") == []
@@ -136,22 +160,30 @@ def test_act_names_are_stripped_for_search_inside_the_scope(catalog):
 
 def test_act_names_are_stripped_even_when_accents_differ_from_the_alias(catalog):
     # The alias list writes "règlement sur les données"; matching folds accents, so must stripping.
-    analysis = analyse("Quand le reglement sur les données s'applique-t-il ? Et le RGPD’s article 5 ?", catalog)
+    analysis = analyse(
+        "Quand le reglement sur les données s'applique-t-il ? Et le RGPD’s article 5 ?", catalog
+    )
     assert analysis.acts == ["2023/2854", "2016/679"]
     assert analysis.without_acts == "Quand le s'applique-t-il ? Et le article 5 ?"
 
 
 def test_act_names_are_renamed_into_the_language_of_a_version(catalog):
-    assert catalog.renamed("Ab wann gilt die KI-Verordnung (KI-VO)?", "en") == \
-        "Ab wann gilt die Artificial Intelligence Act (Artificial Intelligence Act)?"
+    assert (
+        catalog.renamed("Ab wann gilt die KI-Verordnung (KI-VO)?", "en")
+        == "Ab wann gilt die Artificial Intelligence Act (Artificial Intelligence Act)?"
+    )
     # The longer name wins over the acronym inside it; numbers stay; an act without that version keeps its name.
-    assert catalog.renamed("Meldefrist der NIS2-Richtlinie und der Verordnung (EU) 2016/679", "en") == \
-        "Meldefrist der NIS 2 Directive und der Verordnung (EU) 2016/679"
+    assert (
+        catalog.renamed("Meldefrist der NIS2-Richtlinie und der Verordnung (EU) 2016/679", "en")
+        == "Meldefrist der NIS 2 Directive und der Verordnung (EU) 2016/679"
+    )
     assert catalog.renamed("Was regelt der DSA?", "da") == "Was regelt der DSA?"
     assert catalog.renamed("Was regelt der Data Act?", "da") == "Was regelt der Dataforordningen?"
 
 
-@pytest.mark.parametrize("text", ["KI-VO (DSGVO)’s Art. 5", "Straße ﬁle 5(1)(c)", "  règlement–NIS2  ", "", "a—b"])
+@pytest.mark.parametrize(
+    "text", ["KI-VO (DSGVO)’s Art. 5", "Straße ﬁle 5(1)(c)", "  règlement–NIS2  ", "", "a—b"]
+)
 def test_folding_with_positions_folds_like_fold(text):
     folded, origin = fold_mapped(text)
     assert folded == fold(text) and len(origin) == len(folded)
@@ -172,26 +204,46 @@ def test_number_formats_normalise_alike():
 def test_unknown_act_names_only_when_no_indexed_act_is_named():
     from rag.query import ActCatalog, DocumentInfo, unknown_act_names
 
-    catalog = ActCatalog([DocumentInfo("gdpr.md", "General Data Protection Regulation (GDPR) — Regulation (EU) 2016/679", "en"),
-                          DocumentInfo("ai.md", "Artificial Intelligence Act — Regulation (EU) 2024/1689", "en")])
+    catalog = ActCatalog(
+        [
+            DocumentInfo(
+                "gdpr.md",
+                "General Data Protection Regulation (GDPR) — Regulation (EU) 2016/679",
+                "en",
+            ),
+            DocumentInfo("ai.md", "Artificial Intelligence Act — Regulation (EU) 2024/1689", "en"),
+        ]
+    )
     assert unknown_act_names("What fines apply under the European Media Freedom Act?", catalog) == [
-        "European Media Freedom Act"]
+        "European Media Freedom Act"
+    ]
     assert unknown_act_names("What does the Cloud and AI Development Act say?", catalog) == [
-        "Cloud and AI Development Act"]
+        "Cloud and AI Development Act"
+    ]
     assert unknown_act_names("What fines apply under the GDPR?", catalog) == []
-    assert unknown_act_names("Does the Artificial Intelligence Act cover the military?", catalog) == []
-    assert unknown_act_names("How are fines set under the General Data Protection Regulation?", catalog) == []
+    assert (
+        unknown_act_names("Does the Artificial Intelligence Act cover the military?", catalog) == []
+    )
+    assert (
+        unknown_act_names(
+            "How are fines set under the General Data Protection Regulation?", catalog
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("text, names", [
-    ("How much does the InvestAI initiative aim to mobilise?", ["InvestAI"]),
-    ("Which sites host the EuroHPC AI Factories?", ["EuroHPC"]),
-    ("Wie hoch ist das Budget von IPCEI-CIS?", ["IPCEI-CIS"]),
-    ("Does eIDAS cover wallets?", ["eIDAS"]),
-    ("What fines apply under the GDPR and NIS2?", []),
-    ("Ab wann gilt die KI-Verordnung?", []),
-    ("Is CE-marking required for AI-enabled toys?", []),
-])
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("How much does the InvestAI initiative aim to mobilise?", ["InvestAI"]),
+        ("Which sites host the EuroHPC AI Factories?", ["EuroHPC"]),
+        ("Wie hoch ist das Budget von IPCEI-CIS?", ["IPCEI-CIS"]),
+        ("Does eIDAS cover wallets?", ["eIDAS"]),
+        ("What fines apply under the GDPR and NIS2?", []),
+        ("Ab wann gilt die KI-Verordnung?", []),
+        ("Is CE-marking required for AI-enabled toys?", []),
+    ],
+)
 def test_coined_names(text, names):
     from rag.query import coined_names
 
@@ -202,36 +254,61 @@ def test_unknown_names_are_unknown_acts_and_coined_names_no_passage_holds():
     from rag.lexical import LexicalIndex
     from rag.query import ActCatalog, DocumentInfo, unknown_names
 
-    catalog = ActCatalog([DocumentInfo("chips.md", "European Chips Act — Regulation (EU) 2023/1781", "en")])
-    lexical = LexicalIndex.build(["The EuroHPC Joint Undertaking shall support pilot lines.",
-                                  "Member States shall designate a competent authority."])
+    catalog = ActCatalog(
+        [DocumentInfo("chips.md", "European Chips Act — Regulation (EU) 2023/1781", "en")]
+    )
+    lexical = LexicalIndex.build(
+        [
+            "The EuroHPC Joint Undertaking shall support pilot lines.",
+            "Member States shall designate a competent authority.",
+        ]
+    )
     assert lexical.knows("EuroHPC") and not lexical.knows("InvestAI") and not lexical.knows("")
-    assert unknown_names("How much does InvestAI mobilise under the Chips Act?", catalog, lexical.knows) == ["InvestAI"]
+    assert unknown_names(
+        "How much does InvestAI mobilise under the Chips Act?", catalog, lexical.knows
+    ) == ["InvestAI"]
     assert unknown_names("What does EuroHPC do under the Chips Act?", catalog, lexical.knows) == []
-    assert unknown_names("What fines apply under the European Media Freedom Act?", catalog, lexical.knows) == [
-        "European Media Freedom Act"]
+    assert unknown_names(
+        "What fines apply under the European Media Freedom Act?", catalog, lexical.knows
+    ) == ["European Media Freedom Act"]
 
 
 def test_cited_articles_reads_lists_and_ranges():
     from rag.query import cited_articles
 
-    assert cited_articles("However, Article 14 shall apply from 11 September 2026 and Chapter IV "
-                          "(Articles 35 to 51) shall apply from 11 June 2026.") == {"14", *map(str, range(35, 52))}
-    assert cited_articles("Article 3(1) to (4) and Article 17 shall apply from 12 January 2025.") == {"3", "17"}
+    assert cited_articles(
+        "However, Article 14 shall apply from 11 September 2026 and Chapter IV "
+        "(Articles 35 to 51) shall apply from 11 June 2026."
+    ) == {"14", *map(str, range(35, 52))}
+    assert cited_articles(
+        "Article 3(1) to (4) and Article 17 shall apply from 12 January 2025."
+    ) == {"3", "17"}
     assert cited_articles("referred to in Articles 5, 6 and 7") == {"5", "6", "7"}
     assert cited_articles("in accordance with paragraph 2 of this Article.") == set()
     # Danish writes "artikel" in lower case inside a sentence.
-    assert cited_articles("Artikel 14 finder dog anvendelse fra den 11. september 2026, og kapitel IV "
-                          "(artikel 35 til 51) finder anvendelse") == {"14", *map(str, range(35, 52))}
+    assert cited_articles(
+        "Artikel 14 finder dog anvendelse fra den 11. september 2026, og kapitel IV "
+        "(artikel 35 til 51) finder anvendelse"
+    ) == {"14", *map(str, range(35, 52))}
 
 
 def test_cited_paragraphs_reads_own_article_references_only():
     from rag.query import cited_paragraphs
 
-    assert cited_paragraphs("Fines imposed in the cases referred to in paragraph 1, point (a), shall not exceed 1 %") == {"1"}
-    assert cited_paragraphs("The obligations referred to in paragraphs 1 and 2 shall not apply") == {"1", "2"}
-    assert cited_paragraphs("By way of derogation from paragraphs 3 to 5, the fines") == {"3", "4", "5"}
-    assert cited_paragraphs("Notwithstanding paragraph 1 of this Article, the Commission may") == {"1"}
+    assert cited_paragraphs(
+        "Fines imposed in the cases referred to in paragraph 1, point (a), shall not exceed 1 %"
+    ) == {"1"}
+    assert cited_paragraphs(
+        "The obligations referred to in paragraphs 1 and 2 shall not apply"
+    ) == {"1", "2"}
+    assert cited_paragraphs("By way of derogation from paragraphs 3 to 5, the fines") == {
+        "3",
+        "4",
+        "5",
+    }
+    assert cited_paragraphs("Notwithstanding paragraph 1 of this Article, the Commission may") == {
+        "1"
+    }
     assert cited_paragraphs("gemäß Absatz 2 dieses Artikels") == {"2"}
     # Paragraphs of another article or act are not this article's.
     assert cited_paragraphs("as referred to in paragraph 2 of Article 6") == set()
@@ -242,10 +319,17 @@ def test_cited_paragraphs_reads_own_article_references_only():
 def test_acronym_definitions_match_initials():
     from rag.query import acronym_definitions
 
-    assert acronym_definitions("‘threat-led penetration testing (TLPT)’ means") == [("TLPT", "threat-led penetration testing")]
-    assert acronym_definitions("the Joint Oversight Network (‘JON’)") == [("JON", "Joint Oversight Network")]
+    assert acronym_definitions("‘threat-led penetration testing (TLPT)’ means") == [
+        ("TLPT", "threat-led penetration testing")
+    ]
+    assert acronym_definitions("the Joint Oversight Network (‘JON’)") == [
+        ("JON", "Joint Oversight Network")
+    ]
     assert acronym_definitions("computer security incident response teams (CSIRTs)") == [
-        ("CSIRTs", "computer security incident response teams")]
-    assert acronym_definitions("Treaty on European Union (TEU)") == [("TEU", "Treaty on European Union")]
+        ("CSIRTs", "computer security incident response teams")
+    ]
+    assert acronym_definitions("Treaty on European Union (TEU)") == [
+        ("TEU", "Treaty on European Union")
+    ]
     assert acronym_definitions("Regulation (EU) 2016/679") == []
     assert acronym_definitions("a European Artificial Intelligence Board (the ‘Board’)") == []

@@ -17,6 +17,7 @@ def test_prototypes_cover_every_kind_with_several_questions():
 
 def _one_hot_encoder(axis_of):
     """Encodes a text as the unit vector of the first kind whose marker word it contains."""
+
     def encode(texts):
         out = np.zeros((len(texts), len(axis_of)), dtype=np.float32)
         for i, text in enumerate(texts):
@@ -24,6 +25,7 @@ def _one_hot_encoder(axis_of):
                 if kind in prototypes() and text in prototypes()[kind]:
                     out[i, axis] = 1.0
         return out
+
     return encode
 
 
@@ -50,17 +52,23 @@ def test_paraphrases_nobody_listed_are_read_by_meaning(small_index):
 
     assert read("What is the time frame for notifying a breach to the regulator?").kind == PERIOD
     assert read("What is the highest annual fee a provider can be charged?").kind == AMOUNT
-    assert read("What is the application date of the cybersecurity rules?") == QuestionKind(DATE, True)
+    assert read("What is the application date of the cybersecurity rules?") == QuestionKind(
+        DATE, True
+    )
     # "When" as a conjunction asks for no date.
     assert read("When a bank hires a cloud provider, must the contract allow audits?").kind is None
     assert read("Who appoints the executive director of the agency?").kind is None
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known miss: a scope question worded with 'when' reads as a date")
+@pytest.mark.xfail(
+    strict=True, reason="known miss: a scope question worded with 'when' reads as a date"
+)
 def test_a_scope_question_worded_with_when_asks_for_no_date(small_index):
     from rag.question_kinds import kind_reader
 
     embedder = small_index.embedder
-    vector = embedder.encode_query("When do the rules cover a controller that has no office in Europe?")
+    vector = embedder.encode_query(
+        "When do the rules cover a controller that has no office in Europe?"
+    )
     assert kind_reader(embedder).read(vector).kind is None

@@ -31,8 +31,11 @@ def test_oj_xhtml_footnotes_are_notes_and_their_calls_leave_the_text():
     assert "Economic and Social Committee," in " ".join(cited.text.split())
     # The last article holds no footnotes mistaken for its points.
     assert not [c.locator for c in body if "OJ L " in c.text and c.locator.startswith("Article 38")]
-    assert not [c.locator for c in body if "Official Journal of the European Union" in c.text
-                and "L 152/1" in c.text]
+    assert not [
+        c.locator
+        for c in body
+        if "Official Journal of the European Union" in c.text and "L 152/1" in c.text
+    ]
 
 
 def test_markdown_footnote_calls_leave_the_text_and_notes_stay():
@@ -49,13 +52,16 @@ def test_oj_xhtml_annex_titles_and_sections_as_in_markdown():
     def locator_of(needle: str) -> str:
         return next(c.locator for c in chunks if needle in " ".join(c.text.split()))
 
-    assert locator_of("the tasks that the model is intended to perform") == \
-        "Annex XI, Section 1, point 1"
+    assert (
+        locator_of("the tasks that the model is intended to perform")
+        == "Annex XI, Section 1, point 1"
+    )
     assert locator_of("13. Regulation (EC) No 300/2008") == "Annex I, Section B, point 13"
     # A long annex title is the annex's heading, not a passage of its own.
     annex_xi = next(c for c in chunks if c.locator.startswith("Annex XI"))
-    assert annex_xi.heading.startswith("ANNEX XI — Technical documentation referred to in Article "
-                                       "53(1), point (a)")
+    assert annex_xi.heading.startswith(
+        "ANNEX XI — Technical documentation referred to in Article 53(1), point (a)"
+    )
     assert not annex_xi.text.startswith("Technical documentation referred to")
 
 
@@ -63,11 +69,16 @@ def test_identity_behind_a_page_header_printed_into_the_same_block():
     from rag.documents import Block
     from rag.identity import identify
 
-    ident = identify([Block(
-        "3.6.2022 EN Official Journal of the European Union L 152/1 REGULATION (EU) 2022/868 OF "
-        "THE EUROPEAN PARLIAMENT AND OF THE COUNCIL of 30 May 2022 on European data governance "
-        "(Data Governance Act) (Text with EEA relevance) THE EUROPEAN PARLIAMENT AND THE COUNCIL "
-        "OF THE EUROPEAN UNION, Having regard to the Treaty")])
+    ident = identify(
+        [
+            Block(
+                "3.6.2022 EN Official Journal of the European Union L 152/1 REGULATION (EU) 2022/868 OF "
+                "THE EUROPEAN PARLIAMENT AND OF THE COUNCIL of 30 May 2022 on European data governance "
+                "(Data Governance Act) (Text with EEA relevance) THE EUROPEAN PARLIAMENT AND THE COUNCIL "
+                "OF THE EUROPEAN UNION, Having regard to the Treaty"
+            )
+        ]
+    )
     assert ident.display_title() == "Data Governance Act — Regulation (EU) 2022/868"
     assert ident.official_title.endswith("on European data governance (Data Governance Act)")
 
@@ -78,29 +89,40 @@ def test_pdf_lines_notes_after_the_signature_and_glued_labels():
 
     lines = ["(60)‘deep fake’ means AI-generated or manipulated image content;"]
     assert blocks_from_lines(lines)[0].text.startswith("(60) ‘deep fake’ means")
-    blocks = notes_after_signature([
-        Block("Article 99 — Entry into force", heading_level=3),
-        Block("2. It shall apply from 25 May 2018."),
-        Block("This Regulation shall be binding. Done at Brussels, 27 April 2016."),
-        Block("For the European Parliament The President"),
-        Block("(6) Regulation (EC) No 45/2001 of the European Parliament and of the Council."),
-        Block("ANNEX I", heading_level=3),
-        Block("(1) a point of the annex"),
-    ])
-    assert [b.text for b in blocks if b.heading_level] == ["Article 99 — Entry into force", "Notes",
-                                                          "ANNEX I"]
+    blocks = notes_after_signature(
+        [
+            Block("Article 99 — Entry into force", heading_level=3),
+            Block("2. It shall apply from 25 May 2018."),
+            Block("This Regulation shall be binding. Done at Brussels, 27 April 2016."),
+            Block("For the European Parliament The President"),
+            Block("(6) Regulation (EC) No 45/2001 of the European Parliament and of the Council."),
+            Block("ANNEX I", heading_level=3),
+            Block("(1) a point of the annex"),
+        ]
+    )
+    assert [b.text for b in blocks if b.heading_level] == [
+        "Article 99 — Entry into force",
+        "Notes",
+        "ANNEX I",
+    ]
     assert blocks[4].text == "Notes" and blocks[5].text.startswith("(6) Regulation (EC)")
 
 
 def test_a_sentence_ending_in_annex_xiii_does_not_open_the_annex():
     from rag.documents import Block, LoadedDocument
 
-    doc = LoadedDocument("t.pdf", "T", "en", "", [
-        Block("Article 51 — Classification", heading_level=3),
-        Block("1. A model shall be classified on the basis of the criteria set out in"),
-        Block("Annex XIII."),
-        Block("2. A model shall be presumed to have high impact capabilities."),
-    ])
+    doc = LoadedDocument(
+        "t.pdf",
+        "T",
+        "en",
+        "",
+        [
+            Block("Article 51 — Classification", heading_level=3),
+            Block("1. A model shall be classified on the basis of the criteria set out in"),
+            Block("Annex XIII."),
+            Block("2. A model shall be presumed to have high impact capabilities."),
+        ],
+    )
     assert [c.locator for c in chunk_document(doc)] == ["Article 51(1)", "Article 51(2)"]
 
 
@@ -114,9 +136,19 @@ def test_oj_xhtml_printed_to_pdf_by_chromium(tmp_path):
     import subprocess
 
     pdf = tmp_path / "data-governance-act-2022-868.pdf"
-    subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-                    f"--print-to-pdf={pdf}", (REAL / "data-governance-act-2022-868.oj.html").as_uri()],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--print-to-pdf={pdf}",
+            (REAL / "data-governance-act-2022-868.oj.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     doc = load_document(pdf, pdf.name, 10**9)
     assert doc.title == "Data Governance Act — Regulation (EU) 2022/868"
     chunks = chunk_document(doc)
@@ -124,6 +156,9 @@ def test_oj_xhtml_printed_to_pdf_by_chromium(tmp_path):
     assert {"Recital 10", "Recital 12", "Notes"} <= located
     assert any(loc.startswith("Article 2(16)") for loc in located)
     body = [c for c in chunks if c.locator.startswith("Article 38")]
-    assert body and not [c.locator for c in body if "Directive (EU) 2019/1024" in c.text
-                         and c.text.lstrip().startswith("(")]
+    assert body and not [
+        c.locator
+        for c in body
+        if "Directive (EU) 2019/1024" in c.text and c.text.lstrip().startswith("(")
+    ]
     assert all(c.page for c in chunks)

@@ -25,12 +25,20 @@ def registry():
 
 def test_bundled_generators_carry_verified_hashes_and_provenance(registry):
     assert registry["qwen2.5-coder-0.5b"].sha256 == (
-        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32")
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+    )
     for model_id in ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"):
         entry = registry[model_id]
         assert len(entry.sha256) == 64 and entry.size and entry.file
-        for key in ("licence", "origin", "country", "params", "quantisation", "context_length",
-                    "architecture"):
+        for key in (
+            "licence",
+            "origin",
+            "country",
+            "params",
+            "quantisation",
+            "context_length",
+            "architecture",
+        ):
             assert entry.extra.get(key), f"{model_id} lacks {key}"
         assert entry.source in ("pip-parts", "pip-file")
 
@@ -39,7 +47,9 @@ def test_european_entries_are_fetch_yourself_with_facts_not_guesses(registry):
     for model_id, country in EUROPEAN.items():
         entry = registry[model_id]
         assert entry.kind == "generator" and entry.source == "download"
-        assert entry.extra["country"] == country and entry.extra["licence"] and entry.extra["origin"]
+        assert (
+            entry.extra["country"] == country and entry.extra["licence"] and entry.extra["origin"]
+        )
         assert entry.extra["weights"].startswith("https://")
         # No file of ours to check against: no made-up file name, size or hash.
         assert not entry.file and not entry.sha256 and entry.size is None

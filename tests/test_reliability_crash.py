@@ -25,7 +25,11 @@ from test_reliability_load import served
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 BIG = ROOT / "corpus" / "gdpr-2016-679.md"
-QUERY = {"query": "interoperability assessment", "k": 3, "filters": {"docs": ["interoperable-europe-act.md"]}}
+QUERY = {
+    "query": "interoperability assessment",
+    "k": 3,
+    "filters": {"docs": ["interoperable-europe-act.md"]},
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +41,15 @@ def built(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("served-crash")
     corpus = tiny_corpus(base / "corpus")
     runtime = Runtime(load_settings(index_dir=base / "index", corpus_dir=corpus, threads=2))
-    run_ingest(runtime.store, runtime.embedder, [corpus], max_bytes=10**8, full_rebuild=True,
-               show_progress=False, say=lambda m: None)
+    run_ingest(
+        runtime.store,
+        runtime.embedder,
+        [corpus],
+        max_bytes=10**8,
+        full_rebuild=True,
+        show_progress=False,
+        say=lambda m: None,
+    )
     return base
 
 
@@ -77,9 +88,20 @@ def check_recovered(index: Path, corpus: Path, tmp: Path, before: str) -> None:
         assert hits and hits[0]["doc"] == "interoperable-europe-act.md"
         docs = {d["id"] for d in httpx.get(base + "/v1/documents", timeout=30).json()["documents"]}
         assert docs == {"interoperable-europe-act.md"}
-        small = httpx.post(base + "/v1/documents", timeout=300, files=[(
-            "files", ("note.md", b"# Note\n\n## Article 1\n\nPublic bodies keep records of data flows.\n",
-                      "text/markdown"))])
+        small = httpx.post(
+            base + "/v1/documents",
+            timeout=300,
+            files=[
+                (
+                    "files",
+                    (
+                        "note.md",
+                        b"# Note\n\n## Article 1\n\nPublic bodies keep records of data flows.\n",
+                        "text/markdown",
+                    ),
+                )
+            ],
+        )
         assert small.status_code == 200, small.text
         after = small.json()["generation"]
     leftovers = sorted(p.name for p in index.iterdir() if p.name.startswith((".tmp-", "gen-")))
@@ -92,10 +114,14 @@ def test_kill_during_upload_triggered_update(built, tmp_path):
     shutil.copytree(built / "corpus", corpus)
     before = (index / "CURRENT").read_text().strip()
     with served(index, corpus, tmp_path, wait_for_model=False) as (base, proc):
+
         def upload() -> None:
             try:
-                httpx.post(base + "/v1/documents", timeout=600,
-                           files=[("files", ("gdpr.md", BIG.read_bytes(), "text/markdown"))])
+                httpx.post(
+                    base + "/v1/documents",
+                    timeout=600,
+                    files=[("files", ("gdpr.md", BIG.read_bytes(), "text/markdown"))],
+                )
             except httpx.HTTPError:
                 pass  # the server is killed under it
 

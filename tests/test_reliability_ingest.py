@@ -39,13 +39,22 @@ def hostile(tmp_path_factory) -> tuple[Path, list[Hostile]]:
 def cli_env(tmp: Path) -> dict[str, str]:
     """The CLI's environment without the developer's settings, on the fast generator."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOVRAG_")}
-    env.update(SOVRAG_CONFIG=str(tmp / "no-such.toml"), SOVRAG_GENERATOR="smollm2-135m", SOVRAG_THREADS="2")
+    env.update(
+        SOVRAG_CONFIG=str(tmp / "no-such.toml"), SOVRAG_GENERATOR="smollm2-135m", SOVRAG_THREADS="2"
+    )
     return env
 
 
 def run_cli(args: list[str], tmp: Path, timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], check=False, cwd=ROOT, env=cli_env(tmp),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        check=False,
+        cwd=ROOT,
+        env=cli_env(tmp),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def check_outcomes(files: list[Hostile], outcome: dict[str, tuple[str, str]]) -> None:
@@ -61,8 +70,13 @@ def check_outcomes(files: list[Hostile], outcome: dict[str, tuple[str, str]]) ->
 
 def test_every_file_loads_or_skips_in_bounded_time_and_memory(hostile):
     folder, files = hostile
-    proc = subprocess.Popen([sys.executable, str(TESTS / "hostile_files.py"), "probe", str(folder)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(TESTS / "hostile_files.py"), "probe", str(folder)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: queue.Queue[str | None] = queue.Queue()
 
     def pump() -> None:
@@ -94,18 +108,25 @@ def test_every_file_loads_or_skips_in_bounded_time_and_memory(hostile):
     assert proc.returncode in (0, -9), proc.stderr.read()[-2000:]
     check_outcomes(files, outcome)
     assert peak < PEAK_RSS_LIMIT_MB, f"peak RSS {peak:.0f} MB while loading hostile files"
-    print(f"\nloader: {len(files)} files {kinds(files)}; skipped "
-          f"{sum(s == 'skipped' for s, _ in outcome.values())}; peak RSS {peak:.0f} MB")
+    print(
+        f"\nloader: {len(files)} files {kinds(files)}; skipped "
+        f"{sum(s == 'skipped' for s, _ in outcome.values())}; peak RSS {peak:.0f} MB"
+    )
 
 
 def test_cli_update_survives_hostile_folder_and_index_still_answers(hostile, tmp_path):
     folder, files = hostile
     corpus, index = tiny_corpus(tmp_path / "corpus"), tmp_path / "index"
-    built = run_cli(["index", "build", "--corpus", str(corpus), "--index", str(index)], tmp_path, 300)
+    built = run_cli(
+        ["index", "build", "--corpus", str(corpus), "--index", str(index)], tmp_path, 300
+    )
     assert built.returncode == 0, built.stderr[-2000:]
 
-    update = run_cli(["index", "update", str(folder), "--index", str(index)], tmp_path,
-                     timeout=60 + 10 * len(files))
+    update = run_cli(
+        ["index", "update", str(folder), "--index", str(index)],
+        tmp_path,
+        timeout=60 + 10 * len(files),
+    )
     assert update.returncode == 1, update.stderr[-3000:]  # 1: indexed, with skips
     assert "Traceback" not in update.stderr
     skipped: dict[str, str] = {}
@@ -115,10 +136,14 @@ def test_cli_update_survives_hostile_folder_and_index_still_answers(hostile, tmp
             if line.startswith(prefix):
                 name, _, reason = line.removeprefix(prefix).partition(" — ")
                 skipped[name] = reason
-    status = json.loads(run_cli(["index", "status", "--json", "--index", str(index)], tmp_path, 120).stdout)
+    status = json.loads(
+        run_cli(["index", "status", "--json", "--index", str(index)], tmp_path, 120).stdout
+    )
     indexed = {d["id"] for d in status["document_list"]}
-    outcome = {f.name: ("indexed", "") if f.name in indexed else ("skipped", skipped.get(f.name, ""))
-               for f in files}
+    outcome = {
+        f.name: ("indexed", "") if f.name in indexed else ("skipped", skipped.get(f.name, ""))
+        for f in files
+    }
     # A name with a line break cannot be matched line by line: it must be indexed or skipped anyway.
     for f in files:
         if "\n" in f.name and f.name not in indexed:
@@ -126,8 +151,19 @@ def test_cli_update_survives_hostile_folder_and_index_still_answers(hostile, tmp
     check_outcomes(files, outcome)
     assert "interoperable-europe-act.md" in indexed
 
-    search = run_cli(["search", "interoperability assessment", "--doc", "interoperable-europe-act.md",
-                      "--json", "--index", str(index)], tmp_path, 120)
+    search = run_cli(
+        [
+            "search",
+            "interoperability assessment",
+            "--doc",
+            "interoperable-europe-act.md",
+            "--json",
+            "--index",
+            str(index),
+        ],
+        tmp_path,
+        120,
+    )
     assert search.returncode == 0 and json.loads(search.stdout), search.stderr[-2000:]
     print(f"\nCLI: {len(files)} files, {len(indexed) - 1} indexed, {len(skipped)} skipped")
 
@@ -155,9 +191,15 @@ def test_http_upload_of_hostile_files(hostile, upload_server):
     for f in small:
         by_kind.setdefault(f.kind, []).append(f)
     with httpx.Client(base_url=url, timeout=120) as client:
+
         def send(batch: list[Hostile]) -> None:
-            parts = [("files", (f.upload_name, (folder / f.name).read_bytes(), "application/octet-stream"))
-                     for f in batch]
+            parts = [
+                (
+                    "files",
+                    (f.upload_name, (folder / f.name).read_bytes(), "application/octet-stream"),
+                )
+                for f in batch
+            ]
             response = client.post("/v1/documents", files=parts)
             assert response.status_code < 500, response.text
             body = response.json()
@@ -168,7 +210,10 @@ def test_http_upload_of_hostile_files(hostile, upload_server):
                     return
                 outcome[batch[0].name] = ("rejected", body["error"]["message"])
                 return
-            assert response.status_code == 200 or "details" in body["error"], (response.status_code, body)
+            assert response.status_code == 200 or "details" in body["error"], (
+                response.status_code,
+                body,
+            )
             results = body["files"] if response.status_code == 200 else body["error"]["details"]
             assert len(results) == len(batch)
             for f, result in zip(batch, results):
@@ -177,19 +222,31 @@ def test_http_upload_of_hostile_files(hostile, upload_server):
         for batch in by_kind.values():
             send(batch)
         assert client.get("/health").json()["status"] == "ok"
-        hits = client.post("/v1/search", json={"query": "interoperability assessment", "k": 3,
-                                               "filters": {"docs": ["interoperable-europe-act.md"]}})
+        hits = client.post(
+            "/v1/search",
+            json={
+                "query": "interoperability assessment",
+                "k": 3,
+                "filters": {"docs": ["interoperable-europe-act.md"]},
+            },
+        )
         assert hits.status_code == 200 and hits.json()["hits"]
     check_outcomes(small, outcome)
 
     uploads = runtime.settings.index_dir / "uploads"
     new_files = {p for p in base.parent.rglob("*") if p.is_file()} - before
-    outside = [p for p in new_files if uploads not in p.parents and runtime.settings.index_dir not in p.parents]
+    outside = [
+        p
+        for p in new_files
+        if uploads not in p.parents and runtime.settings.index_dir not in p.parents
+    ]
     assert not outside, f"uploads wrote outside the upload folder: {outside}"
     assert all(p.parent == uploads for p in uploads.rglob("*") if p.is_file())
     assert not any(p.name.startswith(".upload-") for p in uploads.iterdir())
-    print(f"\nHTTP: {len(small)} files uploaded; "
-          f"{sum(s in ('skipped', 'rejected') for s, _ in outcome.values())} skipped or rejected")
+    print(
+        f"\nHTTP: {len(small)} files uploaded; "
+        f"{sum(s in ('skipped', 'rejected') for s, _ in outcome.values())} skipped or rejected"
+    )
 
 
 def _raw_upload(url: str, body_head: bytes, headers: dict[str, str], extra_mb: int) -> bytes:
@@ -198,11 +255,15 @@ def _raw_upload(url: str, body_head: bytes, headers: dict[str, str], extra_mb: i
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=60) as sock:
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        sock.sendall(f"POST /v1/documents HTTP/1.1\r\nHost: {host}\r\n{head}\r\n".encode() + body_head)
+        sock.sendall(
+            f"POST /v1/documents HTTP/1.1\r\nHost: {host}\r\n{head}\r\n".encode() + body_head
+        )
         try:
             chunk = b"\0" * (1 << 20)
             for _ in range(extra_mb):
-                sock.sendall(chunk if "Content-Length" in headers else b"100000\r\n" + chunk + b"\r\n")
+                sock.sendall(
+                    chunk if "Content-Length" in headers else b"100000\r\n" + chunk + b"\r\n"
+                )
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server refused early and closed: what we want
         reply = b""
@@ -218,14 +279,18 @@ def _raw_upload(url: str, body_head: bytes, headers: dict[str, str], extra_mb: i
 def test_http_upload_of_200_mb_is_refused_without_reading_it(upload_server, declared):
     url, runtime, _ = upload_server
     boundary = "hostileboundary"
-    part = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"huge.txt\"\r\n"
-            "Content-Type: text/plain\r\n\r\n").encode()
+    part = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="huge.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+    ).encode()
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     if declared:
         headers["Content-Length"] = str(len(part) + HUGE_BYTES)
         reply = _raw_upload(url, part, headers, extra_mb=1)
     else:  # chunked: the size is only known by counting, so the server must stop counting in time
         headers["Transfer-Encoding"] = "chunked"
-        reply = _raw_upload(url, f"{len(part):x}\r\n".encode() + part + b"\r\n", headers, extra_mb=12)
+        reply = _raw_upload(
+            url, f"{len(part):x}\r\n".encode() + part + b"\r\n", headers, extra_mb=12
+        )
     assert reply.startswith(b"HTTP/1.1 413"), reply[:300]
     assert not any((runtime.settings.index_dir / "uploads").glob("huge*"))

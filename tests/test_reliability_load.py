@@ -31,28 +31,59 @@ CI_REQUESTS = 32
 CONCURRENCY = 16
 RSS_LIMIT_MB = 3000
 """Embedder + fast generator + Gradio take ~1 GB; far beyond this means memory is not bounded."""
-QUESTIONS = ["What is an interoperability assessment?", "Who must publish interoperability solutions?",
-             "What does the Interoperable Europe Act lay down?", "What is a trans-European digital public service?"]
+QUESTIONS = [
+    "What is an interoperability assessment?",
+    "Who must publish interoperability solutions?",
+    "What does the Interoperable Europe Act lay down?",
+    "What is a trans-European digital public service?",
+]
 
 
 def server_env(tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOVRAG_")}
-    env.update({"SOVRAG_CONFIG": str(tmp / "no-such.toml"), "SOVRAG_GENERATOR": "smollm2-135m",
-                "SOVRAG_THREADS": "2", "PYTHONPATH": str(ROOT), **extra})
+    env.update(
+        {
+            "SOVRAG_CONFIG": str(tmp / "no-such.toml"),
+            "SOVRAG_GENERATOR": "smollm2-135m",
+            "SOVRAG_THREADS": "2",
+            "PYTHONPATH": str(ROOT),
+            **extra,
+        }
+    )
     return env
 
 
 @contextmanager
-def served(index: Path, corpus: Path, tmp: Path, env: dict[str, str] | None = None,
-           wait_for_model: bool = True) -> Iterator[tuple[str, subprocess.Popen]]:
+def served(
+    index: Path,
+    corpus: Path,
+    tmp: Path,
+    env: dict[str, str] | None = None,
+    wait_for_model: bool = True,
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """`sovrag serve` in a subprocess on a free loopback port; always stopped on exit."""
     import httpx
 
     port = free_port()
     log = open(tmp / f"serve-{port}.log", "w")  # noqa: SIM115 — closed in finally
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port), "--index", str(index),
-                             "--corpus", str(corpus)], cwd=tmp, env=env or server_env(tmp),
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--index",
+            str(index),
+            "--corpus",
+            str(corpus),
+        ],
+        cwd=tmp,
+        env=env or server_env(tmp),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 240
@@ -64,7 +95,9 @@ def served(index: Path, corpus: Path, tmp: Path, env: dict[str, str] | None = No
             except (httpx.TransportError, ValueError, KeyError):
                 pass
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(tmp / f'serve-{port}.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"server exited: {(tmp / f'serve-{port}.log').read_text()[-2000:]}"
+                )
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not become ready in 240 s")
             time.sleep(0.3)
@@ -97,9 +130,11 @@ class LoadResult:
     def summary(self) -> str:
         ok = sum(n for s, n in self.statuses.items() if 200 <= s < 300)
         other = self.sent - ok - self.statuses.get(503, 0)
-        return (f"{self.sent} requests ({dict(self.by_kind)}): {ok} 2xx, {self.statuses.get(503, 0)} 503, "
-                f"{other} other; {self.health_checks} health checks, {len(self.health_failures)} failed; "
-                f"peak RSS {self.peak_rss_mb:.0f} MB; {self.seconds:.0f} s")
+        return (
+            f"{self.sent} requests ({dict(self.by_kind)}): {ok} 2xx, {self.statuses.get(503, 0)} 503, "
+            f"{other} other; {self.health_checks} health checks, {len(self.health_failures)} failed; "
+            f"peak RSS {self.peak_rss_mb:.0f} MB; {self.seconds:.0f} s"
+        )
 
 
 def _rss_mb(pid: int, field_name: str) -> float:
@@ -112,15 +147,20 @@ def _rss_mb(pid: int, field_name: str) -> float:
     return 0.0
 
 
-def _one_request(client, kind: str, rng: random.Random, result: LoadResult, lock: threading.Lock) -> None:
+def _one_request(
+    client, kind: str, rng: random.Random, result: LoadResult, lock: threading.Lock
+) -> None:
     question = rng.choice(QUESTIONS)
     problem = None
     if kind == "search":
         response = client.post("/v1/search", json={"query": question, "k": 5})
         status = response.status_code
     else:
-        body = {"model": "sovrag", "messages": [{"role": "user", "content": question}],
-                "stream": kind == "stream"}
+        body = {
+            "model": "sovrag",
+            "messages": [{"role": "user", "content": question}],
+            "stream": kind == "stream",
+        }
         with client.stream("POST", "/v1/chat/completions", json=body) as response:
             status = response.status_code
             text = response.read().decode("utf-8", "replace")
@@ -167,10 +207,14 @@ def run_load(base: str, pid: int, requests: int, concurrency: int, seed: int = 1
     watcher.start()
     started = time.monotonic()
     limits = httpx.Limits(max_connections=concurrency + 2)
-    with httpx.Client(base_url=base, timeout=300, limits=limits) as client, \
-            ThreadPoolExecutor(concurrency) as pool:
-        futures = [pool.submit(_one_request, client, k, random.Random(seed + i), result, lock)
-                   for i, k in enumerate(kinds)]
+    with (
+        httpx.Client(base_url=base, timeout=300, limits=limits) as client,
+        ThreadPoolExecutor(concurrency) as pool,
+    ):
+        futures = [
+            pool.submit(_one_request, client, k, random.Random(seed + i), result, lock)
+            for i, k in enumerate(kinds)
+        ]
         for future in futures:
             try:
                 future.result(timeout=600)
@@ -190,8 +234,15 @@ def test_mixed_load_gets_2xx_or_503_with_retry_after(tmp_path):
 
     corpus, index = tiny_corpus(tmp_path / "corpus"), tmp_path / "index"
     runtime = Runtime(load_settings(index_dir=index, corpus_dir=corpus, threads=2))
-    run_ingest(runtime.store, runtime.embedder, [corpus], max_bytes=10**8, full_rebuild=True,
-               show_progress=False, say=lambda m: None)
+    run_ingest(
+        runtime.store,
+        runtime.embedder,
+        [corpus],
+        max_bytes=10**8,
+        full_rebuild=True,
+        show_progress=False,
+        say=lambda m: None,
+    )
     with served(index, corpus, tmp_path) as (base, proc):
         result = run_load(base, proc.pid, CI_REQUESTS, CONCURRENCY)
         assert proc.poll() is None, "server died under load"

@@ -19,8 +19,11 @@ BASE = "http://inference.test/v1"
 def _sse(*pieces: str, model: str = "served.gguf") -> bytes:
     lines = []
     for piece in pieces:
-        chunk = {"object": "chat.completion.chunk", "model": model,
-                 "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+        chunk = {
+            "object": "chat.completion.chunk",
+            "model": model,
+            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+        }
         lines.append(f"data: {json.dumps(chunk)}\n\n")
     lines.append(": keep-alive comment\n\n")
     lines.append("data: [DONE]\n\n")
@@ -39,8 +42,11 @@ def test_streams_text_and_sends_deterministic_parameters():
         seen["url"] = str(request.url)
         seen["auth"] = request.headers.get("authorization")
         seen["body"] = json.loads(request.content)
-        return httpx.Response(200, content=_sse("Consent must be ", "freely given [1]."),
-                              headers={"content-type": "text/event-stream"})
+        return httpx.Response(
+            200,
+            content=_sse("Consent must be ", "freely given [1]."),
+            headers={"content-type": "text/event-stream"},
+        )
 
     gen = _generator(handler, model="eurollm-9b", api_key="s3cret")
     params = GenerationParams(max_tokens=64, temperature=0.0, seed=7, stop=("\n\n",))
@@ -50,7 +56,12 @@ def test_streams_text_and_sends_deterministic_parameters():
     assert seen["auth"] == "Bearer s3cret"
     body = seen["body"]
     assert body["stream"] is True and body["model"] == "eurollm-9b"
-    assert (body["max_tokens"], body["temperature"], body["seed"], body["stop"]) == (64, 0.0, 7, ["\n\n"])
+    assert (body["max_tokens"], body["temperature"], body["seed"], body["stop"]) == (
+        64,
+        0.0,
+        7,
+        ["\n\n"],
+    )
     assert gen.describe()["served_model"] == "served.gguf"
 
 
@@ -77,7 +88,9 @@ def test_retries_an_overloaded_server_before_the_first_token():
 
 
 def test_gives_up_after_the_retries_with_the_servers_reason():
-    gen = _generator(lambda r: httpx.Response(503, json={"error": {"message": "no slots"}}), retries=1)
+    gen = _generator(
+        lambda r: httpx.Response(503, json={"error": {"message": "no slots"}}), retries=1
+    )
     with pytest.raises(ModelError, match="no slots"):
         list(gen.stream_chat([], GenerationParams()))
 
@@ -102,9 +115,13 @@ def test_a_stream_broken_after_text_is_not_repeated():
     assert received == ["half an ans"] and len(calls) == 1
 
 
-@pytest.mark.parametrize("status, needle", [(401, "generator_api_key"), (404, "/v1"), (400, "rejected")])
+@pytest.mark.parametrize(
+    "status, needle", [(401, "generator_api_key"), (404, "/v1"), (400, "rejected")]
+)
 def test_client_errors_say_what_to_fix(status, needle):
-    gen = _generator(lambda r: httpx.Response(status, json={"error": {"message": "nope"}}), retries=3)
+    gen = _generator(
+        lambda r: httpx.Response(status, json={"error": {"message": "nope"}}), retries=3
+    )
     with pytest.raises(ModelError, match=needle):
         list(gen.stream_chat([], GenerationParams()))
 
@@ -120,8 +137,9 @@ def test_unreachable_server_is_a_clear_error():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again before use: nothing listens there
-    gen = OpenAICompatibleGenerator(f"http://127.0.0.1:{port}/v1", retries=1, backoff=0,
-                                    connect_timeout=2)
+    gen = OpenAICompatibleGenerator(
+        f"http://127.0.0.1:{port}/v1", retries=1, backoff=0, connect_timeout=2
+    )
     with pytest.raises(ModelError, match="Cannot reach the inference server") as info:
         list(gen.stream_chat([], GenerationParams()))
     assert "SOVRAG_GENERATOR_BASE_URL" in str(info.value)
@@ -141,8 +159,12 @@ def test_load_checks_the_server_and_learns_its_model():
 
 
 def test_credentials_in_the_url_never_reach_provenance_or_messages():
-    gen = OpenAICompatibleGenerator("https://user:pw@gpu.example.org:8443/v1", transport=httpx.MockTransport(
-        lambda r: httpx.Response(500, text="boom")), retries=0, backoff=0)
+    gen = OpenAICompatibleGenerator(
+        "https://user:pw@gpu.example.org:8443/v1",
+        transport=httpx.MockTransport(lambda r: httpx.Response(500, text="boom")),
+        retries=0,
+        backoff=0,
+    )
     assert gen.describe()["base_url"] == "https://gpu.example.org:8443/v1"
     with pytest.raises(ModelError) as info:
         list(gen.stream_chat([], GenerationParams()))

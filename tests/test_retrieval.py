@@ -22,7 +22,9 @@ def index(tmp_path_factory):
 
 def retriever(index, translator=None, **options) -> Retriever:
     generation, embedder = index
-    return Retriever(generation, embedder, translator=translator, options=RetrievalOptions(**options))
+    return Retriever(
+        generation, embedder, translator=translator, options=RetrievalOptions(**options)
+    )
 
 
 def test_rrf_rewards_agreement_and_respects_weights_and_mask():
@@ -58,17 +60,23 @@ def test_german_reference_form_with_act_alias(index):
 
 
 def test_named_act_scopes_the_results(index):
-    hits = retriever(index).search("Which bodies take part under the Interoperable Europe Act?", k=10)
+    hits = retriever(index).search(
+        "Which bodies take part under the Interoperable Europe Act?", k=10
+    )
     assert {h.chunk.doc for h in hits} == {IEA}
     unscoped = retriever(index, act_scope=False).search("Which bodies take part and data?", k=10)
     assert len({h.chunk.doc for h in unscoped}) == 2
 
 
 def test_comparison_questions_get_both_acts_near_the_top(index):
-    hits = retriever(index).search("Compare the definitions in the GDPR and the Interoperable Europe Act", k=4)
+    hits = retriever(index).search(
+        "Compare the definitions in the GDPR and the Interoperable Europe Act", k=4
+    )
     assert {h.chunk.doc for h in hits[:2]} == {GDPR, IEA}
     # One search per act, each scoped to it, sharing the k places in turn.
-    assert [h.chunk.doc for h in hits].count(GDPR) == 2 and [h.chunk.doc for h in hits].count(IEA) == 2
+    assert [h.chunk.doc for h in hits].count(GDPR) == 2 and [h.chunk.doc for h in hits].count(
+        IEA
+    ) == 2
     alone = retriever(index).search("Compare the definitions in the GDPR", k=2)
     assert hits[0].chunk.id == alone[0].chunk.id  # each act's share is led by its own best passage
 
@@ -103,15 +111,19 @@ def test_foreign_question_is_translated_and_both_forms_searched(index):
         return "notification of a personal data breach to the supervisory authority"
 
     hits = retriever(index, translator=translator).search(
-        "Wann muss nach der DSGVO eine Verletzung gemeldet werden?", k=3)
+        "Wann muss nach der DSGVO eine Verletzung gemeldet werden?", k=3
+    )
     assert calls == [("de", "en")]
     assert hits[0].chunk.locator.startswith("Article 33")
     # Relevance signals (which decide abstention) come from the form that matches the passages.
-    untranslated = retriever(index).search("Wann muss nach der DSGVO eine Verletzung gemeldet werden?", k=3)
+    untranslated = retriever(index).search(
+        "Wann muss nach der DSGVO eine Verletzung gemeldet werden?", k=3
+    )
     assert hits[0].dense_similarity > max(h.dense_similarity for h in untranslated)
     assert hits[0].rank_bm25 is not None and hits[0].rank_bm25 <= 3
-    retriever(index, translator=translator).search("Wann muss nach der DSGVO gemeldet werden?", k=3,
-                                                   translate=False)
+    retriever(index, translator=translator).search(
+        "Wann muss nach der DSGVO gemeldet werden?", k=3, translate=False
+    )
     retriever(index, translator=translator).search("When must a breach be notified?", k=3)
     assert len(calls) == 1  # no call without need or when disabled
 
@@ -133,7 +145,9 @@ def test_real_embedder_references_and_names_pull_the_right_passage(tmp_path):
     real = (IndexStore(path).open(), runtime.embedder)
     top = retriever(real).search("GDPR Article 33(1)", k=1)[0]
     assert (top.chunk.doc, top.chunk.locator) == (GDPR, "Article 33(1)")
-    hits = retriever(real).search("Wie schnell muss nach der DSGVO eine Datenpanne gemeldet werden?", k=5)
+    hits = retriever(real).search(
+        "Wie schnell muss nach der DSGVO eine Datenpanne gemeldet werden?", k=5
+    )
     assert {h.chunk.doc for h in hits} == {GDPR}
     hits = retriever(real).search("Who sits on the Interoperable Europe Board?", k=5)
     assert hits[0].chunk.doc == IEA
@@ -166,7 +180,9 @@ def test_sentence_vectors_score_a_passage_by_its_best_sentence():
 
     vectors = np.array([[1, 0], [0, 1], [0.6, 0.8]], dtype=np.float32)
     sentences = SentenceVectors(vectors, np.array([0, 0, 1]), passages=2)
-    assert sentences.best_similarity(np.array([0, 1], dtype=np.float32)).tolist() == pytest.approx([1.0, 0.8])
+    assert sentences.best_similarity(np.array([0, 1], dtype=np.float32)).tolist() == pytest.approx(
+        [1.0, 0.8]
+    )
     assert len(sentences.of_row(0)) == 2 and len(sentences.of_row(1)) == 1
     with pytest.raises(ValueError):
         SentenceVectors(vectors, np.array([0, 0, 2]), passages=3)  # passage 1 has no sentence
@@ -181,7 +197,9 @@ def test_index_holds_a_vector_per_sentence_unit(index):
     assert sentences is not None
     assert len(sentences) == sum(len(sentence_units(s.chunk)) for s in stored)
     row = stored[5]
-    assert np.allclose(sentences.of_row(row.row), embedder.encode(sentence_units(row.chunk)), atol=1e-6)
+    assert np.allclose(
+        sentences.of_row(row.row), embedder.encode(sentence_units(row.chunk)), atol=1e-6
+    )
 
 
 APPLICATION_ACT = """# Widget Safety Act — Regulation (EU) 2031/77
@@ -223,12 +241,16 @@ def test_date_question_finds_the_article_that_dates_the_provision(tmp_path):
     question = "From what date do the reporting obligations of manufacturers on exploited vulnerabilities apply?"
 
     def first(**options) -> str:
-        hit = Retriever(generation, embedder, options=RetrievalOptions(**options)).search(question, k=3)[0]
+        hit = Retriever(generation, embedder, options=RetrievalOptions(**options)).search(
+            question, k=3
+        )[0]
         return hit.chunk.text
 
     assert "Article 2 shall apply from 1 June 2033" in first()
     # The two signals are what move it up: citations of the asked article, the closing article.
-    assert "Article 2 shall apply" not in first(weight_applicability=0.0, weight_application_article=0.0)
+    assert "Article 2 shall apply" not in first(
+        weight_applicability=0.0, weight_application_article=0.0
+    )
 
 
 def _act_index(tmp_path, act_text: str):
@@ -238,23 +260,37 @@ def _act_index(tmp_path, act_text: str):
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "act.md").write_text(act_text, "utf-8")
     embedder = HashEmbedder()
-    run_ingest(IndexStore(tmp_path / "index"), embedder, [tmp_path / "corpus"], max_bytes=10**8,
-               full_rebuild=True, show_progress=False, say=lambda *_: None)
+    run_ingest(
+        IndexStore(tmp_path / "index"),
+        embedder,
+        [tmp_path / "corpus"],
+        max_bytes=10**8,
+        full_rebuild=True,
+        show_progress=False,
+        say=lambda *_: None,
+    )
     return IndexStore(tmp_path / "index").open(), embedder
 
 
-@pytest.mark.parametrize("question", [
-    "From when does Article 2(1) of the Widget Safety Act apply?",
-    "Ab wann gilt Artikel 2 Absatz 1 des Widget Safety Act?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "From when does Article 2(1) of the Widget Safety Act apply?",
+        "Ab wann gilt Artikel 2 Absatz 1 des Widget Safety Act?",
+    ],
+)
 def test_asking_when_a_cited_article_applies_finds_where_it_is_dated(tmp_path, question):
     """A cited paragraph normally comes first; asked from when it applies, the answer is the
     closing article that dates it, and the citation only says which article is meant."""
     generation, embedder = _act_index(tmp_path, APPLICATION_ACT)
     hits = Retriever(generation, embedder).search(question, k=3)
     assert "Article 2 shall apply from 1 June 2033" in hits[0].chunk.text
-    cited = Retriever(generation, embedder).search("What must manufacturers do under Article 2(1)?", k=3)
-    assert cited[0].chunk.locator == "Article 2(1)"  # pinned as before when the question is not about dates
+    cited = Retriever(generation, embedder).search(
+        "What must manufacturers do under Article 2(1)?", k=3
+    )
+    assert (
+        cited[0].chunk.locator == "Article 2(1)"
+    )  # pinned as before when the question is not about dates
 
 
 def test_asking_when_an_act_applies_finds_its_closing_article(tmp_path):
@@ -262,7 +298,11 @@ def test_asking_when_an_act_applies_finds_its_closing_article(tmp_path):
     question = "From which date does the regulation on widgets apply?"
 
     def first(**options) -> str:
-        return Retriever(generation, embedder, options=RetrievalOptions(**options)).search(question, k=3)[0].chunk.locator
+        return (
+            Retriever(generation, embedder, options=RetrievalOptions(**options))
+            .search(question, k=3)[0]
+            .chunk.locator
+        )
 
     assert first().startswith("Article 5")
     # Without the signal, a review clause that shares the question's words and holds a date wins.
@@ -297,10 +337,16 @@ def test_value_set_in_a_paragraph_referring_back_to_the_rule(tmp_path):
     question = "What is the highest fine for supplying incorrect information to the Commission under the Gadget Supply Act?"
 
     def first(**options) -> str:
-        return Retriever(generation, embedder, options=RetrievalOptions(**options)).search(question, k=3)[0].chunk.locator
+        return (
+            Retriever(generation, embedder, options=RetrievalOptions(**options))
+            .search(question, k=3)[0]
+            .chunk.locator
+        )
 
     assert first() == "Article 9(3)"
-    assert first(weight_cited_paragraph=0.0) != "Article 9(3)"  # the reference back is what moves it up
+    assert (
+        first(weight_cited_paragraph=0.0) != "Article 9(3)"
+    )  # the reference back is what moves it up
 
 
 ACRONYM_ACT = """# Resilience Testing Act — Regulation (EU) 2031/79
@@ -328,7 +374,9 @@ def test_acronym_the_act_defines_joins_the_query(tmp_path):
     question = "Which entities must carry out red team testing under the Resilience Testing Act?"
 
     def locators(**options) -> list[str]:
-        hits = Retriever(generation, embedder, options=RetrievalOptions(**options)).search(question, k=3)
+        hits = Retriever(generation, embedder, options=RetrievalOptions(**options)).search(
+            question, k=3
+        )
         return [h.chunk.locator for h in hits]
 
     assert Retriever(generation, embedder).plan(question).forms[0][0].endswith("(RTT)")

@@ -31,18 +31,31 @@ ART_33_1 = (
 )
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("35 000 000", "35000000"), ("35,000,000", "35000000"), ("35.000.000", "35000000"),
-    ("2,5 %", "2.5%"), ("2.5%", "2.5%"), ("7 %", "7%"), ("72", "72"), ("10^25", "10^25"),
-    ("1,50", "1.5"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("35 000 000", "35000000"),
+        ("35,000,000", "35000000"),
+        ("35.000.000", "35000000"),
+        ("2,5 %", "2.5%"),
+        ("2.5%", "2.5%"),
+        ("7 %", "7%"),
+        ("72", "72"),
+        ("10^25", "10^25"),
+        ("1,50", "1.5"),
+    ],
+)
 def test_normalise_number(raw, expected):
     assert normalise_number(raw) == expected
 
 
 def test_numbers_in_text():
     assert numbers_in("up to EUR 35 000 000 or 7 % of turnover by 2 August 2026") == {
-        "35000000", "7%", "2", "2026"}
+        "35000000",
+        "7%",
+        "2",
+        "2026",
+    }
 
 
 def test_cited_numbers_and_ranges():
@@ -54,14 +67,20 @@ def test_invalid_markers_are_dropped():
 
 
 def test_sentences_keep_trailing_markers():
-    sentences = split_sentences("The fine is EUR 35 000 000 [1]. It applies from 2 February 2025. [2]")
+    sentences = split_sentences(
+        "The fine is EUR 35 000 000 [1]. It applies from 2 February 2025. [2]"
+    )
     assert [s.cited for s in sentences] == [[1], [2]]
 
 
 def test_markers_written_in_front_cite_the_sentence_after_them():
-    sentences = split_sentences("[1] The fine is EUR 35 000 000. [2] It applies from 2 February 2025.")
+    sentences = split_sentences(
+        "[1] The fine is EUR 35 000 000. [2] It applies from 2 February 2025."
+    )
     assert [(s.text, s.cited) for s in sentences] == [
-        ("[1] The fine is EUR 35 000 000.", [1]), ("[2] It applies from 2 February 2025.", [2])]
+        ("[1] The fine is EUR 35 000 000.", [1]),
+        ("[2] It applies from 2 February 2025.", [2]),
+    ]
     lone = split_sentences("[1]\nThe fine is high. [2] A second claim.")
     assert [s.cited for s in lone] == [[1], [2]] and lone[0].text.endswith("high.")
     # Markers after the full stop still belong to the sentence before them.
@@ -70,8 +89,9 @@ def test_markers_written_in_front_cite_the_sentence_after_them():
 
 
 def test_supported_sentence_passes():
-    result = check_sentence("The maximum fine is EUR 35,000,000 or 7% of worldwide annual turnover [1].",
-                            [ART_99_3])
+    result = check_sentence(
+        "The maximum fine is EUR 35,000,000 or 7% of worldwide annual turnover [1].", [ART_99_3]
+    )
     assert result.supported, result
 
 
@@ -80,28 +100,42 @@ def test_wrong_number_fails():
     assert not result.supported and "20000000" in result.reason
 
 
-DMA_54 = ("Digital Markets Act — Regulation (EU) 2022/1925 — Article 54\nThis Regulation shall apply from "
-          "2 May 2023. Member States shall apply Article 42 from 25 June 2023.")
+DMA_54 = (
+    "Digital Markets Act — Regulation (EU) 2022/1925 — Article 54\nThis Regulation shall apply from "
+    "2 May 2023. Member States shall apply Article 42 from 25 June 2023."
+)
 
 
 def test_name_the_passage_does_not_hold_fails():
     """Numbers, "Member States" and the act's name all match; the wallet is named nowhere in it."""
-    claim = ("The Digital Markets Act requires Member States to offer a European Digital Identity Wallet "
-             "by 2 May 2023 [1].")
+    claim = (
+        "The Digital Markets Act requires Member States to offer a European Digital Identity Wallet "
+        "by 2 May 2023 [1]."
+    )
     result = check_sentence(claim, [DMA_54])
     assert not result.supported and "European Digital Identity Wallet" in result.reason
     # The act's own name is in the support text (its title), and so are two-word terms.
-    assert check_sentence("The Digital Markets Act applies from 2 May 2023 [1].", [DMA_54]).supported
+    assert check_sentence(
+        "The Digital Markets Act applies from 2 May 2023 [1].", [DMA_54]
+    ).supported
 
 
-@pytest.mark.parametrize("sentence, names", [
-    ("The European Artificial Intelligence Board is composed of one representative per Member State.",
-     ["European Artificial Intelligence Board"]),
-    ("From 11 September 2026 the Cyber Resilience Act's reporting obligations apply.", ["Cyber Resilience Act"]),
-    ("Member States shall designate a Data Protection Officer.", ["Data Protection Officer"]),
-    ("Die Europäische Kommission kann Geldbußen verhängen.", []),
-    ("Member States shall notify the Commission.", []),
-])
+@pytest.mark.parametrize(
+    "sentence, names",
+    [
+        (
+            "The European Artificial Intelligence Board is composed of one representative per Member State.",
+            ["European Artificial Intelligence Board"],
+        ),
+        (
+            "From 11 September 2026 the Cyber Resilience Act's reporting obligations apply.",
+            ["Cyber Resilience Act"],
+        ),
+        ("Member States shall designate a Data Protection Officer.", ["Data Protection Officer"]),
+        ("Die Europäische Kommission kann Geldbußen verhängen.", []),
+        ("Member States shall notify the Commission.", []),
+    ],
+)
 def test_proper_names(sentence, names):
     from rag.verify import proper_names
 
@@ -109,15 +143,24 @@ def test_proper_names(sentence, names):
 
 
 def test_figure_written_in_words_in_the_passage_supports_digits_in_the_claim():
-    passage = ["1. The competent bodies shall adopt a decision within two months; that two-month period may be extended."]
+    passage = [
+        "1. The competent bodies shall adopt a decision within two months; that two-month period may be extended."
+    ]
     assert check_sentence("A decision is due within 2 months [1].", passage).supported
     wrong = check_sentence("A decision is due within 3 months [1].", passage)
     assert not wrong.supported and "3" in wrong.reason
-    assert evidence_numbers("twenty-four hours, zwei Monate, trois ans, 30 days") == {"24", "2", "3", "30"}
+    assert evidence_numbers("twenty-four hours, zwei Monate, trois ans, 30 days") == {
+        "24",
+        "2",
+        "3",
+        "30",
+    }
 
 
 def test_unrelated_sentence_fails_without_similarity():
-    result = check_sentence("Controllers must appoint a representative in every Member State [1].", [ART_99_3])
+    result = check_sentence(
+        "Controllers must appoint a representative in every Member State [1].", [ART_99_3]
+    )
     assert not result.supported
 
 
@@ -127,14 +170,20 @@ def test_sentence_without_passage_fails():
 
 def _verify(answer: str, passages: list[str]) -> list:
     sentences = split_sentences(answer)
-    verify_sentences(sentences, lambda n: passages[n - 1] if 0 < n <= len(passages) else None,
-                     available=list(range(1, len(passages) + 1)))
+    verify_sentences(
+        sentences,
+        lambda n: passages[n - 1] if 0 < n <= len(passages) else None,
+        available=list(range(1, len(passages) + 1)),
+    )
     return sentences
 
 
 def test_miscited_sentence_is_reattributed_to_the_passage_that_supports_it():
-    first, second = _verify("Personal data breaches must be notified within 72 hours [1]. "
-                            "The fine can reach EUR 35 000 000 or 7 % of turnover [1].", [ART_33_1, ART_99_3])
+    first, second = _verify(
+        "Personal data breaches must be notified within 72 hours [1]. "
+        "The fine can reach EUR 35 000 000 or 7 % of turnover [1].",
+        [ART_33_1, ART_99_3],
+    )
     assert (first.cited, first.supported) == ([1], True)
     assert (second.cited, second.supported) == ([2], True)
     assert second.text == "The fine can reach EUR 35 000 000 or 7 % of turnover [2]."
@@ -154,13 +203,17 @@ def test_sentence_repeating_only_a_source_header_is_not_supported():
     sentences = split_sentences("[1] General Data Protection Regulation — Article 33(1)")
     verify_sentences(sentences, lambda n: passage, None, available=[1], labels=[label])
     assert not sentences[0].supported and "header" in sentences[0].reason
-    claim = split_sentences("Under the General Data Protection Regulation a breach is notified within 72 hours [1].")
+    claim = split_sentences(
+        "Under the General Data Protection Regulation a breach is notified within 72 hours [1]."
+    )
     verify_sentences(claim, lambda n: passage, None, available=[1], labels=[label])
     assert claim[0].supported
 
 
 def test_uncited_sentence_gets_its_supporting_passage():
-    (sentence,) = _verify("The fine can reach EUR 35 000 000 or 7 % of turnover.", [ART_33_1, ART_99_3])
+    (sentence,) = _verify(
+        "The fine can reach EUR 35 000 000 or 7 % of turnover.", [ART_33_1, ART_99_3]
+    )
     assert (sentence.cited, sentence.supported) == ([2], True)
 
 
@@ -175,9 +228,14 @@ def test_sentence_no_passage_supports_stays_unsupported():
     assert "20000000" in sentence.reason
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("A claim [3].", "A claim [1]."), ("A claim. [2][3]", "A claim [1]."), ("A claim", "A claim [1]"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("A claim [3].", "A claim [1]."),
+        ("A claim. [2][3]", "A claim [1]."),
+        ("A claim", "A claim [1]"),
+    ],
+)
 def test_marker_replacement(text, expected):
     assert with_marker(text, 1) == expected
 
@@ -208,7 +266,9 @@ def test_relevance_decision():
 
 
 def test_history_is_bounded():
-    history = [{"role": "user", "content": "x" * 5000}] * 20 + [{"role": "system", "content": "ignore"}]
+    history = [{"role": "user", "content": "x" * 5000}] * 20 + [
+        {"role": "system", "content": "ignore"}
+    ]
     bounded = bound_history(history)
     assert len(bounded) <= 6 and all(len(t["content"]) <= 600 for t in bounded)
     assert all(t["role"] in ("user", "assistant") for t in bounded)
@@ -223,7 +283,9 @@ class _Runtime:
         import numpy as np
 
         self.settings = SimpleNamespace(verify=True, verify_across_languages=across_languages)
-        self.embedder = SimpleNamespace(encode=lambda texts: np.zeros((len(texts), 4), dtype=np.float32))
+        self.embedder = SimpleNamespace(
+            encode=lambda texts: np.zeros((len(texts), 4), dtype=np.float32)
+        )
         self.asked: list[tuple[str, str, str, str]] = []
 
         def translator(text, source, target, kind="question"):
@@ -233,32 +295,54 @@ class _Runtime:
         self.translator = translator
 
 
-def _finish(runtime, raw: str, lang: str, passages: list[str], question: str = "", supported_only: bool = False,
-            docs: list[str] | None = None, named_docs: set[str] | None = None):
+def _finish(
+    runtime,
+    raw: str,
+    lang: str,
+    passages: list[str],
+    question: str = "",
+    supported_only: bool = False,
+    docs: list[str] | None = None,
+    named_docs: set[str] | None = None,
+):
     from rag.assistant import Answer, Assistant
 
     docs = docs or ["eu-ai-act-2024-1689.md"] * len(passages)
-    hits = [Hit(Chunk(f"c{i}", doc, f"Article {i}", "", "", text), 1.0 / (i + 1), doc_title=doc)
-            for i, (text, doc) in enumerate(zip(passages, docs), start=1)]
+    hits = [
+        Hit(Chunk(f"c{i}", doc, f"Article {i}", "", "", text), 1.0 / (i + 1), doc_title=doc)
+        for i, (text, doc) in enumerate(zip(passages, docs), start=1)
+    ]
     answer = Answer(question=question or "q", text="", abstained=True, passages=hits, lang=lang)
-    Assistant(runtime)._finish(answer, raw, hits, lang, question, supported_only, named_docs=named_docs)
+    Assistant(runtime)._finish(
+        answer, raw, hits, lang, question, supported_only, named_docs=named_docs
+    )
     return answer
 
 
 def test_a_passage_of_another_act_than_the_one_named_does_not_support():
     raw = "Non-compliance is subject to administrative fines of up to EUR 35 000 000 [1]."
     passages, docs = [ART_99_3], ["gdpr-2016-679.md"]
-    answer = _finish(_Runtime({}), raw, "en", passages, docs=docs, named_docs={"eu-ai-act-2024-1689.md"})
+    answer = _finish(
+        _Runtime({}), raw, "en", passages, docs=docs, named_docs={"eu-ai-act-2024-1689.md"}
+    )
     assert answer.abstained and "not an act the question names" in answer.sentences[0].reason
     # The same sentence on a passage of the act named is supported; with no act named, any act is.
-    assert not _finish(_Runtime({}), raw, "en", passages, docs=["eu-ai-act-2024-1689.md"],
-                       named_docs={"eu-ai-act-2024-1689.md"}).abstained
+    assert not _finish(
+        _Runtime({}),
+        raw,
+        "en",
+        passages,
+        docs=["eu-ai-act-2024-1689.md"],
+        named_docs={"eu-ai-act-2024-1689.md"},
+    ).abstained
     assert not _finish(_Runtime({}), raw, "en", passages, docs=docs).abstained
 
 
 GERMAN = "Bei Verstößen gegen das Verbot drohen Geldbußen von bis zu 35 000 000 EUR [1]."
-ENGLISH = ("Non-compliance with the prohibition is subject to administrative fines of up to "
-           "EUR 35 000 000.")
+ENGLISH = (
+    "Non-compliance with the prohibition is subject to administrative fines of up to "
+    "EUR 35 000 000."
+)
 
 
 def test_answer_in_another_language_is_checked_through_its_translation():
@@ -296,20 +380,26 @@ def test_translated_check_moves_the_citation_on_the_original_sentence():
 FINE_QUESTION = "Can providers be fined for prohibited AI practices?"
 
 
-@pytest.mark.parametrize("sentence", [
-    "Yes, providers can be fined for prohibited AI practices [1].",
-    "No. Providers cannot be fined for prohibited AI practices.",
-    "Providers can be fined for prohibited AI practices under the Regulation [1].",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Yes, providers can be fined for prohibited AI practices [1].",
+        "No. Providers cannot be fined for prohibited AI practices.",
+        "Providers can be fined for prohibited AI practices under the Regulation [1].",
+    ],
+)
 def test_a_verdict_that_restates_the_question_is_recognised(sentence):
     assert restates_question(sentence, FINE_QUESTION)
 
 
-@pytest.mark.parametrize("sentence", [
-    "Non-compliance with the prohibition is subject to fines of up to EUR 35 000 000 [1].",
-    "Providers can be fined for prohibited AI practices by the market surveillance authority [1].",
-    "Fines apply to providers.",  # short, with one word of its own
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Non-compliance with the prohibition is subject to fines of up to EUR 35 000 000 [1].",
+        "Providers can be fined for prohibited AI practices by the market surveillance authority [1].",
+        "Fines apply to providers.",  # short, with one word of its own
+    ],
+)
 def test_a_sentence_with_its_own_content_is_not_a_restatement(sentence):
     assert not restates_question(sentence, FINE_QUESTION)
 
@@ -322,10 +412,14 @@ def test_a_restated_verdict_is_unsupported_even_when_its_words_are_in_the_passag
     assert not result.supported and "restates the question" in result.reason
 
 
-VERDICT_THEN_RULE = ("Yes, non-compliance with the prohibition of AI practices is subject to administrative fines [1]. "
-                     "Non-compliance with the prohibition of the AI practices referred to in Article 5 is subject to "
-                     "administrative fines of up to 35 000 000 EUR [1].")
-VERDICT_QUESTION = "Is non-compliance with the prohibition of AI practices subject to administrative fines?"
+VERDICT_THEN_RULE = (
+    "Yes, non-compliance with the prohibition of AI practices is subject to administrative fines [1]. "
+    "Non-compliance with the prohibition of the AI practices referred to in Article 5 is subject to "
+    "administrative fines of up to 35 000 000 EUR [1]."
+)
+VERDICT_QUESTION = (
+    "Is non-compliance with the prohibition of AI practices subject to administrative fines?"
+)
 
 
 def test_a_restated_verdict_is_marked_but_kept_in_a_first_draft():
@@ -335,8 +429,14 @@ def test_a_restated_verdict_is_marked_but_kept_in_a_first_draft():
 
 
 def test_supported_only_keeps_just_the_checked_sentences_and_their_citations():
-    answer = _finish(_Runtime({}), VERDICT_THEN_RULE.replace("fines [1]. ", "fines [2]. "), "en",
-                     [ART_99_3, ART_33_1], VERDICT_QUESTION, supported_only=True)
+    answer = _finish(
+        _Runtime({}),
+        VERDICT_THEN_RULE.replace("fines [1]. ", "fines [2]. "),
+        "en",
+        [ART_99_3, ART_33_1],
+        VERDICT_QUESTION,
+        supported_only=True,
+    )
     assert not answer.abstained
     assert answer.text.startswith("Non-compliance") and "Yes" not in answer.text
     assert [s.supported for s in answer.sentences] == [True]
@@ -344,14 +444,18 @@ def test_supported_only_keeps_just_the_checked_sentences_and_their_citations():
 
 
 def test_a_figure_must_be_stated_as_the_same_quantity_not_as_a_digit_anywhere():
-    passage = ("1. The Commission shall designate as a gatekeeper an undertaking that has a significant "
-               "impact on the internal market. 2. The fine shall not exceed 10 % of its total worldwide "
-               "turnover. The authority shall reply within two months.")
+    passage = (
+        "1. The Commission shall designate as a gatekeeper an undertaking that has a significant "
+        "impact on the internal market. 2. The fine shall not exceed 10 % of its total worldwide "
+        "turnover. The authority shall reply within two months."
+    )
     # The only "1" is a paragraph number: an invented count is not supported by it.
     invented = check_sentence("There is currently 1 designated gatekeeper [1].", [passage])
     assert not invented.supported and "figure" in invented.reason
     assert check_sentence("The fine is up to 10 % of turnover [1].", [passage]).supported
     assert check_sentence("The authority replies within 2 months [1].", [passage]).supported
     # The right number with another noun is another quantity.
-    wrong_unit = check_sentence("The authority shall reply within two weeks of the request [1].", [passage])
+    wrong_unit = check_sentence(
+        "The authority shall reply within two weeks of the request [1].", [passage]
+    )
     assert not wrong_unit.supported

@@ -31,7 +31,9 @@ def _ask(tmp_path, question):
 
 
 def test_a_declined_yes_no_question_is_answered_with_the_rule(tmp_path):
-    answer, generator = _ask(tmp_path, "Does the Interoperable Europe Act apply to public sector bodies?")
+    answer, generator = _ask(
+        tmp_path, "Does the Interoperable Europe Act apply to public sector bodies?"
+    )
     assert len(generator.prompts) == 2
     assert RULE_NOT_VERDICT not in generator.prompts[0] and RULE_NOT_VERDICT in generator.prompts[1]
     assert f"Write {NOT_FOUND}" not in generator.prompts[1]

@@ -14,6 +14,7 @@ The "## Notes" (footnotes) sections are not sampled.
 
     python3 sample.py [K]     prints the first K sampled units (default 90)
 """
+
 import glob
 import os
 import random
@@ -33,9 +34,9 @@ def units_of(path):
     name = os.path.basename(path)
     lines = open(path, encoding="utf-8").read().splitlines()
     out = []
-    mode = "pre"          # pre | article | annex | other
-    art = None            # (number, title)
-    cur = None            # current unit [locator, text lines]
+    mode = "pre"  # pre | article | annex | other
+    art = None  # (number, title)
+    cur = None  # current unit [locator, text lines]
     annex = part = None
 
     def flush():
@@ -59,10 +60,18 @@ def units_of(path):
             if mode == "annex" and line.startswith("###"):
                 part = line.lstrip("#").strip()
                 continue
-            if mode == "pre" and not line.startswith("## CHAPTER") and not line.startswith("## TITLE"):
+            if (
+                mode == "pre"
+                and not line.startswith("## CHAPTER")
+                and not line.startswith("## TITLE")
+            ):
                 continue  # headings inside the preamble
             if line.startswith("## "):
-                mode = "other" if line.startswith("## Notes") else ("article" if mode != "pre" else "article")
+                mode = (
+                    "other"
+                    if line.startswith("## Notes")
+                    else ("article" if mode != "pre" else "article")
+                )
             continue
         if mode == "pre":
             m = RECITAL.match(line)
@@ -87,7 +96,7 @@ def units_of(path):
         if mode == "annex":
             if not line.strip():
                 continue
-            if line.startswith((" ", "\t")) and cur:   # continuation / sub-point
+            if line.startswith((" ", "\t")) and cur:  # continuation / sub-point
                 cur[1].append(line)
                 continue
             flush()
@@ -107,8 +116,11 @@ def units_of(path):
 
 def main():
     k = int(sys.argv[1]) if len(sys.argv) > 1 else 90
-    files = sorted(f for f in glob.glob(os.path.join(CORPUS, "*.md"))
-                   if not re.search(r"-(da|pl)\.md$", f) and not f.endswith("SOURCES.md"))
+    files = sorted(
+        f
+        for f in glob.glob(os.path.join(CORPUS, "*.md"))
+        if not re.search(r"-(da|pl)\.md$", f) and not f.endswith("SOURCES.md")
+    )
     units = [u for f in files for u in units_of(f)]
     print(f"# {len(units)} units in {len(files)} English files")
     for f in files:

@@ -30,8 +30,14 @@ class Answering:
     def release(self, ticket: Ticket) -> None:
         self.queue.release(ticket)
 
-    async def events(self, ticket: Ticket, question: str, history: list[dict], k: int | None,
-                     filters: SearchFilters | None) -> AsyncIterator[Delta | Answer]:
+    async def events(
+        self,
+        ticket: Ticket,
+        question: str,
+        history: list[dict],
+        k: int | None,
+        filters: SearchFilters | None,
+    ) -> AsyncIterator[Delta | Answer]:
         """The library's stream, run once this request's turn comes; the place is freed on exit."""
         async with self.queue.slot(ticket):
             events = self.assistant.stream(question, history or None, k, filters)

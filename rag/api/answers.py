@@ -14,16 +14,25 @@ from .sse import EventStream, sse
 
 router = APIRouter(tags=["native"])
 
-_LINKS = {"GetLogEntry": {"operationId": "log_entry_v1_log__entry_id__get",
-                          "parameters": {"entry_id": "$response.body#/id"},
-                          "description": "The provenance record of this answer"}}
-_STREAM = ("With stream=true: `delta` events ({text}) while the model writes, then one `answer` "
-           "event (the full answer object)")
+_LINKS = {
+    "GetLogEntry": {
+        "operationId": "log_entry_v1_log__entry_id__get",
+        "parameters": {"entry_id": "$response.body#/id"},
+        "description": "The provenance record of this answer",
+    }
+}
+_STREAM = (
+    "With stream=true: `delta` events ({text}) while the model writes, then one `answer` "
+    "event (the full answer object)"
+)
 
 
-@router.post("/v1/ask", response_model=None, max_body_size=MAX_JSON_BYTES,
-             responses=documented(400, 401, 413, 422, 503, ok=AskResponse, links=_LINKS,
-                                  sse=_STREAM))
+@router.post(
+    "/v1/ask",
+    response_model=None,
+    max_body_size=MAX_JSON_BYTES,
+    responses=documented(400, 401, 413, 422, 503, ok=AskResponse, links=_LINKS, sse=_STREAM),
+)
 async def ask(body: AskRequest, request: Request, answering: AnsweringDep):
     """A cited answer (the `sovrag ask --json` object), or its SSE stream when `stream` is true."""
     history = [t.model_dump() for t in body.history]

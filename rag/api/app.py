@@ -14,9 +14,11 @@ from .errors import install_error_handlers
 from .middleware import DeclaredSizeLimit
 from .schemas import MAX_JSON_BYTES
 
-_DESCRIPTION = ("Local, cited answers over EU legislation: a native JSON API and an "
-                "OpenAI-compatible chat-completions endpoint. Errors always have the shape "
-                '`{"error": {"message", "type", "code", "param"}}`.')
+_DESCRIPTION = (
+    "Local, cited answers over EU legislation: a native JSON API and an "
+    "OpenAI-compatible chat-completions endpoint. Errors always have the shape "
+    '`{"error": {"message", "type", "code", "param"}}`.'
+)
 
 
 def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
@@ -33,8 +35,14 @@ def create_app(runtime: Runtime, admission: Admission | None = None) -> FastAPI:
     keyed = [Depends(require_key)]
     upload_limit = runtime.library.max_bytes
     app.include_router(service.router)
-    for router in (answers.router, search.router, documents.router(upload_limit), index.router,
-                   provenance.router, openai.router):
+    for router in (
+        answers.router,
+        search.router,
+        documents.router(upload_limit),
+        index.router,
+        provenance.router,
+        openai.router,
+    ):
         app.include_router(router, dependencies=keyed)
 
     def limit_for(method: str, path: str) -> int | None:

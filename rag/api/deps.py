@@ -44,6 +44,9 @@ def require_key(
         return
     given = credentials.credentials if credentials else ""
     if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
-        raise APIError(401, "Missing or wrong API key: send 'Authorization: Bearer "
-                            "<SOVRAG_API_KEY>'.", "invalid_api_key",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise APIError(
+            401,
+            "Missing or wrong API key: send 'Authorization: Bearer <SOVRAG_API_KEY>'.",
+            "invalid_api_key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

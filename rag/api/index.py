@@ -12,8 +12,12 @@ from .schemas import IndexStatus, JobOut
 router = APIRouter(tags=["index"])
 
 
-@router.post("/v1/index/rebuild", response_model=None, status_code=202,
-             responses=documented(401, 409, ok=JobOut, ok_status=202))
+@router.post(
+    "/v1/index/rebuild",
+    response_model=None,
+    status_code=202,
+    responses=documented(401, 409, ok=JobOut, ok_status=202),
+)
 def rebuild(library: LibraryDep) -> dict:
     """Start rebuilding the index from the corpus folder plus uploads; poll GET /v1/index/status."""
     return library.start_rebuild()

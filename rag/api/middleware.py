@@ -25,8 +25,9 @@ class DeclaredSizeLimit:
             limit = self.limit_for(scope["method"], scope["path"])
             declared = dict(scope.get("headers") or []).get(b"content-length", b"")
             if limit is not None and declared.isdigit() and int(declared) > limit:
-                response = error_response(413, f"The request body is larger than {limit} bytes.",
-                                          "body_too_large")
+                response = error_response(
+                    413, f"The request body is larger than {limit} bytes.", "body_too_large"
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

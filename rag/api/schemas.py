@@ -71,8 +71,9 @@ class AskRequest(_Strict):
         max_length=MAX_MESSAGES,
         description="Earlier turns of the conversation, oldest first",
     )
-    k: int | None = Field(None, ge=TOP_K_MIN, le=TOP_K_MAX,
-                          description="Passages given to the model")
+    k: int | None = Field(
+        None, ge=TOP_K_MIN, le=TOP_K_MAX, description="Passages given to the model"
+    )
     filters: Filters | None = None
     stream: bool = Field(
         False, description="Server-sent events: `delta` events, then one `answer` event"

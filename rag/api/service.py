@@ -17,10 +17,16 @@ def health(runtime: RuntimeDep, answering: AnsweringDep) -> dict:
     """Liveness and readiness: model loaded, index generation and size, queue. No token needed."""
     try:
         generation = runtime.generation()
-        index = {"generation": generation.name, "passages": generation.size,
-                 "documents": len(generation.documents())}
+        index = {
+            "generation": generation.name,
+            "passages": generation.size,
+            "documents": len(generation.documents()),
+        }
     except SovragError as exc:
         index = {"generation": None, "passages": 0, "documents": 0, "error": str(exc)}
-    return {"status": "ok" if index["generation"] else "no_index",
-            "model": {"id": runtime.settings.generator, "loaded": runtime.generator_loaded},
-            "index": index, "queue": answering.queue.stats()}
+    return {
+        "status": "ok" if index["generation"] else "no_index",
+        "model": {"id": runtime.settings.generator, "loaded": runtime.generator_loaded},
+        "index": index,
+        "queue": answering.queue.stats(),
+    }

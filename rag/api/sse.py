@@ -15,10 +15,15 @@ from starlette.types import Receive, Scope, Send
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 SSE_EVENT_SCHEMA = {
-    "type": "object", "required": ["data"],
+    "type": "object",
+    "required": ["data"],
     "description": "One server-sent event; `data` is a JSON document (or `[DONE]` for chat).",
-    "properties": {"event": {"type": "string"}, "data": {"type": "string"},
-                   "id": {"type": "string"}, "retry": {"type": "integer"}},
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
 }
 
 
@@ -39,8 +44,9 @@ class EventStream(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(self, events: AsyncIterator[bytes],
-                 on_close: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self, events: AsyncIterator[bytes], on_close: Callable[[], None] = lambda: None
+    ) -> None:
         # Not Response.__init__: with no body it would declare Content-Length: 0.
         self.status_code = 200
         self.background = None
@@ -54,14 +60,19 @@ class EventStream(Response):
 
                 async def produce() -> None:
                     try:
-                        await send({"type": "http.response.start", "status": self.status_code,
-                                    "headers": self.raw_headers})
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": self.status_code,
+                                "headers": self.raw_headers,
+                            }
+                        )
                         async with aclosing(self.events) as events:
                             async for chunk in events:
-                                await send({"type": "http.response.body", "body": chunk,
-                                            "more_body": True})
-                        await send({"type": "http.response.body", "body": b"",
-                                    "more_body": False})
+                                await send(
+                                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                                )
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
                     except OSError:  # the client went away between two writes
                         pass
                     finally:

@@ -16,12 +16,16 @@ from .structure import mark_legal_headings
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_EXPANDED_BYTES = 300_000_000
 """A small DOCX that inflates beyond this is a decompression bomb, not a document."""
-_HEADING_STYLE = re.compile(r"^(?:Heading|Überschrift|Titre|Overskrift|Nagłówek)\s*(\d)$", re.IGNORECASE)
+_HEADING_STYLE = re.compile(
+    r"^(?:Heading|Überschrift|Titre|Overskrift|Nagłówek)\s*(\d)$", re.IGNORECASE
+)
 
 
 def load_docx(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     if raw.startswith(_OLE_MAGIC):
-        raise SkipFile("encrypted DOCX or legacy Word 97-2003 file; save it as an unprotected .docx")
+        raise SkipFile(
+            "encrypted DOCX or legacy Word 97-2003 file; save it as an unprotected .docx"
+        )
     if not zipfile.is_zipfile(io.BytesIO(raw)):
         raise SkipFile("not a DOCX file (not a ZIP package; corrupt or mislabelled)")
     with zipfile.ZipFile(io.BytesIO(raw)) as package:
@@ -29,7 +33,9 @@ def load_docx(raw: bytes, name: str) -> tuple[list[Block], str | None]:
         if "word/document.xml" not in package.namelist():
             raise SkipFile("not a DOCX file (ZIP package without word/document.xml)")
         if expanded > MAX_EXPANDED_BYTES:
-            raise SkipFile(f"DOCX expands to {expanded / 1e6:.0f} MB (limit {MAX_EXPANDED_BYTES / 1e6:.0f} MB)")
+            raise SkipFile(
+                f"DOCX expands to {expanded / 1e6:.0f} MB (limit {MAX_EXPANDED_BYTES / 1e6:.0f} MB)"
+            )
         _check_declared_sizes(package)
     import docx
     from docx.table import Table
@@ -62,8 +68,10 @@ def _check_declared_sizes(package: zipfile.ZipFile) -> None:
                 while part.read(1 << 20):
                     pass
         except (zipfile.BadZipFile, EOFError, NotImplementedError, ValueError) as exc:
-            raise SkipFile(f"corrupt DOCX: part '{info.filename[:80]}' does not match its declared "
-                           f"size or checksum (a decompression bomb?): {exc}"[:250]) from exc
+            raise SkipFile(
+                f"corrupt DOCX: part '{info.filename[:80]}' does not match its declared "
+                f"size or checksum (a decompression bomb?): {exc}"[:250]
+            ) from exc
 
 
 def _paragraph_block(paragraph) -> Block | None:

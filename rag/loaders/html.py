@@ -14,19 +14,104 @@ import re
 from ..blocks import Block, SkipFile, decode_text
 from .structure import BARE_ANNEX, FOOTNOTE, mark_legal_headings
 
-_DROP_TAGS = ("script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "nav",
-              "header", "footer", "aside", "form", "button", "select", "input", "textarea", "dialog",
-              "menu")
-_DROP_ROLES = ("navigation", "banner", "contentinfo", "search", "complementary", "menu", "menubar",
-               "dialog", "alert")
-_BOILERPLATE_TOKENS = {"nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "footer",
-                       "header", "masthead", "sidebar", "cookie", "cookies", "consent", "banner",
-                       "skip", "share", "social", "toolbar", "pagination", "pager", "subscribe",
-                       "newsletter", "related", "topbar", "site-header", "site-footer"}
-_BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table",
-               "thead", "tbody", "tfoot", "tr", "td", "th", "blockquote", "pre", "figure",
-               "figcaption", "caption", "center", "address", "body", "details", "summary", "hr",
-               "h1", "h2", "h3", "h4", "h5", "h6", "html"}
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "canvas",
+    "iframe",
+    "object",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "button",
+    "select",
+    "input",
+    "textarea",
+    "dialog",
+    "menu",
+)
+_DROP_ROLES = (
+    "navigation",
+    "banner",
+    "contentinfo",
+    "search",
+    "complementary",
+    "menu",
+    "menubar",
+    "dialog",
+    "alert",
+)
+_BOILERPLATE_TOKENS = {
+    "nav",
+    "navbar",
+    "navigation",
+    "menu",
+    "breadcrumb",
+    "breadcrumbs",
+    "footer",
+    "header",
+    "masthead",
+    "sidebar",
+    "cookie",
+    "cookies",
+    "consent",
+    "banner",
+    "skip",
+    "share",
+    "social",
+    "toolbar",
+    "pagination",
+    "pager",
+    "subscribe",
+    "newsletter",
+    "related",
+    "topbar",
+    "site-header",
+    "site-footer",
+}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "caption",
+    "center",
+    "address",
+    "body",
+    "details",
+    "summary",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "html",
+}
 _LIST_TAGS = {"ul", "ol"}
 _HEADING = re.compile(r"^h([1-6])$")
 _LABEL = re.compile(r"^(?:\(?[a-z0-9ivxlc]{1,4}[.)]|[—–•▪●-])$", re.IGNORECASE)
@@ -35,10 +120,43 @@ MAX_DEPTH = 256
 nested tens of thousands deep make the parser's scope checks quadratic (minutes per file) and
 the block walk recurse past Python's limit. Browsers cap their trees near here too (Chromium: 512)."""
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
-_NOT_NESTING = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-                "track", "wbr", "param", "keygen", "p", "li", "dt", "dd", "tr", "td", "th", "thead",
-                "tbody", "tfoot", "option", "optgroup", "colgroup", "caption", "rb", "rt", "rp",
-                "html", "head", "body"}
+_NOT_NESTING = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+    "param",
+    "keygen",
+    "p",
+    "li",
+    "dt",
+    "dd",
+    "tr",
+    "td",
+    "th",
+    "thead",
+    "tbody",
+    "tfoot",
+    "option",
+    "optgroup",
+    "colgroup",
+    "caption",
+    "rb",
+    "rt",
+    "rp",
+    "html",
+    "head",
+    "body",
+}
 """Void elements and those whose end tag may be omitted: they do not count towards the depth."""
 
 
@@ -49,7 +167,9 @@ def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     if "<" not in text[:65536]:
         raise SkipFile("not HTML (no markup found)")
     if _nesting_depth(text) > MAX_DEPTH:
-        raise SkipFile(f"HTML nested more than {MAX_DEPTH} elements deep (malformed or hostile page)")
+        raise SkipFile(
+            f"HTML nested more than {MAX_DEPTH} elements deep (malformed or hostile page)"
+        )
     tree = LexborHTMLParser(text)
     title_node = tree.css_first("title")
     title = _clean(title_node.text()) if title_node is not None else ""
@@ -62,7 +182,9 @@ def load_html(raw: bytes, name: str) -> tuple[list[Block], str | None]:
     try:
         _walk(root, blocks, indent=-1)
     except RecursionError:  # nested tables count once in the scan but recurse several frames deep
-        raise SkipFile(f"HTML nested too deeply to read (over {MAX_DEPTH} levels of tables or lists)") from None
+        raise SkipFile(
+            f"HTML nested too deeply to read (over {MAX_DEPTH} levels of tables or lists)"
+        ) from None
     blocks = [b for b in blocks if b.text and not FOOTNOTE.match(b.text)]
     blocks = _annex_group_titles(blocks)
     if notes:  # the chunker keeps them as "Notes" passages, apart from the operative text
@@ -129,13 +251,18 @@ def _nesting_depth(text: str) -> int:
 
 
 def _drop_boilerplate(tree) -> None:
-    selectors = list(_DROP_TAGS) + [f'[role="{r}"]' for r in _DROP_ROLES] + ["[hidden]",
-                                                                            '[aria-hidden="true"]']
+    selectors = (
+        list(_DROP_TAGS)
+        + [f'[role="{r}"]' for r in _DROP_ROLES]
+        + ["[hidden]", '[aria-hidden="true"]']
+    )
     for node in tree.css(", ".join(selectors)):
         node.decompose()
     for node in tree.css("[class], [id]"):
         attrs = node.attributes
-        tokens = set(re.split(r"[\s_]+", f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()))
+        tokens = set(
+            re.split(r"[\s_]+", f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower())
+        )
         tokens |= {part for token in tokens for part in token.split("-")}
         if tokens & _BOILERPLATE_TOKENS and node.tag not in ("html", "body", "main", "article"):
             node.decompose()

@@ -52,7 +52,9 @@ def _extract(raw: bytes) -> tuple[list[list[str]], str | None]:
         started = time.monotonic()
         for index in range(len(pdf)):
             if time.monotonic() - started > TIME_BUDGET_S:
-                raise SkipFile(f"PDF text extraction took over {TIME_BUDGET_S:.0f} s (page {index + 1})")
+                raise SkipFile(
+                    f"PDF text extraction took over {TIME_BUDGET_S:.0f} s (page {index + 1})"
+                )
             page = pdf[index]
             textpage = page.get_textpage()
             try:
@@ -72,8 +74,13 @@ def _join_across_pages(blocks: list[Block]) -> list[Block]:
     out: list[Block] = []
     for block in blocks:
         prev = out[-1] if out else None
-        if (prev is not None and prev.page != block.page and prev.heading_level == 0
-                and prev.text[-1:] not in ".:;!?" and block.text[:1].islower()):
+        if (
+            prev is not None
+            and prev.page != block.page
+            and prev.heading_level == 0
+            and prev.text[-1:] not in ".:;!?"
+            and block.text[:1].islower()
+        ):
             prev.text = f"{prev.text} {block.text}"
             continue
         out.append(block)

@@ -14,8 +14,10 @@ from ..blocks import Block
 
 _UNIT_WORDS = r"Article|Artikel|Artykuł|Articolo|Artículo|Artigo|Artikla|Článek"
 _ANNEX_WORDS = r"ANNEX|ANNEXE|ANHANG|BILAG|BILAGA|ZAŁĄCZNIK|BIJLAGE|ALLEGATO|ANEXO"
-_DIVISION_WORDS = (r"CHAPTER|CHAPITRE|KAPITEL|ROZDZIAŁ|SECTION|SEKCJA|AFDELING|ABSCHNITT|TITLE|TITRE|"
-                   r"TITEL|TYTUŁ|AFSNIT|PART|TEIL|DZIAŁ")
+_DIVISION_WORDS = (
+    r"CHAPTER|CHAPITRE|KAPITEL|ROZDZIAŁ|SECTION|SEKCJA|AFDELING|ABSCHNITT|TITLE|TITRE|"
+    r"TITEL|TYTUŁ|AFSNIT|PART|TEIL|DZIAŁ"
+)
 
 BARE_ARTICLE = re.compile(rf"^(?:{_UNIT_WORDS})\s+\d+[a-z]?\.?$", re.IGNORECASE)
 BARE_ANNEX = re.compile(rf"^(?:{_ANNEX_WORDS})(?:\s+(?:[IVXLC]+|\d+))?\.?$")
@@ -130,15 +132,21 @@ def mark_legal_headings(blocks: list[Block]) -> list[Block]:
 
 
 def _looks_like_title(block: Block, max_words: int = _TITLE_MAX_WORDS) -> bool:
-    return (block.heading_level in (0, 4, 5, 6) and block.indent < 0
-            and _is_title_line(block.text, max_words))
+    return (
+        block.heading_level in (0, 4, 5, 6)
+        and block.indent < 0
+        and _is_title_line(block.text, max_words)
+    )
 
 
 def _is_title_line(text: str, max_words: int = _TITLE_MAX_WORDS) -> bool:
     text = text.strip()
     return (
-        0 < len(text.split()) <= max_words and not STRUCTURAL_LINE.match(text)
-        and not is_unit_heading(text) and not PREAMBLE_MARKER.match(text) and text[-1:] not in ".;:,"
+        0 < len(text.split()) <= max_words
+        and not STRUCTURAL_LINE.match(text)
+        and not is_unit_heading(text)
+        and not PREAMBLE_MARKER.match(text)
+        and text[-1:] not in ".;:,"
     )
 
 
@@ -156,8 +164,11 @@ def drop_repeated_lines(pages: list[list[str]], edge: int = 3) -> list[list[str]
             counts[k] = counts.get(k, 0) + 1
     furniture = {k for k, n in counts.items() if n >= max(3, len(pages) // 2)}
     return [
-        [ln for i, ln in enumerate(lines)
-         if not ((i < edge or i >= len(lines) - edge) and key(ln) in furniture)]
+        [
+            ln
+            for i, ln in enumerate(lines)
+            if not ((i < edge or i >= len(lines) - edge) and key(ln) in furniture)
+        ]
         for lines in pages
     ]
 
