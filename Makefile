@@ -20,7 +20,7 @@ LLAMA_CPP ?= llama-cpp-python==0.3.36
 WHEEL_KEY := $(shell (echo '$(LLAMA_CPP) $(CMAKE_ARGS)'; grep -m1 '^flags' /proc/cpuinfo 2>/dev/null) | sha256sum | cut -c1-16)
 WHEELS ?= $(HOME)/.cache/sovrag/wheels/$(WHEEL_KEY)
 
-.PHONY: serve test install install-test llama-cpp
+.PHONY: serve test lint install install-test llama-cpp
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ serve: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check rag ui tests bench
+	$(BIN)/ruff format --check rag ui tests bench
