@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .lexicon import months_pattern
+
 DATE, PERIOD, AMOUNT, FREQUENCY = "date", "period", "amount", "frequency"
 
 _CUES: dict[str, tuple[str, ...]] = {
@@ -115,17 +117,8 @@ _CUE_RES = {
     for kind, cues in _CUES.items()
 }
 
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "januar februar märz april mai juni juli august september oktober november dezember "
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre "
-    "marts juni juli maj oktober "
-    "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października listopada grudnia"
-).split()
 _DATE = re.compile(
-    r"(?<!\w)\d{1,2}\.? (?:"
-    + "|".join(sorted(set(_MONTHS), key=len, reverse=True))
-    + r") \d{4}(?!\w)",
+    r"(?<!\w)\d{1,2}\.? (?:" + months_pattern() + r") \d{4}(?!\w)",
     re.IGNORECASE,
 )
 _COUNT = (

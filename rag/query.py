@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from .answer_types import asked_kind, asks_when_applicable
 from .language import detect_language
+from .lexicon import UNIT_WORDS, months_pattern
 
 _ACT_NUMBER = re.compile(r"(?<![\d/])((?:19|20)\d{2})/(\d{1,4})(?![\d/])")
 _UPPER_ACRONYM = re.compile(r"^[A-ZÄÖÜ0-9][A-ZÄÖÜ0-9\-]{1,9}$")
@@ -312,11 +313,7 @@ def unknown_names(text: str, catalog: ActCatalog, known: Callable[[str], bool]) 
 
 # --------------------------------------------------------------------------- legal references
 
-_KIND_WORDS = {
-    "article": r"articles?|arts?\.?|artikel|artikels|artikeln|artykuł(?:u|y|ów)?|artículo|articolo|artigo",
-    "annex": r"annex(?:es)?|annexe|anhang|anhangs|anlage|bilag|załącznik(?:a|u)?|anexo|allegato",
-    "recital": r"recitals?|erwägungsgrund|erwägungsgrunds|considérant|betragtning|motyw|considerando",
-}
+_KIND_WORDS = UNIT_WORDS
 _KIND_OF_WORD = [
     (kind, re.compile(rf"^(?:{words})$", re.IGNORECASE)) for kind, words in _KIND_WORDS.items()
 ]
@@ -549,13 +546,9 @@ _ROMAN = [
 ]
 _QUOTED = re.compile(r"(?<!\w)[‘“«„\"']\s*([^‘’“”«»„\"]{2,80}?)\s*[’”»\"“'](?!\w)")
 _NUMBER_TERM = re.compile(r"(?<![\w/])(\d[\d.,]*(?:\s\d{3})*)(?:\s+([^\W\d_]{2,}))?", re.UNICODE)
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|"
-    "août|septembre|octobre|novembre|décembre|marts|maj|stycznia|lutego|marca|kwietnia|maja|"
-    "czerwca|lipca|sierpnia|września|października|listopada|grudnia"
+_DATE = re.compile(
+    rf"(?<!\d)(\d{{1,2}})\.?\s+(?:{months_pattern()})\s+(\d{{4}})(?!\d)", re.IGNORECASE
 )
-_DATE = re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s+(?:{_MONTHS})\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 _UNIT_WORDS = set(
     """hours hour days day months month years year weeks week working minutes percent
     eur euro euros million millions billion users employees members stunden tage monate jahre wochen

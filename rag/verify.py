@@ -19,6 +19,7 @@ import numpy as np
 from .chunking import clause_spans
 from .citations import AnswerSentence, strip_markers
 from .lexical import tokenize
+from .lexicon import REFERENCE_WORDS
 from .query import normalise_spaces
 
 MIN_LEXICAL_SUPPORT = 0.34
@@ -30,11 +31,6 @@ _VERDICT_WORDS = set("yes ja oui tak nej nein non nie".split())
 """Words that only give a verdict; they say nothing a passage could back."""
 
 _NUMBER = re.compile(r"\d+(?:[  .,]\d{3})*(?:[.,]\d+)?(?:\s*%)?|\d+\^\d+")
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "januar februar märz april mai juni juli august september oktober november dezember "
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-).split()
 
 
 _UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -133,12 +129,7 @@ def claim_numbers(sentence: str) -> set[str]:
     return numbers_in(text)
 
 
-_REFERENCE_BEFORE = re.compile(
-    r"(?:article|art\.|paragraph|para\.|point|annex|recital|section|chapter|title|no\.|nr\.|"
-    r"artikel|absatz|abs\.|anhang|erwägungsgrund|paragraphe|annexe|considérant|stk\.|bilag|"
-    r"betragtning|artykuł|ust\.|załącznik|motyw)\s*$",
-    re.IGNORECASE,
-)
+_REFERENCE_BEFORE = re.compile(rf"(?:{REFERENCE_WORDS})\s*$", re.IGNORECASE)
 QUANTITY_WINDOW = 5
 """Content words after a figure (two before) among which the passage must name the claim's noun."""
 

@@ -1,0 +1,39 @@
+"""The multilingual legal words several modules read: month names, the words that name a unit of
+an act (article, annex, recital) and the words that precede a reference number. One place, so
+that a language added here reaches question analysis, answer kinds and the answer check alike.
+Languages: the corpus's (English, German, French, Danish, Polish), plus a few Romance forms of
+the unit words."""
+
+from __future__ import annotations
+
+MONTHS = frozenset(
+    (
+        "january february march april may june july august september october november december "
+        "januar februar märz april mai juni juli august september oktober november dezember "
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre "
+        "januar februar marts april maj juni juli august september oktober november december "
+        "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października "
+        "listopada grudnia"
+    ).split()
+)
+"""Month names as dates write them ("25 mai 2018", "1 sierpnia 2024": Polish in the genitive)."""
+
+
+def months_pattern() -> str:
+    """The month names as a regex alternation, longest first."""
+    return "|".join(sorted(MONTHS, key=lambda m: (-len(m), m)))
+
+
+UNIT_WORDS = {
+    "article": r"articles?|arts?\.?|artikel|artikels|artikeln|artykuł(?:u|y|ów)?|artículo|articolo|artigo",
+    "annex": r"annex(?:es)?|annexe|anhang|anhangs|anlage|bilag|załącznik(?:a|u)?|anexo|allegato",
+    "recital": r"recitals?|erwägungsgrund|erwägungsgrunds|considérant|betragtning|motyw|considerando",
+}
+"""Regex alternations of the words that name an article, an annex or a recital, by unit kind."""
+
+REFERENCE_WORDS = (
+    r"article|art\.|paragraph|para\.|point|annex|recital|section|chapter|title|no\.|nr\.|"
+    r"artikel|absatz|abs\.|anhang|erwägungsgrund|paragraphe|annexe|considérant|stk\.|bilag|"
+    r"betragtning|artykuł|ust\.|załącznik|motyw"
+)
+"""Words after which a number numbers something ("Article 5", "Absatz 3") rather than counts it."""
