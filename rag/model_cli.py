@@ -304,8 +304,14 @@ def cmd_models_add(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    _print_registered(entry, settings.models_dir, args.use)
+    return 0
+
+
+def _print_registered(entry: Any, models_dir: Path, used: bool) -> None:
+    """What `models add` registered, for a reader."""
     x = entry.extra
-    print(f"registered '{entry.id}' in {settings.models_dir / 'local.toml'}")
+    print(f"registered '{entry.id}' in {models_dir / 'local.toml'}")
     print(f"  file:          {x['path']} ({_size(entry.size)})")
     print(f"  sha256:        {entry.sha256}")
     print(
@@ -321,7 +327,6 @@ def cmd_models_add(args: argparse.Namespace) -> int:
     print(f"  licence:       {x.get('licence') or '-'}   origin: {x.get('origin') or '-'}")
     print(
         f"use it with `sovrag models use {entry.id}`"
-        if not args.use
+        if not used
         else f"generator = '{entry.id}' written to sovrag.toml"
     )
-    return 0
