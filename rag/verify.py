@@ -147,8 +147,10 @@ def _is_reference(text: str, start: int, end: int) -> bool:
 
 
 def _words_around(text: str, start: int, end: int, after: int, before: int = 0) -> list[str]:
-    ahead = tokenize(text[end : end + 12 * after])[:after]
-    behind = tokenize(text[max(0, start - 12 * before) : start])[-before:] if before else []
+    """The first `after` content words after text[start:end] and the last `before` ones before it,
+    read from whole words (stop words fall out, so three times as many raw words are looked at)."""
+    ahead = tokenize(" ".join(text[end:].split()[: 3 * after]))[:after]
+    behind = tokenize(" ".join(text[:start].split()[-3 * before :]))[-before:] if before else []
     return behind + ahead
 
 

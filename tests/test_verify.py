@@ -443,6 +443,15 @@ def test_supported_only_keeps_just_the_checked_sentences_and_their_citations():
     assert [c.n for c in answer.citations] == [1] and "35 000 000" in answer.citations[0].quote
 
 
+def test_a_figure_followed_by_a_long_word_is_read_whole():
+    """The claim's noun is the whole next word: "7 % of its total" names "total", not a cut "tota"."""
+    claim = (
+        "The fine is up to EUR 35 000 000 or, for an undertaking, up to 7 % of its total "
+        "worldwide annual turnover, whichever is higher [1]."
+    )
+    assert check_sentence(claim, [ART_99_3]).supported
+
+
 def test_a_figure_must_be_stated_as_the_same_quantity_not_as_a_digit_anywhere():
     passage = (
         "1. The Commission shall designate as a gatekeeper an undertaking that has a significant "
