@@ -27,7 +27,6 @@ SIZES = (1, 3, 5, 8, 12)
 def coverage(runtime: Runtime, questions: list[dict], k: int) -> dict[str, float]:
     generation = runtime.generation()
     retriever = runtime.retriever(generation)
-    stored = generation.sentences
     reached = {f"top-{n} sentences": 0 for n in SIZES}
     reached[f"{k} passages"] = 0
     answerable = [q for q in questions if q.get("must_contain")]
@@ -36,7 +35,7 @@ def coverage(runtime: Runtime, questions: list[dict], k: int) -> dict[str, float
         if not hits:
             continue
         vector = runtime.embedder.encode_query(q["question"])
-        units = [stored.of_row(h.row) if stored is not None else None for h in hits]
+        units = evidence.stored_unit_vectors(hits, generation.sentences)
         if answer_correct(" ".join(h.chunk.text for h in hits), q["must_contain"]):
             reached[f"{k} passages"] += 1
         for n in SIZES:

@@ -357,10 +357,7 @@ class Assistant:
     def _candidates(self, turn: _Turn, limit: int) -> list[evidence.Candidate]:
         """The `limit` passage sentences closest to the question (see `evidence.candidates`)."""
         query_vector = self.runtime.embedder.encode_query(turn.asked)
-        stored = turn.generation.sentences
-        unit_vectors = [
-            stored.of_row(h.row) if stored is not None and h.row >= 0 else None for h in turn.hits
-        ]
+        unit_vectors = evidence.stored_unit_vectors(turn.hits, turn.generation.sentences)
         return evidence.candidates(turn.hits, query_vector, unit_vectors, limit)
 
     def _excerpts(self, turn: _Turn) -> list[Hit]:

@@ -79,6 +79,12 @@ def candidates(
     return [c for units in in_order for c in units if id(c) in keep]
 
 
+def stored_unit_vectors(hits: list[Hit], sentences) -> list[np.ndarray | None]:
+    """Each hit's stored sentence-unit vectors from its generation's `SentenceVectors` (None for
+    a hit without a known row, or an index written before sentence vectors existed)."""
+    return [sentences.of_row(h.row) if sentences is not None and h.row >= 0 else None for h in hits]
+
+
 def pointing_messages(question: str, chosen_from: list[Candidate], hits: list[Hit]) -> list[dict]:
     """The prompt: numbered candidate sentences under their sources' headers, then the question."""
     lines: list[str] = []

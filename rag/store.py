@@ -113,6 +113,21 @@ class SentenceVectors:
         return cls(np.load(vectors), np.load(rows), passages)
 
 
+def _chunk_of(r: tuple) -> Chunk:
+    """A chunk from a `chunks` row read as (row, id, doc, locator, heading, context, text, page,
+    ordinal, …)."""
+    return Chunk(
+        id=r[1],
+        doc=r[2],
+        locator=r[3],
+        heading=r[4],
+        context=r[5],
+        text=r[6],
+        page=r[7],
+        ordinal=r[8],
+    )
+
+
 def embed_text(chunk: Chunk, doc_title: str) -> str:
     """What the embedder and BM25 see: document title, unit heading, locator, context, text."""
     parts = [f"{doc_title} — {chunk.locator}", chunk.heading, chunk.context, chunk.text]
@@ -173,19 +188,7 @@ class IndexGeneration:
                 f"SELECT row, id, doc, locator, heading, context, text, page, ordinal FROM chunks WHERE row IN ({marks})",
                 [int(r) for r in rows],
             ).fetchall()
-        by_row = {
-            r[0]: Chunk(
-                id=r[1],
-                doc=r[2],
-                locator=r[3],
-                heading=r[4],
-                context=r[5],
-                text=r[6],
-                page=r[7],
-                ordinal=r[8],
-            )
-            for r in found
-        }
+        by_row = {r[0]: _chunk_of(r) for r in found}
         return [by_row[int(r)] for r in rows if int(r) in by_row]
 
     def stored_chunks(self, doc_ids: set[str] | None = None) -> list[StoredChunk]:
@@ -193,20 +196,7 @@ class IndexGeneration:
         with self._lock:
             rows = self._db.execute(query).fetchall()
         return [
-            StoredChunk(
-                r[0],
-                Chunk(
-                    id=r[1],
-                    doc=r[2],
-                    locator=r[3],
-                    heading=r[4],
-                    context=r[5],
-                    text=r[6],
-                    page=r[7],
-                    ordinal=r[8],
-                ),
-                r[9],
-            )
+            StoredChunk(r[0], _chunk_of(r), r[9])
             for r in rows
             if doc_ids is None or r[2] in doc_ids
         ]
