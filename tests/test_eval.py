@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pytest
 from retrieval_fixtures import HashEmbedder, build_index
@@ -115,15 +114,14 @@ def test_answer_run_scores_accuracy_citations_and_abstention(runtime, tmp_path, 
             pass
 
         def answer(self, question):
+            from rag.assistant import Answer, Citation
+            from rag.citations import AnswerSentence
+
             text, abstained, docs = replies[question]
-            cites = [SimpleNamespace(doc=d, locator="Article 33(1)") for d in docs]
-            return SimpleNamespace(
-                text=text,
-                abstained=abstained,
-                citations=cites,
-                timings={},
-                abstain_reason="test" if abstained else "",
-                raw_text=text,
+            cites = [Citation(1, d, "", "Article 33(1)", "", "", 1.0) for d in docs]
+            checked = [AnswerSentence(text, [1], True)] if docs else []
+            return Answer(
+                question, text, abstained, citations=cites, sentences=checked, raw_text=text
             )
 
     import rag.assistant
@@ -132,6 +130,10 @@ def test_answer_run_scores_accuracy_citations_and_abstention(runtime, tmp_path, 
     summary = evaluation.run_eval(runtime, QUESTIONS, tmp_path, k=3, progress=False)
     answers = [json.loads(x) for x in (tmp_path / "answers.jsonl").read_text().splitlines()]
     assert answers[0]["citations"] == [{"doc": "gdpr-2016-679.md", "locator": "Article 33(1)"}]
+    assert answers[0]["sentences"] == [
+        {"text": "Within 72 hours [1].", "citations": [1], "supported": True, "reason": ""}
+    ]
+    assert answers[1]["sentences"] == [] and answers[1]["passages"] == []
     overall = summary["overall"]
     assert overall["accuracy"] == 0.5 and overall["citation_correct"] == 0.5
     assert (
