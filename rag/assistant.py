@@ -100,6 +100,9 @@ class Answer:
     passages: list[Hit] = field(default_factory=list)
     sentences: list[AnswerSentence] = field(default_factory=list)
     standalone_question: str = ""
+    searched: list[str] = field(default_factory=list)
+    """The query forms retrieval searched: the question (act names taken out), its translation
+    or restatement by the model, with any acronyms added."""
     lang: str = "en"
     raw_text: str = ""
     timings: dict = field(default_factory=dict)
@@ -125,6 +128,7 @@ class Answer:
             "id": self.id,
             "question": self.question,
             "standalone_question": self.standalone_question,
+            "searched": self.searched,
             "answer": self.text,
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
@@ -285,7 +289,11 @@ class Assistant:
     def _retrieve(self, turn: _Turn) -> None:
         """The passages for the standalone question; the answer starts as an abstention."""
         turn.retriever = self.runtime.retriever(turn.generation)
-        turn.hits = turn.retriever.search(turn.standalone, k=turn.k, filters=turn.filters)
+        can = turn.retriever.can_search(turn.standalone)
+        plan = turn.retriever.plan(turn.standalone) if can else None
+        turn.hits = (
+            turn.retriever.search_planned(plan, k=turn.k, filters=turn.filters) if plan else []
+        )
         turn.timings["retrieval"] = time.perf_counter() - turn.started - turn.timings["rewrite"]
         turn.answer = Answer(
             question=turn.question,
@@ -293,6 +301,7 @@ class Assistant:
             abstained=True,
             passages=turn.hits,
             standalone_question=turn.standalone,
+            searched=[text for text, _ in plan.forms] if plan else [],
             lang=turn.lang,
             timings=turn.timings,
             mode=self.runtime.settings.answer_mode,
@@ -685,6 +694,7 @@ def provenance_record(
     return {
         "question": answer.question,
         "standalone_question": answer.standalone_question,
+        "searched": answer.searched,
         "answer_lang": answer.lang,
         "history": history,
         "generation": generation,

@@ -240,9 +240,18 @@ class Retriever:
         self, query: str, k: int = 10, filters: SearchFilters | None = None, translate: bool = True
     ) -> list[Hit]:
         """Top-k passages; `translate=False` never calls the generator."""
-        if self.generation.size == 0 or not query.strip():
+        if not self.can_search(query):
             return []
-        plan = self.plan(query, translate)
+        return self.search_planned(self.plan(query, translate), k, filters)
+
+    def can_search(self, query: str) -> bool:
+        """Whether there is anything to search, and anything to search for."""
+        return self.generation.size > 0 and bool(query.strip())
+
+    def search_planned(
+        self, plan: _Plan, k: int = 10, filters: SearchFilters | None = None
+    ) -> list[Hit]:
+        """Top-k passages for a plan from `plan` (whose query forms a caller may record)."""
         if self.options.cover_acts and len(plan.act_docs) > 1:
             return self._search_each_act(plan, k, filters)
         return self._search_plan(plan, k, filters)

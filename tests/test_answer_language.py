@@ -50,6 +50,15 @@ def test_the_draft_is_written_from_the_translated_question_and_shown_translated(
     assert ("de", "sentence") in {(t, k) for _, t, k in translator.calls}
 
 
+def test_the_searched_translation_is_recorded_with_the_answer(tmp_path):
+    runtime = tiny_runtime(tmp_path)
+    runtime._generator = ScriptedGenerator()
+    runtime._translator = FakeTranslator()
+    answer = Assistant(runtime).answer(QUESTION)
+    assert ENGLISH in answer.searched and answer.to_dict()["searched"] == answer.searched
+    assert runtime.provenance.get(answer.id)["searched"] == answer.searched
+
+
 def test_a_translation_that_changes_a_figure_is_not_shown(tmp_path):
     events, _ = _answer(tmp_path, FakeTranslator(change_figures=True))
     answer = events[-1]
