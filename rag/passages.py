@@ -18,7 +18,6 @@ from .query import (
     DocumentInfo,
     acronym_definitions,
     cited_articles,
-    cited_paragraphs,
     fold,
     locator_span,
     normalise_text,
@@ -48,7 +47,6 @@ class PassageTable:
         stored = generation.stored_chunks()
         n = generation.size
         self._citing: dict[tuple[str, str], list[int]] | None = None
-        self._citing_paragraph: dict[tuple[str, str, str], list[int]] | None = None
         self._index_rows(stored, n)
         unit_titles = self._mark_rows(stored, n)
         self.acronyms: dict[str, dict[str, str]] = {}
@@ -84,7 +82,6 @@ class PassageTable:
         self.texts: list[str] = [""] * n
         self.raw_texts: list[str] = [""] * n
         self.unit_of_row: list[str | None] = [None] * n
-        self.paragraph_of_row: list[str | None] = [None] * n
         by_doc: dict[str, list[int]] = {}
         for s in stored:
             self.doc_of_row[s.row] = s.chunk.doc
@@ -94,8 +91,6 @@ class PassageTable:
             parsed = parse_locator(s.chunk.locator)
             if parsed and parsed[0] == "article":
                 self.unit_of_row[s.row] = parsed[1]
-                if parsed[2] and parsed[2][0].isdigit():
-                    self.paragraph_of_row[s.row] = parsed[2][0]
             if parsed:
                 self.units.setdefault((s.chunk.doc, parsed[0], parsed[1]), []).append(s.row)
                 self.spans[s.row] = locator_span(s.chunk.locator)
@@ -123,31 +118,20 @@ class PassageTable:
 
     def citing(self, doc: str, article: str) -> list[int]:
         """Rows of `doc` whose text cites its Article `article` (not counting the article itself)."""
-        return self._citation_maps()[0].get((doc, article), [])
+        return self._citing_articles().get((doc, article), [])
 
-    def citing_paragraph(self, doc: str, article: str, paragraph: str) -> list[int]:
-        """Rows of `doc`'s Article `article` whose text refers to its paragraph `paragraph`
-        ("the fines referred to in paragraph 1, point (a), shall not exceed …")."""
-        return self._citation_maps()[1].get((doc, article, paragraph), [])
-
-    def _citation_maps(self) -> tuple[dict, dict]:
-        """Who cites which article, and which paragraph of its own article; every passage is read
-        once, on first use."""
+    def _citing_articles(self) -> dict[tuple[str, str], list[int]]:
+        """Who cites which article of its own document; every passage is read once, on first use."""
         with self._holding_lock:
-            if self._citing is None or self._citing_paragraph is None:
+            if self._citing is None:
                 articles: dict[tuple[str, str], list[int]] = {}
-                paragraphs: dict[tuple[str, str, str], list[int]] = {}
                 for row, text in enumerate(self.raw_texts):
                     doc, own_article = self.doc_of_row[row], self.unit_of_row[row]
                     for number in cited_articles(text):
                         if number != own_article:
                             articles.setdefault((doc, number), []).append(row)
-                    if own_article is not None:
-                        for number in cited_paragraphs(text):
-                            if number != self.paragraph_of_row[row]:
-                                paragraphs.setdefault((doc, own_article, number), []).append(row)
-                self._citing, self._citing_paragraph = articles, paragraphs
-            return self._citing, self._citing_paragraph
+                self._citing = articles
+            return self._citing
 
     def holding(self, kind: str) -> np.ndarray:
         """Rows whose passage holds a value of this kind (`rag.answer_types`); computed once."""

@@ -405,29 +405,6 @@ def _listed_numbers(listed: str, max_range: int) -> set[str]:
     return numbers
 
 
-_PARAGRAPH_WORDS = (
-    r"paragraphs?|absatz|absätze[n]?|abs\.|paragraphe|paragraphes|stk\.|ust\.|ustęp(?:ie|u|y|ach)?"
-)
-_CITED_PARAGRAPHS = re.compile(
-    rf"(?<!\w)(?:{_PARAGRAPH_WORDS})\s+(\d+[a-z]?(?:\s*(?:,|and|or|to|und|bis|et|à|og|til|i|do)\s*\d+[a-z]?)*)"
-    rf"(?P<of>\s+(?:of|von|de|du|af|w)\s+(?:(?P<this>this|dieses|(?:du )?présent|denne|niniejszego)\s+)?"
-    rf"(?:{_KIND_WORDS['article']}|[\w-]+)(?:\s+(?P<other>\d+))?)?",
-    re.IGNORECASE,
-)
-
-
-def cited_paragraphs(text: str) -> set[str]:
-    """Paragraph numbers of its own article that a provision refers to: "referred to in paragraph 1,
-    point (a)", "paragraphs 3 to 5", "paragraph 2 of this Article"; not "paragraph 2 of Article 6"
-    (another article) nor a paragraph of another act."""
-    numbers: set[str] = set()
-    for m in _CITED_PARAGRAPHS.finditer(text):
-        if m.group("of") and (m.group("other") or not m.group("this")):
-            continue  # a paragraph of another article or act
-        numbers |= _listed_numbers(m.group(1), max_range=30)
-    return numbers
-
-
 _LOCATOR = re.compile(
     r"^\s*(?P<kind>[^\W\d_]+\.?)\s+(?P<num>\d+[a-z]?|[IVXLC]+)\b(?P<rest>.*)$", re.IGNORECASE
 )

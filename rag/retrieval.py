@@ -80,19 +80,12 @@ class RetrievalOptions:
     weight_sentence: float = 0.5
     """Dense similarity of a passage's best-matching sentence (`chunking.sentence_units`): a
     question usually meets one sentence, which the passage's single vector blurs or truncates."""
-    weight_applicability: float = 0.5
-    """For date questions: passages holding a date that cite the article asked about ("Article 14
-    shall apply from …"), since acts set their provisions' dates in separate articles."""
-    applicability_units: int = 3
-    """How many of the best-matching articles count as "the article asked about"."""
+    asked_article_units: int = 3
+    """How many of the best-matching articles count as "the article asked about" when the closing
+    article's passages that cite it are put first."""
     weight_application_article: float = 2.0
     """For questions asking from when something applies: passages of the act's closing article
     ("Entry into force and application", "Transposition"), where acts set those dates."""
-    weight_cited_paragraph: float = 1.0
-    """For questions asking for a value: sibling paragraphs that hold one and refer back to one of
-    the best-matching paragraphs ("fines imposed in the cases referred to in paragraph 1 …")."""
-    cited_paragraph_units: int = 3
-    """How many of the best-matching paragraphs count as the rule asked about."""
     weight_original_when_translated: float = 0.5
     """Weight of the untranslated question's lists once a translation exists (English-only models)."""
     question_kind: str = "gated"

@@ -169,7 +169,7 @@ def _citations_of_asked_article(state: SearchState) -> np.ndarray:
                 targets[(doc, ref.number)] = 2.0
     seen_units = 0
     for row in best_rows(state.base_fused, state.scope, 50):
-        if seen_units >= state.options.applicability_units:
+        if seen_units >= state.options.asked_article_units:
             break
         unit = table.unit_of_row[row]
         if unit is not None:
@@ -184,43 +184,11 @@ def _citations_of_asked_article(state: SearchState) -> np.ndarray:
     return cited
 
 
-def _applicability(state: SearchState) -> np.ndarray:
-    """Dates of a provision are often set by another one that cites it ("Article 14 shall apply
-    from 11 September 2026"): passages holding a date that cite the article asked about."""
-    cited = _citations_of_asked_article(state)
-    held = state.scope & state.table.holding(DATE) & (cited > 0)
-    return np.where(held, cited + state.base_fused, -np.inf).astype(np.float32)
-
-
 def _application_article(state: SearchState) -> np.ndarray:
     """Passages of the closing articles that set when the act applies, those citing the
     article asked about first."""
     cited = _citations_of_asked_article(state)
     held = state.scope & state.table.holding(DATE) & state.table.sets_dates
-    return np.where(held, cited + state.base_fused, -np.inf).astype(np.float32)
-
-
-def _cited_paragraph(state: SearchState) -> np.ndarray:
-    """Values are often set in a sibling paragraph that refers back to the rule ("Fines imposed
-    in the cases referred to in paragraph 1, point (a), shall not exceed 1 %"): passages holding
-    a value of the asked kind that refer to one of the best-matching paragraphs."""
-    table = state.table
-    cited = np.zeros(len(table.texts), dtype=np.float32)
-    holding = table.holding(state.kind)
-    seen: set[tuple[str, str, str]] = set()
-    for row in best_rows(state.base_fused, state.scope, 20):
-        if len(seen) >= state.options.cited_paragraph_units:
-            break
-        article, paragraph = table.unit_of_row[row], table.paragraph_of_row[row]
-        if article is None or paragraph is None:
-            continue
-        if holding[row]:
-            break  # the best-matching rule states its own value
-        key = (table.doc_of_row[row], article, paragraph)
-        if key not in seen:
-            seen.add(key)
-            cited[table.citing_paragraph(*key)] += 1.0 / len(seen)
-    held = state.scope & holding & (cited > 0)
     return np.where(held, cited + state.base_fused, -np.inf).astype(np.float32)
 
 
@@ -268,18 +236,11 @@ SIGNALS: tuple[Signal, ...] = (
         lambda s: s.options.exact and bool(s.plan.analysis.exact),
         lambda s: _exact_and_defining(s)[1],
     ),
-    Signal("application dates", "weight_applicability", lambda s: s.kind == DATE, _applicability),
     Signal(
         "closing article",
         "weight_application_article",
         lambda s: s.kind == DATE and s.asks_application,
         _application_article,
-    ),
-    Signal(
-        "cited paragraph",
-        "weight_cited_paragraph",
-        lambda s: bool(s.kind) and not s.asks_application,
-        _cited_paragraph,
     ),
     Signal("answer kind", "weight_answer_kind", lambda s: bool(s.kind), _answer_kind),
 )

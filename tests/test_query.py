@@ -292,30 +292,6 @@ def test_cited_articles_reads_lists_and_ranges():
     ) == {"14", *map(str, range(35, 52))}
 
 
-def test_cited_paragraphs_reads_own_article_references_only():
-    from rag.query import cited_paragraphs
-
-    assert cited_paragraphs(
-        "Fines imposed in the cases referred to in paragraph 1, point (a), shall not exceed 1 %"
-    ) == {"1"}
-    assert cited_paragraphs(
-        "The obligations referred to in paragraphs 1 and 2 shall not apply"
-    ) == {"1", "2"}
-    assert cited_paragraphs("By way of derogation from paragraphs 3 to 5, the fines") == {
-        "3",
-        "4",
-        "5",
-    }
-    assert cited_paragraphs("Notwithstanding paragraph 1 of this Article, the Commission may") == {
-        "1"
-    }
-    assert cited_paragraphs("gemäß Absatz 2 dieses Artikels") == {"2"}
-    # Paragraphs of another article or act are not this article's.
-    assert cited_paragraphs("as referred to in paragraph 2 of Article 6") == set()
-    assert cited_paragraphs("paragraph 3 of Article 14 of Regulation (EU) 2016/679") == set()
-    assert cited_paragraphs("the first subparagraph shall apply") == set()
-
-
 def test_acronym_definitions_match_initials():
     from rag.query import acronym_definitions
 
