@@ -62,7 +62,6 @@ class RetrievalOptions:
     weight_lexical: float = 1.0
     weight_reference: float = 2.0
     """An explicitly cited unit is strong intent: it outweighs either text ranking."""
-    weight_exact: float = 1.0
     reference_docs: int = 3
     """A reference naming no act ("Article 6(1)") means that unit in the first this-many documents
     of the text ranking, not in every act of the index."""

@@ -130,29 +130,19 @@ def _references(state: SearchState) -> np.ndarray:
     return scores
 
 
-def _exact_and_defining(state: SearchState) -> tuple[np.ndarray, np.ndarray]:
-    """Passages containing the question's exact strings (more distinct strings rank higher), and
-    passages where a term appears in quotes, i.e. where legislation defines it."""
-    if "exact" in state._cache:
-        return state._cache["exact"]
+def _defining(state: SearchState) -> np.ndarray:
+    """Passages where a term the question quotes or states exactly appears in quotes, i.e. where
+    legislation defines it ("‘connected product’ means …"); more such terms rank higher."""
     needles = [normalise_text(t) for t in state.plan.analysis.exact]
-    # Legislation quotes a term where it defines it: "‘connected product’ means …".
     quoted = [f"{a}{nd}{b}" for nd in needles for a, b in _QUOTES]
-    n = len(state.table.texts)
-    counts = np.zeros(n, dtype=np.float32)
-    defines = np.zeros(n, dtype=np.float32)
+    defines = np.zeros(len(state.table.texts), dtype=np.float32)
     texts = state.table.texts
     for row in np.flatnonzero(state.scope):
         text = texts[row]
-        counts[row] = sum(1 for nd in needles if _contains_term(text, nd))
-        if counts[row]:
+        if any(_contains_term(text, nd) for nd in needles):
             defines[row] = sum(1 for q in quoted if q in text)
     tie = state.base_fused.astype(np.float32)
-    state._cache["exact"] = (
-        np.where(counts > 0, counts + tie, -np.inf).astype(np.float32),
-        np.where(defines > 0, defines + tie, -np.inf).astype(np.float32),
-    )
-    return state._cache["exact"]
+    return np.where(defines > 0, defines + tie, -np.inf).astype(np.float32)
 
 
 def _citations_of_asked_article(state: SearchState) -> np.ndarray:
@@ -225,16 +215,10 @@ SIGNALS: tuple[Signal, ...] = (
         _references,
     ),
     Signal(
-        "exact terms",
-        "weight_exact",
-        lambda s: s.options.exact and bool(s.plan.analysis.exact),
-        lambda s: _exact_and_defining(s)[0],
-    ),
-    Signal(
         "definitions",
         "weight_definition",
         lambda s: s.options.exact and bool(s.plan.analysis.exact),
-        lambda s: _exact_and_defining(s)[1],
+        _defining,
     ),
     Signal(
         "closing article",
