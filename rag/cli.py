@@ -23,6 +23,7 @@ from .cli_settings import (
 )
 from .config import TOP_K_MAX, TOP_K_MIN
 from .errors import SovragError
+from .identity import ActIdentity
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,13 +178,8 @@ def cmd_index_status(args) -> int:
     for d in status["document_list"]:
         print(f"  {d['id']:<45} {d['lang']}  {d['passages']:>5} passages  {d['title'][:60]}")
         if d.get("act"):
-            act = d["act"]
-            version = (
-                f"consolidated {act['consolidated']}"
-                if act.get("consolidated")
-                else "as published in the OJ"
-            )
-            print(f"  {'':<45}     {act['designation']}, {version}")
+            act = ActIdentity.from_dict(d["act"])
+            print(f"  {'':<45}     {act.designation}, {act.edition()}")
     return 0
 
 

@@ -115,6 +115,11 @@ class ActIdentity:
     def version(self) -> str:
         return f"consolidated text of {human_date(self.consolidated)}" if self.consolidated else ""
 
+    def edition(self) -> str:
+        """Which text of the act this is, as the library shows it: "consolidated text of 4 May
+        2016", or "as published in the OJ"."""
+        return self.version or "as published in the OJ"
+
     def display_title(self) -> str:
         """'Data Governance Act — Regulation (EU) 2022/868', the form the bundled corpus uses;
         a consolidated text adds its date so two versions of one act are told apart."""

@@ -81,6 +81,12 @@ def test_two_versions_of_one_act_are_both_indexed_with_their_version_in_the_titl
     act = docs["gdpr-2018.html"].act()
     assert act.number == "2016/679" and act.consolidated == "2018-05-23"
     assert act.short_title == "General Data Protection Regulation"
+    # The UI's library names the act and its edition for each document.
+    from ui.render import library_html
+
+    shown = library_html(docs.values())
+    for edition in ("consolidated text of 4 May 2016", "consolidated text of 23 May 2018"):
+        assert f"<td>Regulation (EU) 2016/679<br><small>{edition}</small></td>" in shown
 
 
 @pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-formats not present")

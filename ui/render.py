@@ -174,12 +174,19 @@ def sources_panel_html(groups: Iterable[str]) -> str:
     return '<div class="sources">' + ("".join(items) if items else SOURCES_PLACEHOLDER) + "</div>"
 
 
+def _act_cell(document: DocumentRecord) -> str:
+    """The act a document holds, as read from its text: number and edition ("" if none found)."""
+    act = document.act()
+    return f"{esc(act.designation)}<br><small>{esc(act.edition())}</small>" if act else ""
+
+
 def library_html(documents: Iterable[DocumentRecord]) -> str:
     docs = sorted(documents, key=lambda d: (d.title.lower(), d.id))
     if not docs:
         return '<p class="empty">The index holds no documents yet. Upload some below.</p>'
     rows = "".join(
-        f"<tr><td>{esc(d.title)}</td><td>{esc(LANGUAGE_LABELS.get(d.lang, d.lang))}</td>"
+        f"<tr><td>{esc(d.title)}</td><td>{_act_cell(d)}</td>"
+        f"<td>{esc(LANGUAGE_LABELS.get(d.lang, d.lang))}</td>"
         f'<td class="num">{d.passages}</td><td>{esc(d.added_at.replace("T", " ").rstrip("Z"))}</td>'
         f'<td class="doc">{esc(d.id)}</td></tr>'
         for d in docs
@@ -188,7 +195,7 @@ def library_html(documents: Iterable[DocumentRecord]) -> str:
     return (
         '<div class="library-wrap"><table class="library">'
         f"<caption>{len(docs)} document{'s' if len(docs) != 1 else ''}, {total} passages</caption>"
-        '<thead><tr><th scope="col">Title</th><th scope="col">Language</th>'
+        '<thead><tr><th scope="col">Title</th><th scope="col">Act</th><th scope="col">Language</th>'
         '<th scope="col">Passages</th><th scope="col">Added (UTC)</th><th scope="col">File</th></tr>'
         f"</thead><tbody>{rows}</tbody></table></div>"
     )
