@@ -108,6 +108,41 @@ def test_pdf_lines_notes_after_the_signature_and_glued_labels():
     assert blocks[4].text == "Notes" and blocks[5].text.startswith("(6) Regulation (EC)")
 
 
+def test_pdf_footnote_calls_leave_the_text_but_references_and_labels_stay():
+    from rag.documents import Block
+    from rag.loaders.structure import drop_footnote_calls, footnote_numbers
+
+    blocks = [
+        Block(
+            "(4) This Regulation is without prejudice to Regulations (EU) 2016/679 (21) and "
+            "(EU) 2018/1725 (22) and to the opinion of the Committee (1), After consulting."
+        ),
+        Block(
+            "For the purposes of this Regulation:\n(1) ‘data’ means any representation;\n"
+            "(21) ‘re-use’ means the use by persons; as defined in Article 2, point (22), of "
+            "Directive (EU) 2019/1024 and in Article 5 (1) of that Directive."
+        ),
+        Block("Done at Brussels. For the Council The President"),
+        Block("Notes", heading_level=2),
+        Block("(1) OJ C 286, 16.7.2021, p. 38.\n(21) Regulation (EU) 2016/679 (OJ L 119, p. 1)."),
+        Block("(22) Regulation (EU) 2018/1725 (OJ L 295, p. 39)."),
+    ]
+    numbers = footnote_numbers(["(7) OJ L 1, 1.1.2020, p. 1."], blocks)
+    assert numbers == {"1", "7", "21", "22"}
+    recital, definitions, _, _, notes, _ = drop_footnote_calls(blocks, numbers)
+    assert recital.text == (
+        "(4) This Regulation is without prejudice to Regulations (EU) 2016/679 and "
+        "(EU) 2018/1725 and to the opinion of the Committee, After consulting."
+    )
+    # List labels at a line start, a cited point and a paragraph cited with a space all stay.
+    assert "\n(1) ‘data’" in definitions.text and "\n(21) ‘re-use’" in definitions.text
+    assert "point (22), of" in definitions.text and "Article 5 (1) of" in definitions.text
+    assert notes.text.startswith("(1) OJ C 286") and "\n(21) Regulation" in notes.text
+    # A document without footnotes loses nothing.
+    untouched = Block("the opinion of the Committee (1), After consulting")
+    assert drop_footnote_calls([untouched], set())[0].text.endswith("(1), After consulting")
+
+
 def test_a_sentence_ending_in_annex_xiii_does_not_open_the_annex():
     from rag.documents import Block, LoadedDocument
 
@@ -162,3 +197,6 @@ def test_oj_xhtml_printed_to_pdf_by_chromium(tmp_path):
         if "Directive (EU) 2019/1024" in c.text and c.text.lstrip().startswith("(")
     ]
     assert all(c.page for c in chunks)
+    # Footnote calls printed inline ("Regulations (EU) 2016/679 (21) and …") leave the text.
+    recital_4 = next(c.text for c in chunks if c.locator.startswith("Recital 4,"))
+    assert "Regulations (EU) 2016/679 and (EU) 2018/1725 of" in recital_4

@@ -12,7 +12,9 @@ import time
 from ..blocks import Block, SkipFile
 from .structure import (
     blocks_from_lines,
+    drop_footnote_calls,
     drop_repeated_lines,
+    footnote_numbers,
     mark_legal_headings,
     notes_after_signature,
 )
@@ -33,7 +35,9 @@ def load_pdf(raw: bytes, name: str) -> tuple[list[Block], str | None]:
         blocks.extend(blocks_from_lines(lines, page=number))
     if not blocks:
         raise SkipFile("PDF has no text layer (scanned images?); run OCR on it first")
-    return notes_after_signature(mark_legal_headings(_join_across_pages(blocks))), title
+    blocks = notes_after_signature(mark_legal_headings(_join_across_pages(blocks)))
+    notes = footnote_numbers([line.strip() for lines in pages for line in lines], blocks)
+    return drop_footnote_calls(blocks, notes), title
 
 
 def _extract(raw: bytes) -> tuple[list[list[str]], str | None]:

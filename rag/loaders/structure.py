@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..blocks import Block
+from ..lexicon import REFERENCE_WORDS
 
 _UNIT_WORDS = r"Article|Artikel|Artykuł|Articolo|Artículo|Artigo|Artikla|Článek"
 _ANNEX_WORDS = r"ANNEX|ANNEXE|ANHANG|BILAG|BILAGA|ZAŁĄCZNIK|BIJLAGE|ALLEGATO|ANEXO"
@@ -176,6 +177,56 @@ def drop_repeated_lines(pages: list[list[str]], edge: int = 3) -> list[list[str]
 SIGNED = re.compile(r"\b(?:Done at|Fait à|Geschehen zu|Udfærdiget i|Sporządzono w|Gedaan te)\s+\w+")
 """The act's closing formula ('Done at Brussels, 27 April 2016.'), after which the signatures."""
 _NOTE_START = re.compile(r"^\(\s*\d{1,3}\s*\)\s*\S")
+
+
+_NOTE_NUMBER = re.compile(r"^\(\s*(\d{1,3})\s*\)", re.MULTILINE)
+_FOOTNOTE_CALL = re.compile(r"(?<![\s(])[ \u00a0]\(\s?(\d{1,3})\s?\)(?=[\s,.;:]|$)")
+"""A parenthesised number inside a sentence ("Regulation (EU) 2016/679 (21) and …"); a recital's
+or point's own number opens its block or line instead."""
+_REFERENCE_BEFORE = re.compile(rf"(?:{REFERENCE_WORDS})s?\s*(?:\d+[a-z]?)?\s*,?$", re.IGNORECASE)
+"""What precedes a cited point or paragraph ("point (6)", "Article 5 (1)"): no footnote call."""
+
+
+def footnote_numbers(lines: list[str], blocks: list[Block]) -> set[str]:
+    """The numbers of the document's footnotes: OJ footnote lines ("(21) OJ L 119, …") and the
+    notes printed after the signatures (under the "Notes" heading `notes_after_signature` adds)."""
+    numbers = {
+        m.group(1)
+        for line in lines
+        if FOOTNOTE.match(line)
+        for m in [_NOTE_NUMBER.match(line)]
+        if m
+    }
+    for block, in_notes in _with_notes_flag(blocks):
+        if in_notes:
+            numbers |= set(_NOTE_NUMBER.findall(block.text))
+    return numbers
+
+
+def drop_footnote_calls(blocks: list[Block], numbers: set[str]) -> list[Block]:
+    """Blocks without the calls of the document's footnotes: a PDF prints "(21)" after a cited
+    act whose OJ reference the footnote holds, and left in a sentence it reads as a point label
+    or a figure. Only numbers the document has a footnote for count, and never after a
+    reference word ("point (6)", "Article 5 (1)"); the notes themselves keep their numbers."""
+
+    def drop(match: re.Match) -> str:
+        before = match.string[max(0, match.start() - 25) : match.start()]
+        keep = match.group(1) not in numbers or _REFERENCE_BEFORE.search(before)
+        return match.group(0) if keep else ""
+
+    for block, in_notes in _with_notes_flag(blocks):
+        if block.heading_level == 0 and not in_notes and numbers:
+            block.text = _FOOTNOTE_CALL.sub(drop, block.text)
+    return blocks
+
+
+def _with_notes_flag(blocks: list[Block]):
+    """Each block, and whether it sits under a "Notes" heading."""
+    in_notes = False
+    for block in blocks:
+        if block.heading_level > 0:
+            in_notes = block.text == "Notes"
+        yield block, in_notes
 
 
 def notes_after_signature(blocks: list[Block]) -> list[Block]:
