@@ -5,7 +5,7 @@ from __future__ import annotations
 from .language import LANGUAGE_NAMES
 from .retrieval import Hit
 
-PROMPT_VERSION = "grounded-v9"
+PROMPT_VERSION = "grounded-v8"
 NOT_FOUND = "NOT_FOUND"
 
 SYSTEM = (
@@ -74,7 +74,7 @@ def build_messages(
         "- If sources give different figures for different cases, give each figure with the case it applies to.\n"
         + (SEVERAL_ACTS_RULE if acts_named > 1 else "")
         + (RULE_NOT_VERDICT if rule_not_verdict else "")
-        + "- Use only what the sources say."
+        + "- Use only what the sources say. The answer is usually in source [1] or [2]."
         + (
             ""
             if rule_not_verdict
