@@ -102,7 +102,7 @@ class Answer:
     standalone_question: str = ""
     searched: list[str] = field(default_factory=list)
     """The query forms retrieval searched: the question (act names taken out), its translation
-    or restatement by the model, with any acronyms added."""
+    by the model when the index lacks its language, with any acronyms added."""
     lang: str = "en"
     raw_text: str = ""
     timings: dict = field(default_factory=dict)
