@@ -123,6 +123,13 @@ class Answer:
         """Why there is no answer, as the UI tells a reader ("" if none)."""
         return self.abstain.explanation(self.abstain_detail) if self.abstain else ""
 
+    def sentence_verdicts(self) -> list[dict]:
+        """Each checked sentence with its markers and the check's verdict and reason."""
+        return [
+            {"text": s.text, "citations": s.cited, "supported": s.supported, "reason": s.reason}
+            for s in self.sentences
+        ]
+
     def to_dict(self) -> dict:
         return {
             "id": self.id,
@@ -133,10 +140,7 @@ class Answer:
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
             "citations": [c.to_dict() for c in self.citations],
-            "sentences": [
-                {"text": s.text, "citations": s.cited, "supported": s.supported, "reason": s.reason}
-                for s in self.sentences
-            ],
+            "sentences": self.sentence_verdicts(),
             "passages": [h.to_dict() for h in self.passages],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }

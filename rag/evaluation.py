@@ -316,7 +316,7 @@ def _answer_one(assistant, q: dict, result: QuestionResult, afh) -> None:
                 "abstain_reason": answer.abstain_reason,
                 "raw_answer": answer.raw_text,
                 "citations": [{"doc": c.doc, "locator": c.locator} for c in answer.citations],
-                "sentences": answer.to_dict()["sentences"],
+                "sentences": answer.sentence_verdicts(),
                 "passages": [
                     {"doc": h.chunk.doc, "locator": h.chunk.locator} for h in answer.passages
                 ],

@@ -129,7 +129,7 @@ def _extra(answer: Answer) -> dict:
     return {
         "answer_id": answer.id or None,
         "abstained": answer.abstained,
-        "sentences": answer.to_dict()["sentences"],
+        "sentences": answer.sentence_verdicts(),
     }
 
 

@@ -1,4 +1,4 @@
-"""POST /v1/search: retrieved passages, without the model."""
+"""POST /v1/search: retrieved passages; the model drafts nothing here."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ router = APIRouter(tags=["native"])
     responses=documented(400, 401, 413, 422, 503, ok=SearchResponse),
 )
 def search(body: SearchRequest, runtime: RuntimeDep) -> dict:
-    """Retrieved passages with locators and scores; never waits for the model."""
+    """Retrieved passages with locators and scores; no answer is drafted. A query in a language
+    the searched documents lack is translated first, which is the one use of the model here."""
     retriever = runtime.retriever()
     hits = retriever.search(
         body.query, k=body.k, filters=body.filters.to_search() if body.filters else None
