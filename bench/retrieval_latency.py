@@ -121,7 +121,7 @@ def _time_queries(index, queries: np.ndarray, encode, texts: list[str], lexical_
 
 
 def full_length_fusion(n: int, repeats: int = 5) -> dict:
-    """What `Retriever.search` spends fusing six n-long score arrays (dense, sentence, BM25, …)."""
+    """What `Retriever.search` spends fusing six n-long score arrays (dense, BM25, headings, …)."""
     rng = np.random.default_rng(3)
     lists = [rng.standard_normal(n).astype(np.float32) for _ in range(6)]
     mask = np.ones(n, dtype=bool)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,23 +38,37 @@ def tokenize(text: str) -> list[str]:
     return stem(words)
 
 
+TRUNCATE = 5
+"""Stem prefix length for short fields: stems of one family differ in their tails ("appli" for
+apply, "applic" for application; "defin"/"definit"), their first five letters rarely do."""
+
+
+def tokenize_truncated(text: str) -> list[str]:
+    """`tokenize`, with word stems cut to `TRUNCATE` letters (numbers kept whole): for titles,
+    where a question's verb must meet a heading's noun ("apply" / "application")."""
+    return [t if t[:1].isdigit() else t[:TRUNCATE] for t in tokenize(text)]
+
+
 class LexicalIndex:
     """A bm25s index whose rows are the passage rows of the same index generation."""
 
-    def __init__(self, bm25) -> None:
+    def __init__(self, bm25, tokenizer: Callable[[str], list[str]] = tokenize) -> None:
         self._bm25 = bm25
+        self._tokenize = tokenizer
         self._vocab: dict[str, int] = bm25.vocab_dict
         self.size = int(bm25.scores["num_docs"])
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
-        """Index `texts`, tokenised by `tokenize`."""
+    def build(
+        cls, texts: list[str], tokenizer: Callable[[str], list[str]] = tokenize
+    ) -> LexicalIndex:
+        """Index `texts`; an in-memory index may use another tokenizer (persisted ones use `tokenize`)."""
         import bm25s
 
         bm25 = bm25s.BM25()
-        corpus = [tokenize(t) or [""] for t in texts]
+        corpus = [tokenizer(t) or [""] for t in texts]
         bm25.index(corpus, show_progress=False)
-        return cls(bm25)
+        return cls(bm25, tokenizer)
 
     def save(self, directory: Path) -> None:
         self._bm25.save(str(directory))
@@ -66,12 +81,12 @@ class LexicalIndex:
 
     def knows(self, text: str) -> bool:
         """Whether every word of `text` occurs in some indexed passage."""
-        tokens = tokenize(text)
+        tokens = self._tokenize(text)
         return bool(tokens) and all(t in self._vocab for t in tokens)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (zeros when no query term is indexed)."""
-        tokens = [t for t in tokenize(query) if t in self._vocab]
+        tokens = [t for t in self._tokenize(query) if t in self._vocab]
         if not tokens or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)

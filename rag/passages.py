@@ -12,6 +12,7 @@ import numpy as np
 
 from .answer_types import holds_value, sets_application_dates
 from .chunking import unit_title
+from .lexical import LexicalIndex, tokenize_truncated
 from .query import (
     ActCatalog,
     DocumentInfo,
@@ -47,7 +48,7 @@ class PassageTable:
         n = generation.size
         self._citing: dict[tuple[str, str], list[int]] | None = None
         self._index_rows(stored, n)
-        self._mark_rows(stored, n)
+        unit_titles = self._mark_rows(stored, n)
         self.acronyms: dict[str, dict[str, str]] = {}
         """Per document, the acronyms it introduces ("threat-led penetration testing (TLPT)"), by
         their folded long form: later provisions and titles use the acronym alone."""
@@ -56,6 +57,9 @@ class PassageTable:
                 self.acronyms.setdefault(self.doc_of_row[row], {}).setdefault(
                     fold(long_form), acronym
                 )
+        self.headings = LexicalIndex.build(unit_titles, tokenize_truncated) if n else None
+        """BM25 over unit titles alone ("Entry into force and application", "Penalties"): short,
+        precise fields that the passage-level BM25 dilutes."""
         self._holding_lock = threading.Lock()
         self._holding: dict[str, np.ndarray] = {}
         self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
@@ -92,22 +96,25 @@ class PassageTable:
                 self.spans[s.row] = locator_span(s.chunk.locator)
         self.rows_of_doc = {d: np.array(rows, dtype=np.int64) for d, rows in by_doc.items()}
 
-    def _mark_rows(self, stored: list[StoredChunk], n: int) -> None:
-        """Flags per row: recital, note, sets application dates."""
+    def _mark_rows(self, stored: list[StoredChunk], n: int) -> list[str]:
+        """Flags per row (recital, note, sets application dates); returns each row's unit title."""
         self.is_recital = np.zeros(n, dtype=bool)
         self.is_note = np.zeros(n, dtype=bool)
         """Rows of a document's footnote section: citations of other acts, rarely an answer."""
         self.sets_dates = np.zeros(n, dtype=bool)
         """Rows of articles that set when the act applies ("Entry into force and application")."""
+        unit_titles = [""] * n
         for s in stored:
             parsed = parse_locator(s.chunk.locator)
             self.is_recital[s.row] = bool(
                 parsed and parsed[0] == "recital"
             ) or s.chunk.locator.startswith("Recitals")
             self.is_note[s.row] = s.chunk.locator.startswith("Notes")
+            unit_titles[s.row] = unit_title(s.chunk.heading)
             self.sets_dates[s.row] = bool(
                 parsed and parsed[0] == "article"
-            ) and sets_application_dates(unit_title(s.chunk.heading))
+            ) and sets_application_dates(unit_titles[s.row])
+        return unit_titles
 
     def citing(self, doc: str, article: str) -> list[int]:
         """Rows of `doc` whose text cites its Article `article` (not counting the article itself)."""

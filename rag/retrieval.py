@@ -69,6 +69,8 @@ class RetrievalOptions:
     """Passages holding a value of the kind asked for (a date for "by when"), ranked by relevance."""
     weight_definition: float = 2.0
     """A passage defining the question's quoted term ("‘connected product’ means") is near-decisive."""
+    headings: bool = True
+    weight_heading: float = 0.5
     recital_prior: float = 0.5
     """Multiplier on recitals' fused scores: answers are expected in the operative provisions."""
     notes_prior: float = 0.5

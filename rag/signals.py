@@ -98,6 +98,10 @@ def _bm25(state: SearchState, form: int) -> np.ndarray:
     return _finite(state.lexical(state.plan.forms[form][0]))
 
 
+def _heading(state: SearchState, form: int) -> np.ndarray:
+    return _finite(state.table.headings.scores(state.plan.forms[form][0]))
+
+
 # --------------------------------------------------------------------------- derived signals
 
 
@@ -195,6 +199,13 @@ SIGNALS: tuple[Signal, ...] = (
         per_form=True,
     ),
     Signal("bm25", "weight_lexical", lambda s: s.options.lexical, _bm25, per_form=True),
+    Signal(
+        "headings",
+        "weight_heading",
+        lambda s: s.options.headings and s.table.headings is not None,
+        _heading,
+        per_form=True,
+    ),
     Signal(
         "references",
         "weight_reference",
