@@ -28,7 +28,7 @@ PREAMBLE_MARKER = re.compile(
     r"mając na uwadze, co następuje|in Erwägung nachstehender Gründe|considérant ce qui suit)\s*:?$",
     re.IGNORECASE,
 )
-FOOTNOTE = re.compile(r"^\(\s*\d{1,3}\s*\)\s*(?:OJ|EUT|ABl\.|JO|Dz\.\s?U\.)\s", re.IGNORECASE)
+FOOTNOTE = re.compile(r"^\(\s*(\d{1,3})\s*\)\s*(?:OJ|EUT|ABl\.|JO|Dz\.\s?U\.)\s", re.IGNORECASE)
 """An Official Journal footnote (`(1) OJ C 517, …`): it would otherwise pass for a recital."""
 
 STRUCTURAL_LINE = re.compile(
@@ -190,13 +190,7 @@ _REFERENCE_BEFORE = re.compile(rf"(?:{REFERENCE_WORDS})s?\s*(?:\d+[a-z]?)?\s*,?$
 def footnote_numbers(lines: list[str], blocks: list[Block]) -> set[str]:
     """The numbers of the document's footnotes: OJ footnote lines ("(21) OJ L 119, …") and the
     notes printed after the signatures (under the "Notes" heading `notes_after_signature` adds)."""
-    numbers = {
-        m.group(1)
-        for line in lines
-        if FOOTNOTE.match(line)
-        for m in [_NOTE_NUMBER.match(line)]
-        if m
-    }
+    numbers = {m.group(1) for line in lines if (m := FOOTNOTE.match(line))}
     for block, in_notes in _with_notes_flag(blocks):
         if in_notes:
             numbers |= set(_NOTE_NUMBER.findall(block.text))
