@@ -9,6 +9,7 @@ everything format-specific stays in the individual loaders.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..blocks import Block
 from ..lexicon import REFERENCE_WORDS
@@ -176,10 +177,8 @@ def drop_repeated_lines(pages: list[list[str]], edge: int = 3) -> list[list[str]
 
 SIGNED = re.compile(r"\b(?:Done at|Fait à|Geschehen zu|Udfærdiget i|Sporządzono w|Gedaan te)\s+\w+")
 """The act's closing formula ('Done at Brussels, 27 April 2016.'), after which the signatures."""
-_NOTE_START = re.compile(r"^\(\s*\d{1,3}\s*\)\s*\S")
-
-
-_NOTE_NUMBER = re.compile(r"^\(\s*(\d{1,3})\s*\)", re.MULTILINE)
+_NOTE_NUMBER = re.compile(r"^\(\s*(\d{1,3})\s*\)(?=\s*\S)", re.MULTILINE)
+"""A numbered note's opening "(6) …", at the start of a block or of one of its lines."""
 _FOOTNOTE_CALL = re.compile(r"(?<![\s(])[ \u00a0]\(\s?(\d{1,3})\s?\)(?=[\s,.;:]|$)")
 """A parenthesised number inside a sentence ("Regulation (EU) 2016/679 (21) and …"); a recital's
 or point's own number opens its block or line instead."""
@@ -198,20 +197,23 @@ def footnote_numbers(lines: list[str], blocks: list[Block]) -> set[str]:
 
 
 def drop_footnote_calls(blocks: list[Block], numbers: set[str]) -> list[Block]:
-    """Blocks without the calls of the document's footnotes: a PDF prints "(21)" after a cited
+    """The blocks without the calls of the document's footnotes: a PDF prints "(21)" after a cited
     act whose OJ reference the footnote holds, and left in a sentence it reads as a point label
     or a figure. Only numbers the document has a footnote for count, and never after a
-    reference word ("point (6)", "Article 5 (1)"); the notes themselves keep their numbers."""
+    reference word ("point (6)", "Article 5 (1)"); the notes themselves keep their numbers.
+    The given blocks are left as they are."""
 
     def drop(match: re.Match) -> str:
         before = match.string[max(0, match.start() - 25) : match.start()]
         keep = match.group(1) not in numbers or _REFERENCE_BEFORE.search(before)
         return match.group(0) if keep else ""
 
-    for block, in_notes in _with_notes_flag(blocks):
-        if block.heading_level == 0 and not in_notes and numbers:
-            block.text = _FOOTNOTE_CALL.sub(drop, block.text)
-    return blocks
+    return [
+        replace(block, text=_FOOTNOTE_CALL.sub(drop, block.text))
+        if block.heading_level == 0 and not in_notes and numbers
+        else block
+        for block, in_notes in _with_notes_flag(blocks)
+    ]
 
 
 def _with_notes_flag(blocks: list[Block]):
@@ -234,7 +236,7 @@ def notes_after_signature(blocks: list[Block]) -> list[Block]:
             signed = in_notes = False
         elif SIGNED.search(block.text):
             signed = True
-        elif signed and not in_notes and _NOTE_START.match(block.text):
+        elif signed and not in_notes and _NOTE_NUMBER.match(block.text):
             out.append(Block("Notes", heading_level=2, page=block.page))
             in_notes = True
         out.append(block)
