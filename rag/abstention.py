@@ -37,6 +37,15 @@ class AbstainReason(Enum):
         ),
     )
 
+    UNCOVERED_ACT = (
+        "uncovered_act",
+        "no checked sentence answers for {detail}",
+        (
+            "the question compares several acts, but no sentence backed by a passage of "
+            "{detail} was found, so a one-sided answer is not shown"
+        ),
+    )
+
     def __init__(self, code: str, message: str, explanation: str) -> None:
         self.code = code
         self._message = message

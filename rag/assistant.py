@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from . import evidence
 from .abstention import AbstainReason
+from .act_coverage import NamedActs
 from .answer_types import asks_yes_or_no
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from .generator import GenerationParams, loop_start
@@ -178,8 +179,9 @@ class _Turn:
     asked_lang: str = ""
     raw: str = ""
     second_try: bool = False
-    named_docs: set[str] = field(default_factory=set)
-    """The documents of the acts the question names (their passages alone may back an answer)."""
+    named_acts: NamedActs = field(default_factory=NamedActs)
+    """The acts the question names: their passages alone may back an answer, and a comparison
+    needs each of them backed."""
     quoted: list[AnswerSentence] | None = None
     """Evidence mode: the passage sentences the model pointed at, as the answer's sentences."""
 
@@ -241,7 +243,7 @@ class Assistant:
                 turn.asked,
                 supported_only=turn.second_try,
                 quoted=turn.quoted,
-                named_docs=turn.named_docs,
+                named_acts=turn.named_acts,
             )
             yield from self._complete(turn)
         turn.timings["total"] = time.perf_counter() - turn.started
@@ -317,7 +319,12 @@ class Assistant:
         missing_names = unknown_names(turn.standalone, catalog, turn.generation.lexical.knows)
         named = [key for key, _ in catalog.find(turn.standalone)]
         turn.acts_named = len(named)
-        turn.named_docs = {d for key in named for d in catalog.acts[key].doc_ids()}
+        titles = turn.retriever.table.titles
+        turn.named_acts = NamedActs(
+            {key: set(catalog.acts[key].doc_ids()) for key in named},
+            {key: titles.get(next(iter(catalog.acts[key].doc_ids()), ""), key) for key in named},
+            lambda text: [key for key, _ in catalog.find(text)],
+        )
         if missing_names:
             turn.answer.abstain = AbstainReason.UNKNOWN_ACT
             turn.answer.abstain_detail = ", ".join(missing_names)
@@ -470,13 +477,14 @@ class Assistant:
         question: str = "",
         supported_only: bool = False,
         quoted: list[AnswerSentence] | None = None,
-        named_docs: set[str] | None = None,
+        named_acts: NamedActs | None = None,
     ) -> None:
         """Parse and check the draft (written in `draft_lang`, answering `question`) into the
         answer's sentences and citations; `supported_only` drops the sentences the check rejects.
         `quoted`: the answer's sentences already made (evidence mode), instead of parsing `raw`.
-        `named_docs`: the documents of the acts the question names; a sentence citing a passage of
-        any other act is not supported (it answers for another act than the one asked about)."""
+        `named_acts`: the documents of each act the question names; a sentence citing a passage of
+        any other act is not supported (it answers for another act than the one asked about), and
+        an answer comparing acts abstains unless a supported sentence cites each of them."""
         if quoted is not None and not quoted:
             answer.abstain = AbstainReason.NO_SENTENCE
             return
@@ -493,10 +501,19 @@ class Assistant:
             sentences  # what was compared with the passages (translated when languages differ)
         )
         if self.runtime.settings.verify:
-            checked, text = self._check(sentences, text, hits, draft_lang, question, named_docs)
+            named_acts = named_acts or NamedActs()
+            checked, text = self._check(
+                sentences, text, hits, draft_lang, question, named_acts.all_docs
+            )
             if sentences and not any(s.supported for s in sentences):
                 answer.sentences = sentences
                 answer.abstain = AbstainReason.UNSUPPORTED
+                return
+            uncovered = named_acts.unbacked(sentences, hits)
+            if uncovered:
+                answer.sentences = sentences
+                answer.abstain = AbstainReason.UNCOVERED_ACT
+                answer.abstain_detail = " and ".join(uncovered)
                 return
             if supported_only:
                 kept = [(s, c) for s, c in zip(sentences, checked) if s.supported]

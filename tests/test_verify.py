@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rag.abstention import AbstainReason
+from rag.act_coverage import NamedActs
 from rag.assistant import bound_history, is_relevant
 from rag.chunking import Chunk
 from rag.citations import cited_numbers, drop_invalid_markers, split_sentences
@@ -304,6 +306,7 @@ def _finish(
     supported_only: bool = False,
     docs: list[str] | None = None,
     named_docs: set[str] | None = None,
+    named_acts: NamedActs | None = None,
 ):
     from rag.assistant import Answer, Assistant
 
@@ -313,8 +316,10 @@ def _finish(
         for i, (text, doc) in enumerate(zip(passages, docs), start=1)
     ]
     answer = Answer(question=question or "q", text="", abstained=True, passages=hits, lang=lang)
+    if named_docs:
+        named_acts = NamedActs({"act": named_docs})
     Assistant(runtime)._finish(
-        answer, raw, hits, lang, question, supported_only, named_docs=named_docs
+        answer, raw, hits, lang, question, supported_only, named_acts=named_acts
     )
     return answer
 
@@ -336,6 +341,66 @@ def test_a_passage_of_another_act_than_the_one_named_does_not_support():
         named_docs={"eu-ai-act-2024-1689.md"},
     ).abstained
     assert not _finish(_Runtime({}), raw, "en", passages, docs=docs).abstained
+
+
+DORA_5_2 = (
+    "The management body of the financial entity shall bear the ultimate responsibility for "
+    "managing the financial entity's ICT risk."
+)
+DSA_41_6 = (
+    "The management body shall devote sufficient time to the consideration of the measures "
+    "related to risk management."
+)
+COMPARED = NamedActs(
+    {"dora": {"dora.md"}, "dsa": {"dsa.md"}},
+    {"dora": "DORA", "dsa": "Digital Services Act"},
+    lambda text: ["dora"] if "Regulation (EU) 2022/2554" in text else [],
+)
+
+
+def test_a_comparison_backed_for_one_act_only_abstains_and_names_the_other():
+    raw = "Under DORA the management body bears the ultimate responsibility for ICT risk [1]."
+    answer = _finish(_Runtime({}), raw, "en", [DORA_5_2], docs=["dora.md"], named_acts=COMPARED)
+    assert answer.abstained and answer.abstain == AbstainReason.UNCOVERED_ACT
+    assert answer.abstain_reason == "no checked sentence answers for Digital Services Act"
+    assert answer.sentences[0].supported  # the one side was right; it is the other that lacks
+
+
+def test_a_comparison_backed_for_each_act_is_answered():
+    raw = (
+        "Under DORA the management body bears the ultimate responsibility for ICT risk [1]. "
+        "Under the DSA the management body devotes sufficient time to risk management [2]."
+    )
+    answer = _finish(
+        _Runtime({}),
+        raw,
+        "en",
+        [DORA_5_2, DSA_41_6],
+        docs=["dora.md", "dsa.md"],
+        named_acts=COMPARED,
+    )
+    assert not answer.abstained, answer.sentences
+    # An unsupported sentence does not back its act: the DSA side then counts as missing.
+    raw_unsupported = raw.replace(
+        "devotes sufficient time to risk management", "reports to the board within 72 hours"
+    )
+    answer = _finish(
+        _Runtime({}),
+        raw_unsupported,
+        "en",
+        [DORA_5_2, DSA_41_6],
+        docs=["dora.md", "dsa.md"],
+        named_acts=COMPARED,
+    )
+    assert answer.abstained and answer.abstain == AbstainReason.UNCOVERED_ACT
+
+
+def test_a_passage_naming_the_other_act_backs_it_too():
+    # A DSA provision that refers to DORA by number speaks for both acts.
+    passage = DSA_41_6 + " This is without prejudice to Regulation (EU) 2022/2554."
+    raw = "The management body devotes sufficient time to risk management [1]."
+    answer = _finish(_Runtime({}), raw, "en", [passage], docs=["dsa.md"], named_acts=COMPARED)
+    assert not answer.abstained, answer.sentences
 
 
 GERMAN = "Bei Verstößen gegen das Verbot drohen Geldbußen von bis zu 35 000 000 EUR [1]."
