@@ -210,32 +210,3 @@ def asks_when_applicable(question: str) -> bool:
 def sets_application_dates(unit_title: str) -> bool:
     """Whether a unit with this title is where an act sets when it (or parts of it) apply."""
     return bool(_APPLICATION_HEADING.search(unit_title))
-
-
-# A yes/no question opens with its verb ("Does …", "Kann …", "Czy …") or, in French, inverts its
-# subject ("… prévoit-il …", "Est-ce que …").
-_POLAR_OPENERS = (
-    "do does did is are was were can could may might must shall should will would has have had "
-    "gilt gelten muss müssen darf dürfen kann können ist sind hat haben gibt sieht sehen verlangt erlaubt "
-    "besteht bestehen braucht brauchen soll sollen "
-    "est-ce peut peuvent doit doivent "
-    "er kan skal må har gælder findes "
-    "czy"
-).split()
-_POLAR_START = re.compile(
-    r"^\W*(?:" + "|".join(re.escape(w) for w in _POLAR_OPENERS) + r")(?!\w)", re.IGNORECASE
-)
-_FRENCH_INVERSION = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)", re.IGNORECASE)
-_FRENCH_WH = re.compile(
-    r"^\W*(?:(?:à|a|dans|de|pour|par|en|sur|selon)\s+)?(?:partir\s+de\s+)?"
-    r"(?:quel|quelle|quels|quelles|qui|que|qu'|qu’|quoi|quand|où|comment|combien|pourquoi|"
-    r"lequel|laquelle|lesquels|lesquelles)(?!\w)",
-    re.IGNORECASE,
-)
-
-
-def asks_yes_or_no(question: str) -> bool:
-    """Whether the question asks if something is so, not for a value or a rule."""
-    if _POLAR_START.match(question):
-        return True
-    return bool(_FRENCH_INVERSION.search(question)) and not _FRENCH_WH.match(question)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from . import evidence
 from .abstention import AbstainReason
 from .act_coverage import NamedActs
-from .answer_types import asks_yes_or_no
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from .generator import GenerationParams, loop_start
 from .language import detect_language
@@ -178,7 +177,6 @@ class _Turn:
     asked: str = ""
     asked_lang: str = ""
     raw: str = ""
-    second_try: bool = False
     named_acts: NamedActs = field(default_factory=NamedActs)
     """The acts the question names: their passages alone may back an answer, and a comparison
     needs each of them backed."""
@@ -234,14 +232,12 @@ class Assistant:
                 self._point_at_evidence(turn)
             else:
                 yield from self._draft(turn)
-            # A second draft overrides the model's own "not found": only its checked sentences stay.
             self._finish(
                 turn.answer,
                 turn.raw,
                 turn.hits,
                 turn.asked_lang,
                 turn.asked,
-                supported_only=turn.second_try,
                 quoted=turn.quoted,
                 named_acts=turn.named_acts,
             )
@@ -354,13 +350,6 @@ class Assistant:
         shown = self._excerpts(turn) if self.runtime.settings.prompt_sentences else turn.hits
         drafted = self._generate(self._prompt(turn, shown), turn.params, turn.timings)
         raw = _run_silently(drafted) if turn.pivot else (yield from drafted)
-        turn.second_try = _declined(raw) and asks_yes_or_no(turn.asked)
-        if turn.second_try:
-            # The model declines most yes/no questions; asked for the deciding rule instead.
-            drafted = self._generate(
-                self._prompt(turn, shown, rule_not_verdict=True), turn.params, turn.timings
-            )
-            raw = _run_silently(drafted) if turn.pivot else (yield from drafted)
         turn.raw = turn.answer.raw_text = raw
 
     def _complete(self, turn: _Turn) -> Iterator[Delta]:
@@ -410,12 +399,8 @@ class Assistant:
             )
         )
 
-    def _prompt(
-        self, turn: _Turn, selected: list[Hit], rule_not_verdict: bool = False
-    ) -> list[dict]:
-        return build_messages(
-            turn.asked, selected, turn.asked_lang, turn.acts_named, rule_not_verdict
-        )
+    def _prompt(self, turn: _Turn, selected: list[Hit]) -> list[dict]:
+        return build_messages(turn.asked, selected, turn.asked_lang, turn.acts_named)
 
     def _generate(
         self, messages: list[dict], params: GenerationParams, timings: dict
@@ -475,12 +460,11 @@ class Assistant:
         hits: list[Hit],
         draft_lang: str,
         question: str = "",
-        supported_only: bool = False,
         quoted: list[AnswerSentence] | None = None,
         named_acts: NamedActs | None = None,
     ) -> None:
         """Parse and check the draft (written in `draft_lang`, answering `question`) into the
-        answer's sentences and citations; `supported_only` drops the sentences the check rejects.
+        answer's sentences and citations.
         `quoted`: the answer's sentences already made (evidence mode), instead of parsing `raw`.
         `named_acts`: the documents of each act the question names; a sentence citing a passage of
         any other act is not supported (it answers for another act than the one asked about), and
@@ -515,10 +499,6 @@ class Assistant:
                 answer.abstain = AbstainReason.UNCOVERED_ACT
                 answer.abstain_detail = " and ".join(uncovered)
                 return
-            if supported_only:
-                kept = [(s, c) for s, c in zip(sentences, checked) if s.supported]
-                sentences, checked = [s for s, _ in kept], [c for _, c in kept]
-                text = " ".join(s.text for s in sentences)
         cited: list[int] = []
         for sentence in sentences:
             for n in sentence.cited:

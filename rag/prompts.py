@@ -49,20 +49,10 @@ SEVERAL_ACTS_RULE = (
 """Only for questions naming two or more acts, which the model otherwise answered for one of them."""
 
 
-RULE_NOT_VERDICT = (
-    "- The question asks whether something is so. Do not answer yes or no: state the rule the "
-    "sources set on this point, with its conditions or exceptions, in their words.\n"
-)
-"""For a yes/no question the model declined (NOT_FOUND): asked again for the deciding rule instead of
-a verdict, with no NOT_FOUND option. Its yes/no verdicts were wrong too often to be shown."""
-
-
-def build_messages(
-    question: str, hits: list[Hit], lang: str, acts_named: int = 0, rule_not_verdict: bool = False
-) -> list[dict]:
+def build_messages(question: str, hits: list[Hit], lang: str, acts_named: int = 0) -> list[dict]:
     """Sources first, then the question and the rules (measured better than a system prompt here).
     `acts_named`: how many indexed acts the question names; two or more add a rule for comparisons.
-    `rule_not_verdict`: the second attempt at a yes/no question (see RULE_NOT_VERDICT)."""
+    """
     language = LANGUAGE_NAMES.get(lang, "the language of the question")
     user = (
         f"Sources:\n\n{format_sources(hits)}\n\n"
@@ -73,13 +63,8 @@ def build_messages(
         "- End each sentence with the number of the source it comes from, like [1].\n"
         "- If sources give different figures for different cases, give each figure with the case it applies to.\n"
         + (SEVERAL_ACTS_RULE if acts_named > 1 else "")
-        + (RULE_NOT_VERDICT if rule_not_verdict else "")
         + "- Use only what the sources say. The answer is usually in source [1] or [2]."
-        + (
-            ""
-            if rule_not_verdict
-            else f"\n- Write {NOT_FOUND} only if no source contains the answer at all."
-        )
+        + f"\n- Write {NOT_FOUND} only if no source contains the answer at all."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

@@ -11,7 +11,6 @@ from rag.answer_types import (
     PERIOD,
     asked_kind,
     asks_when_applicable,
-    asks_yes_or_no,
     holds_value,
     sets_application_dates,
 )
@@ -93,25 +92,6 @@ def test_asked_kind(question, kind):
 )
 def test_holds_value(text, kind, expected):
     assert holds_value(text, kind) is expected
-
-
-@pytest.mark.parametrize(
-    "question, expected",
-    [
-        ("Does the AI Act cover AI systems used only for military purposes?", True),
-        ("Can a gatekeeper combine personal data across its services?", True),
-        ("Gilt die DSGVO auch für Behörden?", True),
-        ("Le RGPD prévoit-il un droit à l'oubli ?", True),
-        ("Est-ce que le DSA s'applique aux moteurs de recherche ?", True),
-        ("Czy akt w sprawie sztucznej inteligencji obejmuje wojsko?", True),
-        ("What is the maximum fine under the GDPR?", False),
-        ("Wann muss ein Datenschutzbeauftragter benannt werden?", False),
-        ("Quelles sanctions la directive prévoit-elle ?", False),
-        ("À partir de quand l'obligation s'applique-t-elle ?", False),
-    ],
-)
-def test_asks_yes_or_no(question, expected):
-    assert asks_yes_or_no(question) is expected
 
 
 @pytest.mark.parametrize(

@@ -303,7 +303,6 @@ def _finish(
     lang: str,
     passages: list[str],
     question: str = "",
-    supported_only: bool = False,
     docs: list[str] | None = None,
     named_docs: set[str] | None = None,
     named_acts: NamedActs | None = None,
@@ -318,9 +317,7 @@ def _finish(
     answer = Answer(question=question or "q", text="", abstained=True, passages=hits, lang=lang)
     if named_docs:
         named_acts = NamedActs({"act": named_docs})
-    Assistant(runtime)._finish(
-        answer, raw, hits, lang, question, supported_only, named_acts=named_acts
-    )
+    Assistant(runtime)._finish(answer, raw, hits, lang, question, named_acts=named_acts)
     return answer
 
 
@@ -491,21 +488,6 @@ def test_a_restated_verdict_is_marked_but_kept_in_a_first_draft():
     answer = _finish(_Runtime({}), VERDICT_THEN_RULE, "en", [ART_99_3], VERDICT_QUESTION)
     assert [s.supported for s in answer.sentences] == [False, True]
     assert answer.text.startswith("Yes,")
-
-
-def test_supported_only_keeps_just_the_checked_sentences_and_their_citations():
-    answer = _finish(
-        _Runtime({}),
-        VERDICT_THEN_RULE.replace("fines [1]. ", "fines [2]. "),
-        "en",
-        [ART_99_3, ART_33_1],
-        VERDICT_QUESTION,
-        supported_only=True,
-    )
-    assert not answer.abstained
-    assert answer.text.startswith("Non-compliance") and "Yes" not in answer.text
-    assert [s.supported for s in answer.sentences] == [True]
-    assert [c.n for c in answer.citations] == [1] and "35 000 000" in answer.citations[0].quote
 
 
 def test_a_figure_followed_by_a_long_word_is_read_whole():
