@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .citations import AnswerSentence
+from .query import ActCatalog
 from .retrieval import Hit
 
 
@@ -23,6 +24,20 @@ class NamedActs:
     titles: dict[str, str] = field(default_factory=dict)
     acts_in: Callable[[str], list[str]] = lambda text: []
     """The keys of the acts a text names (the index's act catalog)."""
+
+    @classmethod
+    def in_text(cls, text: str, catalog: ActCatalog, titles: dict[str, str]) -> NamedActs:
+        """The indexed acts `text` names; `titles` (document id → title) name them in messages."""
+        docs = {key: catalog.acts[key].doc_ids() for key, _ in catalog.find(text)}
+        return cls(
+            {key: set(ids) for key, ids in docs.items()},
+            {key: titles.get(ids[0], key) if ids else key for key, ids in docs.items()},
+            lambda passage: [key for key, _ in catalog.find(passage)],
+        )
+
+    @property
+    def count(self) -> int:
+        return len(self.docs)
 
     @property
     def all_docs(self) -> set[str]:
@@ -36,7 +51,7 @@ class NamedActs:
     def unbacked(self, sentences: list[AnswerSentence], hits: list[Hit]) -> list[str]:
         """For a question naming several acts, the titles of those no supported sentence cites a
         passage for (empty when the question names fewer than two)."""
-        if len(self.docs) < 2:
+        if self.count < 2:
             return []
         cited = {n for s in sentences if s.supported for n in s.cited if 0 < n <= len(hits)}
         backed = set().union(*(self.spoken_for(hits[n - 1]) for n in cited))

@@ -170,7 +170,6 @@ class _Turn:
     retriever: Retriever | None = None
     hits: list[Hit] = field(default_factory=list)
     answer: Answer | None = None
-    acts_named: int = 0
     sources_lang: str = ""
     pivot: str | None = None
     """The question in the passages' language, when the draft is written in theirs."""
@@ -313,18 +312,13 @@ class Assistant:
         """Whether the passages can answer at all; if not, the answer says why it abstains."""
         catalog = turn.retriever.table.catalog
         missing_names = unknown_names(turn.standalone, catalog, turn.generation.lexical.knows)
-        named = [key for key, _ in catalog.find(turn.standalone)]
-        turn.acts_named = len(named)
-        titles = turn.retriever.table.titles
-        turn.named_acts = NamedActs(
-            {key: set(catalog.acts[key].doc_ids()) for key in named},
-            {key: titles.get(next(iter(catalog.acts[key].doc_ids()), ""), key) for key in named},
-            lambda text: [key for key, _ in catalog.find(text)],
-        )
+        turn.named_acts = NamedActs.in_text(turn.standalone, catalog, turn.retriever.table.titles)
         if missing_names:
             turn.answer.abstain = AbstainReason.UNKNOWN_ACT
             turn.answer.abstain_detail = ", ".join(missing_names)
-        elif not turn.hits or not is_relevant(turn.hits, names_indexed_act=turn.acts_named > 0):
+        elif not turn.hits or not is_relevant(
+            turn.hits, names_indexed_act=turn.named_acts.count > 0
+        ):
             turn.answer.abstain = AbstainReason.NOT_RELEVANT
         else:
             return True
@@ -400,7 +394,7 @@ class Assistant:
         )
 
     def _prompt(self, turn: _Turn, selected: list[Hit]) -> list[dict]:
-        return build_messages(turn.asked, selected, turn.asked_lang, turn.acts_named)
+        return build_messages(turn.asked, selected, turn.asked_lang, turn.named_acts.count)
 
     def _generate(
         self, messages: list[dict], params: GenerationParams, timings: dict

@@ -51,8 +51,8 @@ SEVERAL_ACTS_RULE = (
 
 def build_messages(question: str, hits: list[Hit], lang: str, acts_named: int = 0) -> list[dict]:
     """Sources first, then the question and the rules (measured better than a system prompt here).
-    `acts_named`: how many indexed acts the question names; two or more add a rule for comparisons.
-    """
+    `acts_named`: how many indexed acts the question names; two or more add a rule for
+    comparisons."""
     language = LANGUAGE_NAMES.get(lang, "the language of the question")
     user = (
         f"Sources:\n\n{format_sources(hits)}\n\n"
