@@ -21,7 +21,7 @@ from .prompts import (
     source_label,
     unit_title_of,
 )
-from .query import unknown_names
+from .query import unknown_act_names
 from .retrieval import Hit, Retriever, SearchFilters
 from .runtime import Runtime
 from .store import IndexGeneration
@@ -311,7 +311,7 @@ class Assistant:
     def _worth_answering(self, turn: _Turn) -> bool:
         """Whether the passages can answer at all; if not, the answer says why it abstains."""
         catalog = turn.retriever.table.catalog
-        missing_names = unknown_names(turn.standalone, catalog, turn.generation.lexical.knows)
+        missing_names = unknown_act_names(turn.standalone, catalog)
         turn.named_acts = NamedActs.in_text(turn.standalone, catalog, turn.retriever.table.titles)
         if missing_names:
             turn.answer.abstain = AbstainReason.UNKNOWN_ACT

@@ -79,11 +79,6 @@ class LexicalIndex:
 
         return cls(bm25s.BM25.load(str(directory), mmap=False))
 
-    def knows(self, text: str) -> bool:
-        """Whether every word of `text` occurs in some indexed passage."""
-        tokens = self._tokenize(text)
-        return bool(tokens) and all(t in self._vocab for t in tokens)
-
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (zeros when no query term is indexed)."""
         tokens = [t for t in self._tokenize(query) if t in self._vocab]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -291,24 +291,6 @@ def unknown_act_names(text: str, catalog: ActCatalog) -> list[str]:
     if catalog.find(text):
         return []
     return [m.group(1) for m in _NAMED_ACT.finditer(text) if not catalog.find(m.group(1))]
-
-
-_COINED = re.compile(
-    r"(?<![\w-])(?:[A-Za-z]*[a-z][A-Z][\w-]*|[A-Z]{2,}(?:-[A-Z0-9]{2,})+)(?![\w-])"
-)
-
-
-def coined_names(text: str) -> list[str]:
-    """Coined names of programmes, initiatives and bodies: a capital inside a word ("InvestAI",
-    "EuroHPC", "eIDAS") or joined acronyms ("IPCEI-CIS"). Ordinary words and plain acronyms
-    ("GDPR", "NIS2") are not coined names."""
-    return [m.group(0) for m in _COINED.finditer(text)]
-
-
-def unknown_names(text: str, catalog: ActCatalog, known: Callable[[str], bool]) -> list[str]:
-    """What the question names that the indexed documents do not: legal acts no document is
-    (`unknown_act_names`), and coined names (`coined_names`) no passage contains (`known`)."""
-    return unknown_act_names(text, catalog) + [n for n in coined_names(text) if not known(n)]
 
 
 # --------------------------------------------------------------------------- legal references

@@ -29,8 +29,8 @@ def test_answer_writes_the_message_and_the_ui_its_explanation():
         text="",
         abstained=True,
         abstain=AbstainReason.UNKNOWN_ACT,
-        abstain_detail="InvestAI",
+        abstain_detail="European Media Freedom Act",
     )
-    expected = "the indexed documents do not include InvestAI"
+    expected = "the indexed documents do not include European Media Freedom Act"
     assert named.abstain_explanation == named.abstain_reason == expected
     assert Answer(question="q", text="x", abstained=False).to_dict()["abstain_reason"] == ""

@@ -232,47 +232,6 @@ def test_unknown_act_names_only_when_no_indexed_act_is_named():
     )
 
 
-@pytest.mark.parametrize(
-    "text, names",
-    [
-        ("How much does the InvestAI initiative aim to mobilise?", ["InvestAI"]),
-        ("Which sites host the EuroHPC AI Factories?", ["EuroHPC"]),
-        ("Wie hoch ist das Budget von IPCEI-CIS?", ["IPCEI-CIS"]),
-        ("Does eIDAS cover wallets?", ["eIDAS"]),
-        ("What fines apply under the GDPR and NIS2?", []),
-        ("Ab wann gilt die KI-Verordnung?", []),
-        ("Is CE-marking required for AI-enabled toys?", []),
-    ],
-)
-def test_coined_names(text, names):
-    from rag.query import coined_names
-
-    assert coined_names(text) == names
-
-
-def test_unknown_names_are_unknown_acts_and_coined_names_no_passage_holds():
-    from rag.lexical import LexicalIndex
-    from rag.query import ActCatalog, DocumentInfo, unknown_names
-
-    catalog = ActCatalog(
-        [DocumentInfo("chips.md", "European Chips Act — Regulation (EU) 2023/1781", "en")]
-    )
-    lexical = LexicalIndex.build(
-        [
-            "The EuroHPC Joint Undertaking shall support pilot lines.",
-            "Member States shall designate a competent authority.",
-        ]
-    )
-    assert lexical.knows("EuroHPC") and not lexical.knows("InvestAI") and not lexical.knows("")
-    assert unknown_names(
-        "How much does InvestAI mobilise under the Chips Act?", catalog, lexical.knows
-    ) == ["InvestAI"]
-    assert unknown_names("What does EuroHPC do under the Chips Act?", catalog, lexical.knows) == []
-    assert unknown_names(
-        "What fines apply under the European Media Freedom Act?", catalog, lexical.knows
-    ) == ["European Media Freedom Act"]
-
-
 def test_cited_articles_reads_lists_and_ranges():
     from rag.query import cited_articles
 
