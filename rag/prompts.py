@@ -5,7 +5,7 @@ from __future__ import annotations
 from .language import LANGUAGE_NAMES
 from .retrieval import Hit
 
-PROMPT_VERSION = "grounded-v9"
+PROMPT_VERSION = "grounded-v8"
 NOT_FOUND = "NOT_FOUND"
 
 SYSTEM = (
@@ -63,7 +63,7 @@ def build_messages(question: str, hits: list[Hit], lang: str, acts_named: int = 
         "- End each sentence with the number of the source it comes from, like [1].\n"
         "- If sources give different figures for different cases, give each figure with the case it applies to.\n"
         + (SEVERAL_ACTS_RULE if acts_named > 1 else "")
-        + "- Use only what the sources say."
+        + "- Use only what the sources say. The answer is usually in source [1] or [2]."
         + f"\n- Write {NOT_FOUND} only if no source contains the answer at all."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
