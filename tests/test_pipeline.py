@@ -33,22 +33,87 @@ def test_ask_with_fast_model_cites_only_retrieved_passages(small_index):
     assert set(data) >= {"answer", "abstained", "citations", "passages"}
 
 
-def test_default_model_answers_the_fine_question(small_index):
-    """The product's promise on its default generator: the right number, cited to Article 99."""
+FINE_QUESTION = "What is the maximum fine for prohibited AI practices under the AI Act?"
+
+
+@pytest.fixture(scope="module")
+def default_runtime(small_index):
+    """The small index answered by the default generator."""
     from rag.config import load_settings
     from rag.runtime import Runtime
 
-    settings = small_index.settings.model_copy(update={"generator": load_settings().generator})
-    runtime = Runtime(settings)
-    answer = Assistant(runtime).answer(
-        "What is the maximum fine for prohibited AI practices under the AI Act?"
-    )
+    return Runtime(small_index.settings.model_copy(update={"generator": load_settings().generator}))
+
+
+@pytest.fixture(scope="module")
+def fine_answer(default_runtime):
+    return Assistant(default_runtime).answer(FINE_QUESTION, log=False)
+
+
+def test_default_model_answers_the_fine_question(fine_answer):
+    """The product's promise on its default generator: the right number, cited to Article 99."""
+    answer = fine_answer
     assert not answer.abstained, answer.raw_text
     assert "35 000 000" in answer.text.replace(",", " ").replace(".", " "), answer.text
     assert any(
         c.doc == "eu-ai-act-2024-1689.md" and c.locator.startswith("Article 99")
         for c in answer.citations
     )
+
+
+def _recheck(runtime, raw: str, hits) -> list:
+    """The default model's draft `raw`, altered by the test, checked again on the same passages."""
+    from rag.assistant import Answer
+
+    answer = Answer(question=FINE_QUESTION, text="", abstained=True, passages=hits, lang="en")
+    Assistant(runtime)._finish(answer, raw, hits, "en", FINE_QUESTION)
+    return answer.sentences
+
+
+def _fine_sentence(answer) -> str:
+    """The draft's first sentence that states the 35 million figure (markers kept)."""
+    from rag.citations import split_sentences
+
+    raw = " ".join(answer.raw_text.split())
+    return next(s.text for s in split_sentences(raw) if "35" in s.text and "000" in s.text)
+
+
+def test_a_figure_planted_in_the_default_models_draft_is_not_supported(
+    default_runtime, fine_answer
+):
+    sentence = _fine_sentence(fine_answer)
+    for planted in (sentence, sentence.replace("35", "45", 1)):
+        (checked,) = _recheck(default_runtime, planted, fine_answer.passages)
+        assert checked.supported == (planted == sentence), (planted, checked.reason)
+
+
+def test_markers_put_in_front_of_the_default_models_sentence_cite_it(default_runtime, fine_answer):
+    from rag.citations import strip_markers
+
+    sentence = _fine_sentence(fine_answer)
+    (as_drafted,) = _recheck(default_runtime, sentence, fine_answer.passages)
+    markers = "".join(f"[{n}]" for n in as_drafted.cited)
+    (in_front,) = _recheck(
+        default_runtime, f"{markers} {strip_markers(sentence)}", fine_answer.passages
+    )
+    assert in_front.cited == as_drafted.cited and in_front.supported, in_front.reason
+
+
+def test_a_draft_from_another_act_than_the_one_named_is_withdrawn(default_runtime):
+    """Asked about the GDPR but shown only AI Act passages, whatever the default model drafts
+    from them is not shown as a checked answer about the GDPR."""
+    from rag.retrieval import SearchFilters
+
+    answer = Assistant(default_runtime).answer(
+        "What is the maximum fine under the GDPR for infringing its basic principles?",
+        filters=SearchFilters(docs=["eu-ai-act-2024-1689.md"]),
+        log=False,
+    )
+    assert all(p.chunk.doc == "eu-ai-act-2024-1689.md" for p in answer.passages)
+    assert answer.abstained and not answer.citations, answer.text
+    assert answer.sentences, "the model drafted from the passages; the check is what withdrew it"
+    for sentence in answer.sentences:
+        assert not sentence.supported and "not an act the question names" in sentence.reason
 
 
 def test_absent_topic_abstains_with_fast_model(small_index):
