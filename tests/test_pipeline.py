@@ -92,6 +92,7 @@ def test_markers_put_in_front_of_the_default_models_sentence_cite_it(default_run
 
     sentence = _fine_sentence(fine_answer)
     (as_drafted,) = _recheck(default_runtime, sentence, fine_answer.passages)
+    assert as_drafted.cited, "the drafted sentence cites a source to move in front"
     markers = "".join(f"[{n}]" for n in as_drafted.cited)
     (in_front,) = _recheck(
         default_runtime, f"{markers} {strip_markers(sentence)}", fine_answer.passages
