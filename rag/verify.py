@@ -206,13 +206,18 @@ class Support:
     semantic: float
 
 
+def added_words(claim: str, question: str) -> set[str]:
+    """The content words a sentence adds to the question it answers (verdict words aside)."""
+    return set(tokenize(strip_markers(claim))) - set(tokenize(question)) - _VERDICT_WORDS
+
+
 def restates_question(claim: str, question: str) -> bool:
     """The sentence is the question turned into a statement ("Yes, X can be fined", "X does not
     list Y", "A applies first"): at most one content word and no figure of its own. Its only
     claim is the verdict, which word overlap with a passage cannot check."""
     claim = strip_markers(claim)
     said = set(tokenize(claim)) - _VERDICT_WORDS
-    own = said - set(tokenize(question))
+    own = added_words(claim, question)
     if claim_numbers(claim) - numbers_in(question):
         return False
     return len(own) <= 1 and len(own) < 0.2 * max(len(said), 1)
@@ -260,6 +265,15 @@ def check_sentence(
     unnamed = [n for n in proper_names(claim) if normalise_spaces(n) not in said]
     if unnamed:
         return Support(False, f"name(s) not in the cited passage: {', '.join(unnamed)}", 0.0, 0.0)
+    if question:
+        # Words taken from the question overlap any passage on its subject; what the sentence
+        # adds (its claim) is what the passage must hold.
+        added = added_words(claim, question)
+        found = share_found(added, evidence)
+        if added and found < MIN_LEXICAL_SUPPORT:
+            return Support(
+                False, "what it adds to the question is not in the cited passage", found, 0.0
+            )
     lexical = lexical_overlap(claim, evidence)
     if lexical >= MIN_LEXICAL_SUPPORT:
         return Support(True, "", lexical, 0.0)
@@ -270,11 +284,15 @@ def check_sentence(
 
 
 def lexical_overlap(claim: str, evidence: str) -> float:
-    words = set(tokenize(claim))
+    """Share of the claim's content words that occur in the evidence (1.0 for a claim without any)."""
+    return share_found(set(tokenize(claim)), evidence)
+
+
+def share_found(words: set[str], evidence: str) -> float:
+    """Share of `words` (tokens as `tokenize` makes them) that occur in the evidence."""
     if not words:
         return 1.0
-    have = set(tokenize(evidence))
-    return len(words & have) / len(words)
+    return len(words & set(tokenize(evidence))) / len(words)
 
 
 def verify_sentences(
@@ -316,6 +334,7 @@ def verify_sentences(
                 passage_text,
                 similarity,
                 [n for n in available if n not in sentence.cited],
+                question,
             )
 
 
@@ -324,21 +343,23 @@ def _reattribute(
     passage_text: Callable[[int], str | None],
     similarity: Callable[[str, list[str]], float] | None,
     candidates: list[int],
+    question: str = "",
 ) -> None:
-    """Cite the best supporting passage among `candidates` instead of the sentence's own markers."""
+    """Cite the best supporting passage among `candidates` instead of the sentence's own markers
+    (by the same test, for an answer to `question`)."""
     best: tuple[float, int] | None = None
     for n in candidates:
         text = passage_text(n)
         if not text:
             continue
         # Lexical test first (cheap); the embedding test only when no passage passes it.
-        result = check_sentence(sentence.text, [text], None)
+        result = check_sentence(sentence.text, [text], None, question)
         if result.supported and (best is None or result.lexical > best[0]):
             best = (result.lexical, n)
     if best is None and similarity is not None:
         for n in candidates:
             text = passage_text(n)
-            if text and check_sentence(sentence.text, [text], similarity).supported:
+            if text and check_sentence(sentence.text, [text], similarity, question).supported:
                 best = (0.0, n)
                 break
     if best is None:

@@ -87,6 +87,22 @@ def test_a_figure_planted_in_the_default_models_draft_is_not_supported(
         assert checked.supported == (planted == sentence), (planted, checked.reason)
 
 
+def test_an_echo_of_the_question_beside_the_default_models_draft_is_not_supported(
+    default_runtime, fine_answer
+):
+    """The model's own sentence keeps its support when what it adds to the question is checked;
+    the question turned into a statement with an invented reason, on the same source, does not."""
+    sentence = _fine_sentence(fine_answer)
+    (as_drafted,) = _recheck(default_runtime, sentence, fine_answer.passages)
+    assert as_drafted.supported and as_drafted.cited, as_drafted.reason
+    echo = (
+        "The maximum fine for prohibited AI practices under the AI Act is meant to deter "
+        f"reckless start-ups [{as_drafted.cited[0]}]."
+    )
+    _, checked = _recheck(default_runtime, f"{sentence} {echo}", fine_answer.passages)
+    assert not checked.supported and "what it adds to the question" in checked.reason
+
+
 def test_markers_put_in_front_of_the_default_models_sentence_cite_it(default_runtime, fine_answer):
     from rag.citations import strip_markers
 

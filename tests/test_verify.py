@@ -474,6 +474,42 @@ def test_a_restated_verdict_is_unsupported_even_when_its_words_are_in_the_passag
     assert not result.supported and "restates the question" in result.reason
 
 
+BREACH_QUESTION = (
+    "When a controller suffers a personal data breach, how quickly must it notify the "
+    "supervisory authority?"
+)
+
+
+def test_a_question_echo_with_an_invented_claim_is_unsupported():
+    """Its words overlap the passage only through the question's; what it adds is not there."""
+    claim = (
+        "When a controller suffers a personal data breach, it must notify the supervisory "
+        "authority because customers expect transparency [1]."
+    )
+    assert check_sentence(claim, [ART_33_1]).supported
+    result = check_sentence(claim, [ART_33_1], question=BREACH_QUESTION)
+    assert not result.supported and "what it adds to the question" in result.reason
+
+
+def test_a_question_echo_with_the_passage_figure_is_supported():
+    claim = (
+        "The controller must notify the supervisory authority of the personal data breach not "
+        "later than 72 hours after having become aware of it [1]."
+    )
+    assert check_sentence(claim, [ART_33_1], question=BREACH_QUESTION).supported
+
+
+def test_an_echo_is_not_moved_to_another_passage_by_the_looser_test():
+    """Re-attribution applies the same test: a second passage on the subject does not rescue it."""
+    sentence = split_sentences(
+        "A controller suffering a personal data breach must notify the supervisory authority "
+        "because customers expect transparency [2]."
+    )[0]
+    passages = {1: ART_33_1, 2: ART_99_3}
+    verify_sentences([sentence], passages.get, available=[1, 2], question=BREACH_QUESTION)
+    assert not sentence.supported and sentence.cited == [2]
+
+
 VERDICT_THEN_RULE = (
     "Yes, non-compliance with the prohibition of AI practices is subject to administrative fines [1]. "
     "Non-compliance with the prohibition of the AI practices referred to in Article 5 is subject to "
