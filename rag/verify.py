@@ -265,16 +265,17 @@ def check_sentence(
     unnamed = [n for n in proper_names(claim) if normalise_spaces(n) not in said]
     if unnamed:
         return Support(False, f"name(s) not in the cited passage: {', '.join(unnamed)}", 0.0, 0.0)
+    held = set(tokenize(evidence))
     if question:
         # Words taken from the question overlap any passage on its subject; what the sentence
         # adds (its claim) is what the passage must hold.
         added = added_words(claim, question)
-        found = share_found(added, evidence)
+        found = share_found(added, held)
         if added and found < MIN_LEXICAL_SUPPORT:
             return Support(
                 False, "what it adds to the question is not in the cited passage", found, 0.0
             )
-    lexical = lexical_overlap(claim, evidence)
+    lexical = share_found(set(tokenize(claim)), held)
     if lexical >= MIN_LEXICAL_SUPPORT:
         return Support(True, "", lexical, 0.0)
     semantic = similarity(claim, passages) if similarity else 0.0
@@ -283,16 +284,11 @@ def check_sentence(
     return Support(False, "little overlap with the cited passage", lexical, semantic)
 
 
-def lexical_overlap(claim: str, evidence: str) -> float:
-    """Share of the claim's content words that occur in the evidence (1.0 for a claim without any)."""
-    return share_found(set(tokenize(claim)), evidence)
-
-
-def share_found(words: set[str], evidence: str) -> float:
-    """Share of `words` (tokens as `tokenize` makes them) that occur in the evidence."""
+def share_found(words: set[str], held: set[str]) -> float:
+    """Share of `words` found among `held` (both tokens as `tokenize` makes them); 1.0 for none."""
     if not words:
         return 1.0
-    return len(words & set(tokenize(evidence))) / len(words)
+    return len(words & held) / len(words)
 
 
 def verify_sentences(
