@@ -8,7 +8,7 @@ from rag.abstention import AbstainReason
 from rag.act_coverage import NamedActs
 from rag.assistant import bound_history, is_relevant
 from rag.chunking import Chunk
-from rag.citations import cited_numbers, drop_invalid_markers, split_sentences
+from rag.citations import cited_numbers, drop_invalid_markers, split_sentences, strip_markers
 from rag.retrieval import Hit
 from rag.verify import (
     best_quote,
@@ -16,6 +16,7 @@ from rag.verify import (
     evidence_numbers,
     normalise_number,
     numbers_in,
+    quantities,
     restates_question,
     verify_sentences,
     with_marker,
@@ -551,3 +552,14 @@ def test_a_figure_must_be_stated_as_the_same_quantity_not_as_a_digit_anywhere():
         "The authority shall reply within two weeks of the request [1].", [passage]
     )
     assert not wrong_unit.supported
+
+
+def test_a_figure_that_ends_its_clause_takes_no_noun_from_the_next():
+    """ "By 30 June 2026, the Board …": the year ends the phrase; "Board" is not what it counts."""
+    passage = "The Board shall by 30 June 2026 adopt guidelines on the exchange of information."
+    claim = "By 30 June 2026, the Board must adopt guidelines on the exchange of information [1]."
+    assert quantities(strip_markers(claim)) == [("30", "june"), ("2026", None)]
+    assert check_sentence(claim, [passage]).supported
+    # The figure itself must still be in the passage, and not only as a reference.
+    other_year = "By 30 June 2027, the Board must adopt guidelines on the exchange [1]."
+    assert not check_sentence(other_year, [passage]).supported
