@@ -154,7 +154,7 @@ def _words_around(text: str, start: int, end: int, after: int, before: int = 0) 
     return behind + ahead
 
 
-_CLAUSE_END = re.compile(r"\s*[,;:.!?)\]](?!\d)")
+_CLAUSE_END = re.compile(r"\s*[,;:.!?)](?!\d)")
 """Punctuation right after a figure: the word that follows belongs to the next clause, not to the
 figure as its unit."""
 
@@ -177,10 +177,9 @@ def quantities(text: str) -> list[tuple[str, str | None]]:
     for start, end, number in sorted(figures):
         if _is_reference(text, start, end):
             continue
-        if _CLAUSE_END.match(text, end):  # "by 17 July 2024, the ESAs …": the figure has no noun
-            found.append((number, None))
-            continue
-        words = [w for w in _words_around(text, start, end, 1) if not w[:1].isdigit()]
+        ends_clause = _CLAUSE_END.match(text, end)  # "by 17 July 2024, the ESAs …": no noun
+        words = [] if ends_clause else _words_around(text, start, end, 1)
+        words = [w for w in words if not w[:1].isdigit()]
         found.append((number, words[0] if words else None))
     return found
 
