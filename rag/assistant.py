@@ -545,8 +545,10 @@ class Assistant:
         return checked, text
 
     def _translate_back(self, answer: Answer, sources_lang: str, max_tokens: int) -> None:
-        """Each checked sentence into the answer's language, its markers kept. A sentence whose
-        translation fails, or loses or changes a figure, stays as it was checked."""
+        """Each checked sentence into the answer's language, followed by the checked sentence
+        itself in quotes, its markers kept: the translation is not what was checked, and the
+        local model's translations drop or garble terms. A sentence whose translation fails, or
+        loses or changes a figure, stays as it was checked."""
         translator = self.runtime.translator
         for sentence in answer.sentences:
             bare = strip_markers(sentence.text)
@@ -556,7 +558,8 @@ class Assistant:
                 else None
             )
             if out and numbers_in(out) == numbers_in(bare):
-                sentence.text = out.rstrip() + "".join(f" [{n}]" for n in sentence.cited)
+                markers = "".join(f" [{n}]" for n in sentence.cited)
+                sentence.text = f"{out.rstrip()} (“{bare.strip()}”){markers}"
         answer.text = " ".join(s.text for s in answer.sentences)
 
     def _in_sources_language(

@@ -44,6 +44,9 @@ def test_the_draft_is_written_from_the_translated_question_and_shown_translated(
     deltas = [e.text for e in events if isinstance(e, Delta)]
     assert deltas == [answer.text], "the English draft is not streamed, only the translated answer"
     assert answer.sentences and all(s.text.startswith("DE: ") for s in answer.sentences)
+    for sentence in answer.sentences:  # the checked English sentence follows its translation
+        english = sentence.text.split(" (“")[0].removeprefix("DE: ")
+        assert sentence.text == f"DE: {english} (“{english}”) [1]"
     assert answer.text.rstrip().endswith("[1]") and answer.citations[0].n == 1
     assert not answer.raw_text.startswith("DE: ")  # the draft itself stays as written (provenance)
     assert ("en", "question") in {(t, k) for _, t, k in translator.calls}
