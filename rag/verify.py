@@ -30,7 +30,8 @@ QUOTE_MAX_WORDS = 40
 _VERDICT_WORDS = set("yes ja oui tak nej nein non nie".split())
 """Words that only give a verdict; they say nothing a passage could back."""
 
-_NUMBER = re.compile(r"\d+(?:[  .,]\d{3})*(?:[.,]\d+)?(?:\s*%)?|\d+\^\d+")
+_NUMBER = re.compile(r"(?<![^\W\d_])(?:\d+(?:[  .,]\d{3})*(?:[.,]\d+)?(?:\s*%)?|\d+\^\d+)")
+"""A figure. Digits glued to a letter before them are part of a name ("NIS2"), not a figure."""
 
 
 _UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()

@@ -563,3 +563,19 @@ def test_a_figure_that_ends_its_clause_takes_no_noun_from_the_next():
     # The figure itself must still be in the passage, and not only as a reference.
     other_year = "By 30 June 2027, the Board must adopt guidelines on the exchange [1]."
     assert not check_sentence(other_year, [passage]).supported
+
+
+def test_digits_glued_to_a_name_are_not_a_figure():
+    """ "under NIS2 are up to EUR 10 000 000": the 2 of "NIS2" is part of the act's name, not a
+    quantity of "up" the passage would have to state."""
+    passage = (
+        "4. Member States shall ensure that essential entities are subject to administrative fines "
+        "of a maximum of at least EUR 10 000 000 or of a maximum of at least 2 % of the total "
+        "worldwide annual turnover."
+    )
+    claim = "The maximum fines for essential entities under NIS2 are up to EUR 10 000 000 [1]."
+    assert numbers_in(strip_markers(claim)) == {"10000000"}
+    assert quantities(strip_markers(claim)) == [("10000000", None)]
+    assert check_sentence(claim, [passage]).supported
+    # A figure of its own is still checked: the passage does not state 20 000 000.
+    assert not check_sentence(claim.replace("10 000 000", "20 000 000"), [passage]).supported
