@@ -73,9 +73,11 @@ class RetrievalOptions:
     weight_heading: float = 0.5
     recital_prior: float = 0.5
     """Multiplier on recitals' fused scores: answers are expected in the operative provisions."""
-    notes_prior: float = 0.5
+    notes_prior: float = 1e-6
     """Multiplier on footnote passages' fused scores ("Notes": references to the Official Journal,
-    which share the words of the provisions that cite them but rarely answer anything)."""
+    which share the words of the provisions that cite them but answer nothing). Small enough that a
+    footnote never outranks an operative passage the fusion ranks; it still fills a list that has
+    nothing else."""
     weight_sentence: float = 0.5
     """Dense similarity of a passage's best-matching sentence (`chunking.sentence_units`): a
     question usually meets one sentence, which the passage's single vector blurs or truncates."""

@@ -340,3 +340,54 @@ def test_acronym_the_act_defines_joins_the_query(tmp_path):
     assert Retriever(generation, embedder).plan(question).forms[0][0].endswith("(RTT)")
     assert locators()[0] == "Article 5(1)"
     assert locators(acronyms=False)[0] != "Article 5(1)"
+
+
+FOOTNOTE_ACT = """# Widget Safety Act — Regulation (EU) 2031/80
+
+## Articles
+
+### Article 3 — Market surveillance
+
+1. Market surveillance authorities shall check widgets in accordance with Regulation (EU) 2019/1020[^1].
+
+2. Authorities shall report the results of their checks to the Commission every year.
+
+### Article 4 — Penalties
+
+1. Member States shall lay down penalties for widget makers that breach this Regulation.
+
+### Article 5 — Labels
+
+1. Widgets of class A shall carry a label in the language of the buyer.
+
+2. Widgets of class B shall carry a label in the language of the buyer.
+
+3. Widgets of class C shall carry a label in the language of the buyer.
+
+4. Widgets of class D shall carry a label in the language of the buyer.
+
+5. Widgets of class E shall carry a label in the language of the buyer.
+
+6. Widgets of class F shall carry a label in the language of the buyer.
+
+## Notes
+
+[^1]: Regulation (EU) 2019/1020 of the European Parliament and of the Council of 20 June 2019 on market surveillance and compliance of products (OJ L 169, 25.6.2019, p. 1).
+"""
+
+
+def test_footnotes_never_outrank_operative_text(tmp_path):
+    """An Official Journal reference shares the words of the provision citing it, but answers
+    nothing: it comes after every operative passage, and still fills the list."""
+    generation, embedder = _act_index(tmp_path, FOOTNOTE_ACT)
+    question = "Which rules on market surveillance and compliance of products apply to widgets?"
+
+    def locators(**options) -> list[str]:
+        hits = Retriever(generation, embedder, options=RetrievalOptions(**options)).search(
+            question, k=10
+        )
+        return [h.chunk.locator for h in hits]
+
+    assert locators()[-1] == "Notes" and locators().count("Notes") == 1
+    # Halving its score, as before, still put it above weaker operative passages.
+    assert locators(notes_prior=0.5).index("Notes") < len(locators()) - 1
