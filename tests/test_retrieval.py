@@ -270,6 +270,13 @@ def _act_index(tmp_path, act_text: str):
     return IndexStore(tmp_path / "index").open(), embedder
 
 
+def _locators(index, question: str, k: int, **options) -> list[str]:
+    """The locators of the top-k passages for a question, with these retrieval options."""
+    generation, embedder = index
+    retriever = Retriever(generation, embedder, options=RetrievalOptions(**options))
+    return [h.chunk.locator for h in retriever.search(question, k=k)]
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -328,18 +335,11 @@ The authority shall publish guidelines on red team testing.
 def test_acronym_the_act_defines_joins_the_query(tmp_path):
     """Once an act introduces an acronym ("red team testing (RTT)") its provisions use it alone:
     a question spelling out the long form must meet them too."""
-    generation, embedder = _act_index(tmp_path, ACRONYM_ACT)
+    generation, embedder = index = _act_index(tmp_path, ACRONYM_ACT)
     question = "Which entities must carry out red team testing under the Resilience Testing Act?"
-
-    def locators(**options) -> list[str]:
-        hits = Retriever(generation, embedder, options=RetrievalOptions(**options)).search(
-            question, k=3
-        )
-        return [h.chunk.locator for h in hits]
-
     assert Retriever(generation, embedder).plan(question).forms[0][0].endswith("(RTT)")
-    assert locators()[0] == "Article 5(1)"
-    assert locators(acronyms=False)[0] != "Article 5(1)"
+    assert _locators(index, question, 3)[0] == "Article 5(1)"
+    assert _locators(index, question, 3, acronyms=False)[0] != "Article 5(1)"
 
 
 FOOTNOTE_ACT = """# Widget Safety Act — Regulation (EU) 2031/80
@@ -379,15 +379,9 @@ FOOTNOTE_ACT = """# Widget Safety Act — Regulation (EU) 2031/80
 def test_footnotes_never_outrank_operative_text(tmp_path):
     """An Official Journal reference shares the words of the provision citing it, but answers
     nothing: it comes after every operative passage, and still fills the list."""
-    generation, embedder = _act_index(tmp_path, FOOTNOTE_ACT)
+    index = _act_index(tmp_path, FOOTNOTE_ACT)
     question = "Which rules on market surveillance and compliance of products apply to widgets?"
-
-    def locators(**options) -> list[str]:
-        hits = Retriever(generation, embedder, options=RetrievalOptions(**options)).search(
-            question, k=10
-        )
-        return [h.chunk.locator for h in hits]
-
-    assert locators()[-1] == "Notes" and locators().count("Notes") == 1
+    ranked = _locators(index, question, 10)
+    assert ranked[-1] == "Notes" and ranked.count("Notes") == 1
     # Halving its score, as before, still put it above weaker operative passages.
-    assert locators(notes_prior=0.5).index("Notes") < len(locators()) - 1
+    assert _locators(index, question, 10, notes_prior=0.5).index("Notes") < len(ranked) - 1
