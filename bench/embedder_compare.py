@@ -85,8 +85,9 @@ def cached_vectors(path: Path, texts: list[str], embedder: E5Embedder) -> np.nda
     return np.load(path)
 
 
-def e5_table(generation, embedder: E5Embedder, work: Path) -> PassageTable:
-    """The index's passage table with e5 passage and sentence-unit vectors."""
+def swapped_table(generation, embedder, work: Path) -> PassageTable:
+    """The index's passage table with another embedder's passage and sentence-unit vectors
+    (cached in `work`)."""
     stored = generation.stored_chunks()
     titles = {doc: record.title for doc, record in generation.documents().items()}
     passages = [embed_text(s.chunk, titles[s.chunk.doc]) for s in stored]
@@ -143,7 +144,7 @@ def main() -> None:
     options = RetrievalOptions(translate=False)
     own = Retriever(generation, runtime.embedder, options=options)
     other = Retriever(generation, e5, options=options)
-    other._table = e5_table(generation, e5, args.work)
+    other._table = swapped_table(generation, e5, args.work)
     texts = own.table.texts
     lines = [
         f"Index {args.index} ({generation.size} passages); recall on answerable questions, "
