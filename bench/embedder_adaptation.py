@@ -1,0 +1,275 @@
+"""Adapt the embedder to the indexed acts with questions the local generator writes; measure it.
+
+Three steps, each cached in --work so a later run picks up where the last one stopped:
+
+- questions: the default generator writes one question, in plain words, for each of --passages
+  passages drawn at random (fixed seed) from the index's English documents, leaving out the acts
+  named by --hold-out, so that recall on questions about those acts shows what carries over to acts
+  the model was never adapted on;
+- train: the index's embedder is fine-tuned on the (question, passage) pairs with in-batch
+  negatives; a pair is kept only when its passage is already in the embedder's top --max-rank for
+  the question (a question its passage does not answer would teach noise);
+- compare: the index's passages and sentence units are embedded with the adapted model and the
+  product's retrieval (every signal, no translation) runs with them; recall per question set, for
+  questions on acts used in training and on held-out acts apart.
+
+    python bench/embedder_adaptation.py --index /work/idx --work /tmp/adapt \\
+        --hold-out dora- --hold-out cybersecurity-act- --hold-out european-chips-act- \\
+        --hold-out interoperable-europe-act- \\
+        --questions ../shared/eval/dev.jsonl --questions ../shared/eval/dev2.jsonl
+
+Nothing here is used by sovrag itself: the product's embedder stays the pip-bundled MiniLM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from embedder_compare import (  # noqa: E402
+    E5Embedder,
+    dense_firsts,
+    product_firsts,
+    swapped_table,
+)
+
+from rag.config import load_settings  # noqa: E402
+from rag.evaluation import load_questions  # noqa: E402
+from rag.generator import GenerationParams  # noqa: E402
+from rag.retrieval import RetrievalOptions, Retriever  # noqa: E402
+from rag.runtime import Runtime  # noqa: E402
+from rag.store import embed_text  # noqa: E402
+
+SEED = 37
+MIN_WORDS = 20
+PROMPT = (
+    "A provision of an EU act:\n<<<\n{title}, {locator}:\n{text}\n>>>\n"
+    "Write one question that a policy analyst could ask and that this provision answers. "
+    "Use plain everyday words instead of the provision's own wording, and do not mention "
+    "article numbers. Reply with the question only."
+)
+
+
+class FolderEmbedder(E5Embedder):
+    """A sentence-transformers folder without query/passage prompts (MiniLM's kind)."""
+
+    def __init__(self, folder: Path, threads: int) -> None:
+        super().__init__(folder, threads)
+        self.model_id = folder.name
+
+    def _embed(self, texts: list[str], prompt: str) -> np.ndarray:
+        self.calls += len(texts)
+        return self.model.encode(texts, batch_size=32, normalize_embeddings=True).astype(np.float32)
+
+
+def held_out(doc: str, prefixes: list[str]) -> bool:
+    return any(doc.startswith(p) for p in prefixes)
+
+
+def sample_passages(generation, hold_out: list[str], n: int) -> list:
+    """`n` passages of the English documents outside `hold_out`, in a fixed random order."""
+    lang = {doc: record.lang for doc, record in generation.documents().items()}
+    pool = [
+        s
+        for s in generation.stored_chunks()
+        if lang.get(s.chunk.doc) == "en"
+        and not held_out(s.chunk.doc, hold_out)
+        and not s.chunk.locator.startswith("Notes")
+        and len(s.chunk.text.split()) >= MIN_WORDS
+    ]
+    random.Random(SEED).shuffle(pool)
+    return pool[:n]
+
+
+def write_questions(runtime, generation, passages, path: Path) -> None:
+    """One generated question per passage, appended to `path` (rows already there are skipped)."""
+    done = {json.loads(line)["row"] for line in path.open()} if path.exists() else set()
+    titles = {doc: record.title for doc, record in generation.documents().items()}
+    params = GenerationParams(max_tokens=48, temperature=0.0, seed=0)
+    with path.open("a", encoding="utf-8") as out:
+        for n, stored in enumerate(passages, 1):
+            if stored.row in done:
+                continue
+            words = stored.chunk.text.split()
+            text = " ".join(words[:120]) + (" …" if len(words) > 120 else "")
+            prompt = PROMPT.format(
+                title=titles[stored.chunk.doc], locator=stored.chunk.locator, text=text
+            )
+            reply = "".join(
+                runtime.generator.stream_chat([{"role": "user", "content": prompt}], params)
+            ).strip()
+            question = reply.splitlines()[0].strip().strip('"') if reply else ""
+            row = {"row": stored.row, "doc": stored.chunk.doc, "locator": stored.chunk.locator}
+            out.write(json.dumps({**row, "question": question}, ensure_ascii=False) + "\n")
+            out.flush()
+            print(f"questions: {n}/{len(passages)}", end="\r", flush=True)
+
+
+def training_pairs(runtime, generation, path: Path, max_rank: int) -> list[tuple[str, str]]:
+    """(question, passage text) pairs whose passage the base embedder already ranks near the top."""
+    titles = {doc: record.title for doc, record in generation.documents().items()}
+    chunks = {s.row: s.chunk for s in generation.stored_chunks()}
+    vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
+    pairs, seen = [], set()
+    for line in path.open():
+        item = json.loads(line)
+        question = item["question"]
+        if not question.endswith("?") or question in seen:
+            continue
+        seen.add(question)
+        scores = vectors @ runtime.embedder.encode_query(question)
+        if int((scores > scores[item["row"]]).sum()) + 1 > max_rank:
+            continue
+        chunk = chunks[item["row"]]
+        pairs.append((question, embed_text(chunk, titles[chunk.doc])))
+    return pairs
+
+
+def fine_tune(base: Path, pairs: list[tuple[str, str]], out: Path, epochs: int, lr: float) -> None:
+    """Multiple-negatives ranking loss (cosine × 20), batch 16, linear warm-up and decay."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.manual_seed(SEED)
+    order = random.Random(SEED)
+    model = SentenceTransformer(str(base), device="cpu", local_files_only=True)
+    model.train()
+    batch = 16
+    steps = epochs * -(-len(pairs) // batch)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
+    warm = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / steps)
+    )
+
+    def embed(texts: list[str]):
+        features = model.preprocess(texts)
+        return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
+
+    for _ in range(epochs):
+        order.shuffle(pairs)
+        for start in range(0, len(pairs) - 1, batch):
+            part = pairs[start : start + batch]
+            logits = 20.0 * embed([q for q, _ in part]) @ embed([p for _, p in part]).T
+            loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(part)))
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+    model.eval()
+    model.save(str(out))
+
+
+def recall(firsts: list, k: int) -> str:
+    return f"{sum(1 for f in firsts if f and f <= k) / max(1, len(firsts)):.3f}"
+
+
+def rows_for(name: str, questions: list[dict], firsts: list, hold_out: list[str]) -> str:
+    """One table row: recall@1/5/10, and recall@5 on trained and held-out acts apart."""
+
+    def group(q: dict) -> str:
+        source = q.get("source_file")
+        files = source if isinstance(source, list) else [source]
+        return "held out" if all(held_out(f or "", hold_out) for f in files) else "trained"
+
+    split: dict[str, list] = {"trained": [], "held out": []}
+    for q, first in zip(questions, firsts):
+        split[group(q)].append(first)
+    parts = [f"{recall(v, 5)} ({len(v)})" for v in split.values()]
+    return f"| {name} | {recall(firsts, 1)} | {recall(firsts, 5)} | {recall(firsts, 10)} | " + (
+        " | ".join(parts) + " |"
+    )
+
+
+def options_from(pairs: list[str]) -> dict[str, float]:
+    """`key=value` retrieval options (numbers), as --option gives them."""
+    return {key: float(value) for key, value in (p.split("=", 1) for p in pairs)}
+
+
+def compare(runtime, generation, model: Path, work: Path, args) -> list[str]:
+    adapted = FolderEmbedder(model, runtime.settings.threads)
+    options = RetrievalOptions(translate=False, **options_from(args.option))
+    own = Retriever(generation, runtime.embedder, options=options)
+    other = Retriever(generation, adapted, options=options)
+    other._table = swapped_table(generation, adapted, work)
+    texts = own.table.texts
+    lines = []
+    for path in args.questions:
+        questions = [q for q in load_questions(path) if q.get("evidence")]
+        rows = {
+            "base, dense alone": dense_firsts(
+                questions, own.table.vectors, runtime.embedder.encode_query, texts
+            ),
+            "adapted, dense alone": dense_firsts(
+                questions, other.table.vectors, adapted.encode_query, texts
+            ),
+            "base, product": product_firsts(questions, own),
+            "adapted, product": product_firsts(questions, other),
+        }
+        lines += [
+            f"### {path.name} ({len(questions)} answerable)",
+            "",
+            "| retrieval | r@1 | r@5 | r@10 | r@5 trained acts | r@5 held-out acts |",
+            "|---|---|---|---|---|---|",
+            *(rows_for(name, questions, f, args.hold_out) for name, f in rows.items()),
+            "",
+        ]
+        print("\n".join(lines[-9:]), flush=True)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--passages", type=int, default=600)
+    parser.add_argument("--hold-out", action="append", default=[], help="document id prefix")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--max-rank", type=int, default=30)
+    parser.add_argument(
+        "--generated", type=Path, help="generated questions (default: WORK/questions.jsonl)"
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        help="retrieval option for both, e.g. weight_dense=1",
+    )
+    parser.add_argument("--questions", type=Path, action="append", default=[])
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    runtime = Runtime(load_settings(index_dir=args.index))
+    generation = runtime.generation()
+    args.work.mkdir(parents=True, exist_ok=True)
+    generated = args.generated or args.work / "questions.jsonl"
+    write_questions(
+        runtime, generation, sample_passages(generation, args.hold_out, args.passages), generated
+    )
+    pairs = training_pairs(runtime, generation, generated, args.max_rank)
+    model = args.work / f"model-{len(pairs)}-e{args.epochs}"
+    if not model.exists():
+        fine_tune(runtime.embedder.path, pairs, model, args.epochs, args.lr)
+    vectors = args.work / f"{model.name}-vectors"
+    vectors.mkdir(exist_ok=True)
+    lines = [
+        f"Index {args.index} ({generation.size} passages); {len(pairs)} training pairs from "
+        f"{args.passages} generated questions; held out: {', '.join(args.hold_out) or 'none'}; "
+        f"{args.epochs} epoch(s), lr {args.lr}; retrieval options: {', '.join(args.option) or 'default'}; "
+        "recall on answerable questions, no translation.",
+        "",
+        *compare(runtime, generation, model, vectors, args),
+    ]
+    if args.out:
+        args.out.write_text("\n".join(lines), "utf-8")
+
+
+if __name__ == "__main__":
+    main()
