@@ -7,8 +7,8 @@ Three steps, each cached in --work so a later run picks up where the last one st
   named by --hold-out, so that recall on questions about those acts shows what carries over to acts
   the model was never adapted on;
 - train: the index's embedder is fine-tuned on the (question, passage) pairs with in-batch
-  negatives; a pair is kept only when its passage is already in the embedder's top --max-rank for
-  the question (a question its passage does not answer would teach noise);
+  negatives; with --max-rank N a pair is kept only when its passage is already in the embedder's
+  top N for the question (measured: keeping every pair did better, so that is the default);
 - compare: the index's passages and sentence units are embedded with the adapted model and the
   product's retrieval (every signal, no translation) runs with them; recall per question set, for
   questions on acts used in training and on held-out acts apart.
@@ -113,7 +113,8 @@ def write_questions(runtime, generation, passages, path: Path) -> None:
 
 
 def training_pairs(runtime, generation, path: Path, max_rank: int) -> list[tuple[str, str]]:
-    """(question, passage text) pairs whose passage the base embedder already ranks near the top."""
+    """(question, passage text) pairs; with `max_rank`, only those whose passage the base
+    embedder already ranks in its top `max_rank`."""
     titles = {doc: record.title for doc, record in generation.documents().items()}
     chunks = {s.row: s.chunk for s in generation.stored_chunks()}
     vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
@@ -124,9 +125,10 @@ def training_pairs(runtime, generation, path: Path, max_rank: int) -> list[tuple
         if not question.endswith("?") or question in seen:
             continue
         seen.add(question)
-        scores = vectors @ runtime.embedder.encode_query(question)
-        if int((scores > scores[item["row"]]).sum()) + 1 > max_rank:
-            continue
+        if max_rank:
+            scores = vectors @ runtime.embedder.encode_query(question)
+            if int((scores > scores[item["row"]]).sum()) + 1 > max_rank:
+                continue
         chunk = chunks[item["row"]]
         pairs.append((question, embed_text(chunk, titles[chunk.doc])))
     return pairs
@@ -233,7 +235,7 @@ def main() -> None:
     parser.add_argument("--hold-out", action="append", default=[], help="document id prefix")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=2e-5)
-    parser.add_argument("--max-rank", type=int, default=30)
+    parser.add_argument("--max-rank", type=int, default=0, help="0: keep every pair")
     parser.add_argument(
         "--generated", type=Path, help="generated questions (default: WORK/questions.jsonl)"
     )
