@@ -10,8 +10,9 @@ Three steps, each cached in --work so a later run picks up where the last one st
   negatives; with --max-rank N a pair is kept only when its passage is already in the embedder's
   top N for the question (measured: keeping every pair did better, so that is the default);
 - compare: the index's passages and sentence units are embedded with the adapted model and the
-  product's retrieval (every signal, no translation) runs with them; recall per question set, for
-  questions on acts used in training and on held-out acts apart.
+  product's retrieval (every signal; with --translate, questions translated as the product does)
+  runs with them; recall per question set, for questions on acts used in training and on
+  held-out acts apart.
 
     python bench/embedder_adaptation.py --index /work/idx --work /tmp/adapt \\
         --hold-out dora- --hold-out cybersecurity-act- --hold-out european-chips-act- \\
@@ -197,9 +198,10 @@ def options_from(pairs: list[str]) -> dict[str, float]:
 
 def compare(runtime, generation, model: Path, work: Path, args) -> list[str]:
     adapted = FolderEmbedder(model, runtime.settings.threads)
-    options = RetrievalOptions(translate=False, **options_from(args.option))
-    own = Retriever(generation, runtime.embedder, options=options)
-    other = Retriever(generation, adapted, options=options)
+    options = RetrievalOptions(translate=args.translate, **options_from(args.option))
+    translator = runtime.translator if args.translate else None
+    own = Retriever(generation, runtime.embedder, translator=translator, options=options)
+    other = Retriever(generation, adapted, translator=translator, options=options)
     other._table = swapped_table(generation, adapted, work)
     texts = own.table.texts
     lines = []
@@ -212,8 +214,8 @@ def compare(runtime, generation, model: Path, work: Path, args) -> list[str]:
             "adapted, dense alone": dense_firsts(
                 questions, other.table.vectors, adapted.encode_query, texts
             ),
-            "base, product": product_firsts(questions, own),
-            "adapted, product": product_firsts(questions, other),
+            "base, product": product_firsts(questions, own, args.translate),
+            "adapted, product": product_firsts(questions, other, args.translate),
         }
         lines += [
             f"### {path.name} ({len(questions)} answerable)",
@@ -245,6 +247,9 @@ def main() -> None:
         default=[],
         help="retrieval option for both, e.g. weight_dense=1",
     )
+    parser.add_argument(
+        "--translate", action="store_true", help="product rows translate questions (generator)"
+    )
     parser.add_argument("--questions", type=Path, action="append", default=[])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -265,7 +270,8 @@ def main() -> None:
         f"Index {args.index} ({generation.size} passages); {len(pairs)} training pairs from "
         f"{args.passages} generated questions; held out: {', '.join(args.hold_out) or 'none'}; "
         f"{args.epochs} epoch(s), lr {args.lr}; retrieval options: {', '.join(args.option) or 'default'}; "
-        "recall on answerable questions, no translation.",
+        "recall on answerable questions, "
+        + ("product rows with query translation." if args.translate else "no translation."),
         "",
         *compare(runtime, generation, model, vectors, args),
     ]

@@ -116,10 +116,11 @@ def dense_firsts(questions, vectors, encode, texts) -> list[int | None]:
     return firsts
 
 
-def product_firsts(questions, retriever: Retriever) -> list[int | None]:
+def product_firsts(questions, retriever: Retriever, translate: bool = False) -> list[int | None]:
     return [
         first_rank_retrieved(
-            q["evidence"], [h.chunk.text for h in retriever.search(q["question"], 10, None, False)]
+            q["evidence"],
+            [h.chunk.text for h in retriever.search(q["question"], 10, None, translate)],
         )
         for q in questions
     ]
