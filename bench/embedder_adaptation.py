@@ -37,7 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from embedder_compare import (  # noqa: E402
     E5Embedder,
     dense_firsts,
+    doc_titles,
     product_firsts,
+    recall_at,
     swapped_table,
 )
 
@@ -92,7 +94,7 @@ def sample_passages(generation, hold_out: list[str], n: int) -> list:
 def write_questions(runtime, generation, passages, path: Path) -> None:
     """One generated question per passage, appended to `path` (rows already there are skipped)."""
     done = {json.loads(line)["row"] for line in path.open()} if path.exists() else set()
-    titles = {doc: record.title for doc, record in generation.documents().items()}
+    titles = doc_titles(generation)
     params = GenerationParams(max_tokens=48, temperature=0.0, seed=0)
     with path.open("a", encoding="utf-8") as out:
         for n, stored in enumerate(passages, 1):
@@ -116,7 +118,7 @@ def write_questions(runtime, generation, passages, path: Path) -> None:
 def training_pairs(runtime, generation, path: Path, max_rank: int) -> list[tuple[str, str]]:
     """(question, passage text) pairs; with `max_rank`, only those whose passage the base
     embedder already ranks in its top `max_rank`."""
-    titles = {doc: record.title for doc, record in generation.documents().items()}
+    titles = doc_titles(generation)
     chunks = {s.row: s.chunk for s in generation.stored_chunks()}
     vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
     pairs, seen = [], set()
@@ -170,10 +172,6 @@ def fine_tune(base: Path, pairs: list[tuple[str, str]], out: Path, epochs: int, 
     model.save(str(out))
 
 
-def recall(firsts: list, k: int) -> str:
-    return f"{sum(1 for f in firsts if f and f <= k) / max(1, len(firsts)):.3f}"
-
-
 def rows_for(name: str, questions: list[dict], firsts: list, hold_out: list[str]) -> str:
     """One table row: recall@1/5/10, and recall@5 on trained and held-out acts apart."""
 
@@ -185,9 +183,10 @@ def rows_for(name: str, questions: list[dict], firsts: list, hold_out: list[str]
     split: dict[str, list] = {"trained": [], "held out": []}
     for q, first in zip(questions, firsts):
         split[group(q)].append(first)
-    parts = [f"{recall(v, 5)} ({len(v)})" for v in split.values()]
-    return f"| {name} | {recall(firsts, 1)} | {recall(firsts, 5)} | {recall(firsts, 10)} | " + (
-        " | ".join(parts) + " |"
+    parts = [f"{recall_at(v, 5)} ({len(v)})" for v in split.values()]
+    return (
+        f"| {name} | {recall_at(firsts, 1)} | {recall_at(firsts, 5)} | {recall_at(firsts, 10)} | "
+        + (" | ".join(parts) + " |")
     )
 
 

@@ -85,11 +85,16 @@ def cached_vectors(path: Path, texts: list[str], embedder: E5Embedder) -> np.nda
     return np.load(path)
 
 
+def doc_titles(generation) -> dict[str, str]:
+    """Document id → title, as `embed_text` heads each passage."""
+    return {doc: record.title for doc, record in generation.documents().items()}
+
+
 def swapped_table(generation, embedder, work: Path) -> PassageTable:
     """The index's passage table with another embedder's passage and sentence-unit vectors
     (cached in `work`)."""
     stored = generation.stored_chunks()
-    titles = {doc: record.title for doc, record in generation.documents().items()}
+    titles = doc_titles(generation)
     passages = [embed_text(s.chunk, titles[s.chunk.doc]) for s in stored]
     units = [(s.row, u) for s in stored for u in sentence_units(s.chunk)]
     table = PassageTable(generation)
@@ -101,11 +106,13 @@ def swapped_table(generation, embedder, work: Path) -> PassageTable:
     return table
 
 
-def recall_row(name: str, firsts: list[int | None]) -> str:
-    def at(k: int) -> str:
-        return f"{sum(1 for f in firsts if f and f <= k) / len(firsts):.3f}"
+def recall_at(firsts: list[int | None], k: int) -> str:
+    """Share of questions whose evidence is all in the top k, formatted for a table."""
+    return f"{sum(1 for f in firsts if f and f <= k) / max(1, len(firsts)):.3f}"
 
-    return f"| {name} | {at(1)} | {at(5)} | {at(10)} |"
+
+def recall_row(name: str, firsts: list[int | None]) -> str:
+    return f"| {name} | {recall_at(firsts, 1)} | {recall_at(firsts, 5)} | {recall_at(firsts, 10)} |"
 
 
 def dense_firsts(questions, vectors, encode, texts) -> list[int | None]:
