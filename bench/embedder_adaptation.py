@@ -6,20 +6,22 @@ Three steps, each cached in --work so a later run picks up where the last one st
   passages drawn at random (fixed seed) from the index's English documents, leaving out the acts
   named by --hold-out, so that recall on questions about those acts shows what carries over to acts
   the model was never adapted on;
-- train: the index's embedder is fine-tuned on the (question, passage) pairs with in-batch
-  negatives; with --max-rank N a pair is kept only when its passage is already in the embedder's
-  top N for the question (measured: keeping every pair did better, so that is the default);
+- train: the index's embedder is fine-tuned on the (question, passage) pairs by
+  `rag.embedder_adaptation.fine_tune`, the function that makes the product's derived embedder;
 - compare: the index's passages and sentence units are embedded with the adapted model and the
   product's retrieval (every signal; with --translate, questions translated as the product does)
   runs with them; recall per question set, for questions on acts used in training and on
   held-out acts apart.
 
     python bench/embedder_adaptation.py --index /work/idx --work /tmp/adapt \\
+        --generated rag/data/embedder_questions.jsonl --passages 1100 \\
         --hold-out dora- --hold-out cybersecurity-act- --hold-out european-chips-act- \\
         --hold-out interoperable-europe-act- \\
         --questions ../shared/eval/dev.jsonl --questions ../shared/eval/dev2.jsonl
 
-Nothing here is used by sovrag itself: the product's embedder stays the pip-bundled MiniLM.
+Run it on an index built with the base embedder (`--embedder all-minilm-l6-v2`). The product's
+default embedder, `minilm-l6-sovrag-1`, is MiniLM fine-tuned on the questions this script wrote
+(`rag/data/embedder_questions.jsonl`, with --passages 1100 and the four hold-outs above).
 """
 
 from __future__ import annotations
@@ -44,13 +46,13 @@ from embedder_compare import (  # noqa: E402
 )
 
 from rag.config import load_settings  # noqa: E402
+from rag.embedder_adaptation import SEED, fine_tune, training_pairs  # noqa: E402
 from rag.evaluation import load_questions  # noqa: E402
 from rag.generator import GenerationParams  # noqa: E402
 from rag.retrieval import RetrievalOptions, Retriever  # noqa: E402
 from rag.runtime import Runtime  # noqa: E402
 from rag.store import embed_text  # noqa: E402
 
-SEED = 37
 MIN_WORDS = 20
 PROMPT = (
     "A provision of an EU act:\n<<<\n{title}, {locator}:\n{text}\n>>>\n"
@@ -110,66 +112,11 @@ def write_questions(runtime, generation, passages, path: Path) -> None:
             ).strip()
             question = reply.splitlines()[0].strip().strip('"') if reply else ""
             row = {"row": stored.row, "doc": stored.chunk.doc, "locator": stored.chunk.locator}
-            out.write(json.dumps({**row, "question": question}, ensure_ascii=False) + "\n")
+            passage = embed_text(stored.chunk, titles[stored.chunk.doc])
+            item = {**row, "question": question, "passage": passage}
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
             out.flush()
             print(f"questions: {n}/{len(passages)}", end="\r", flush=True)
-
-
-def training_pairs(runtime, generation, path: Path, max_rank: int) -> list[tuple[str, str]]:
-    """(question, passage text) pairs; with `max_rank`, only those whose passage the base
-    embedder already ranks in its top `max_rank`."""
-    titles = doc_titles(generation)
-    chunks = {s.row: s.chunk for s in generation.stored_chunks()}
-    vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
-    pairs, seen = [], set()
-    for line in path.open():
-        item = json.loads(line)
-        question = item["question"]
-        if not question.endswith("?") or question in seen:
-            continue
-        seen.add(question)
-        if max_rank:
-            scores = vectors @ runtime.embedder.encode_query(question)
-            if int((scores > scores[item["row"]]).sum()) + 1 > max_rank:
-                continue
-        chunk = chunks[item["row"]]
-        pairs.append((question, embed_text(chunk, titles[chunk.doc])))
-    return pairs
-
-
-def fine_tune(base: Path, pairs: list[tuple[str, str]], out: Path, epochs: int, lr: float) -> None:
-    """Multiple-negatives ranking loss (cosine × 20), batch 16, linear warm-up and decay."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    torch.manual_seed(SEED)
-    order = random.Random(SEED)
-    model = SentenceTransformer(str(base), device="cpu", local_files_only=True)
-    model.train()
-    batch = 16
-    steps = epochs * -(-len(pairs) // batch)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=lr)
-    warm = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / steps)
-    )
-
-    def embed(texts: list[str]):
-        features = model.preprocess(texts)
-        return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
-
-    for _ in range(epochs):
-        order.shuffle(pairs)
-        for start in range(0, len(pairs) - 1, batch):
-            part = pairs[start : start + batch]
-            logits = 20.0 * embed([q for q, _ in part]) @ embed([p for _, p in part]).T
-            loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(part)))
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-    model.eval()
-    model.save(str(out))
 
 
 def rows_for(name: str, questions: list[dict], firsts: list, hold_out: list[str]) -> str:
@@ -236,7 +183,6 @@ def main() -> None:
     parser.add_argument("--hold-out", action="append", default=[], help="document id prefix")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=2e-5)
-    parser.add_argument("--max-rank", type=int, default=0, help="0: keep every pair")
     parser.add_argument(
         "--generated", type=Path, help="generated questions (default: WORK/questions.jsonl)"
     )
@@ -259,7 +205,7 @@ def main() -> None:
     write_questions(
         runtime, generation, sample_passages(generation, args.hold_out, args.passages), generated
     )
-    pairs = training_pairs(runtime, generation, generated, args.max_rank)
+    pairs = training_pairs(generated)
     model = args.work / f"model-{len(pairs)}-e{args.epochs}"
     if not model.exists():
         fine_tune(runtime.embedder.path, pairs, model, args.epochs, args.lr)
