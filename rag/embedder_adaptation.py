@@ -9,9 +9,13 @@ seeded, on the CPU; the result is a sentence-transformers folder like the base m
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import random
+import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelError
@@ -19,6 +23,25 @@ from .errors import ModelError
 SEED = 37
 BATCH = 16
 LOGIT_SCALE = 20.0
+STAMP_FILE = "sovrag-adaptation.json"
+RECIPE_VERSION = 1
+"""Bump when `fine_tune` changes in a way that changes the weights it produces."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a derived embedder is made from; its fingerprint says whether a built one is current."""
+
+    base_id: str
+    base_version: str
+    training: Path
+    epochs: int = 1
+    lr: float = 2e-5
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(self.training.read_bytes()).hexdigest()
+        parts = [self.base_id, self.base_version, digest, self.epochs, self.lr, RECIPE_VERSION]
+        return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def training_pairs(path: Path) -> list[tuple[str, str]]:
@@ -81,3 +104,35 @@ def fine_tune(
                 progress(1)
     model.eval()
     model.save(str(out))
+
+
+def is_current(folder: Path, recipe: Recipe) -> bool:
+    try:
+        stamp = json.loads((folder / STAMP_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return stamp.get("fingerprint") == recipe.fingerprint()
+
+
+def build_derived(recipe: Recipe, base: Path, dest: Path) -> Path:
+    """Fine-tune `base` into `dest` (through a temporary folder, renamed when complete)."""
+    from tqdm import tqdm
+
+    pairs = training_pairs(recipe.training)
+    if len(pairs) < 2:
+        raise ModelError(f"{recipe.training} holds fewer than two usable training questions.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f"{dest.name}.partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    steps = recipe.epochs * -(-(len(pairs) - 1) // BATCH)
+    label = f"Adapting the embedder to the bundled acts (one-off, {len(pairs)} questions)"
+    with tqdm(total=steps, desc=label, unit="batch") as bar:
+        fine_tune(base, pairs, tmp, recipe.epochs, recipe.lr, bar.update)
+    stamp = {"fingerprint": recipe.fingerprint(), "base": recipe.base_id, "pairs": len(pairs)}
+    (tmp / STAMP_FILE).write_text(json.dumps(stamp, indent=1), "utf-8")
+    old = dest.with_name(f"{dest.name}.old-{os.getpid()}")
+    if dest.exists():
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    shutil.rmtree(old, ignore_errors=True)
+    return dest

@@ -20,6 +20,7 @@ _SHA_LABEL = {
     "mismatch": "MISMATCH",
     "unchecked": "not checked",
     "parts": "not assembled",
+    "derived": "fine-tuned on first use",
     "no-reference": "no reference",
     "n/a": "-",
 }

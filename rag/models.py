@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .embedder_adaptation import Recipe, build_derived, is_current
 from .errors import ModelError
 
 REGISTRY_FILE = "registry.toml"
@@ -219,11 +220,44 @@ def entry_path(entry: ModelEntry, models_dir: Path) -> Path:
     return models_dir / entry.file
 
 
+def _derived_recipe(entry: ModelEntry, models_dir: Path) -> tuple[Recipe, ModelEntry]:
+    """How a derived embedder is made, and the registry entry of the model it is made from."""
+    base = load_registry(models_dir).get(entry.extra.get("base", ""))
+    if base is None or base.source == "derived":
+        raise ModelError(f"Model '{entry.id}' names no usable base model in the registry.")
+    package = base.extra.get("package", "")
+    try:
+        version = importlib.metadata.version(package) if package else ""
+    except importlib.metadata.PackageNotFoundError:
+        version = ""
+    training = Path(__file__).resolve().parent / entry.extra["training"]
+    recipe = Recipe(
+        base.id,
+        version,
+        training,
+        int(entry.extra.get("epochs", 1)),
+        float(entry.extra.get("lr", 2e-5)),
+    )
+    return recipe, base
+
+
+def _derived_folder(entry: ModelEntry, models_dir: Path) -> Path:
+    """A derived embedder's folder, fine-tuned from its base on first use (and when its recipe
+    or training questions changed)."""
+    recipe, base = _derived_recipe(entry, models_dir)
+    dest = models_dir / entry.file
+    if not is_current(dest, recipe):
+        build_derived(recipe, materialise(base, models_dir), dest)
+    return dest
+
+
 def is_installed(entry: ModelEntry, models_dir: Path) -> bool:
     """True when the model's file exists, or can be assembled from installed packages."""
     try:
         if entry.source == "pip-parts":
             return (models_dir / entry.file).exists() or bool(part_paths(entry))
+        if entry.source == "derived":
+            return is_installed(_derived_recipe(entry, models_dir)[1], models_dir)
         return entry_path(entry, models_dir).exists()
     except ModelError:
         return False
@@ -237,6 +271,8 @@ def materialise(entry: ModelEntry, models_dir: Path) -> Path:
             return assemble_parts(part_paths(entry), dest, entry.sha256, entry.size)
         verify_file(dest, entry.sha256, models_dir)
         return dest
+    if entry.source == "derived":
+        return _derived_folder(entry, models_dir)
     path = entry_path(entry, models_dir)
     if not path.exists():
         if entry.source == "local":
@@ -326,12 +362,22 @@ class ModelState:
     installed: bool
     path: Path | None
     sha256_state: str
-    """verified | mismatch | unchecked | parts (not yet assembled) | no-reference | n/a"""
+    """verified | mismatch | unchecked | parts (not yet assembled) | derived (not yet fine-tuned)
+    | no-reference | n/a"""
     hint: str = ""
 
 
 def model_state(entry: ModelEntry, models_dir: Path) -> ModelState:
     """Installed or not, and whether its hash is already known to match; never hashes a file."""
+    if entry.source == "derived":
+        dest = models_dir / entry.file
+        if not is_installed(entry, models_dir):
+            return ModelState(
+                False, None, "n/a", f"Install its base model '{entry.extra['base']}'."
+            )
+        return ModelState(
+            True, dest if dest.exists() else None, "n/a" if dest.exists() else "derived"
+        )
     if entry.source == "pip-parts":
         dest = models_dir / entry.file
         if not dest.exists():
