@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     )
     models_dir: Path = Field(Path("models"), description="Registry file and assembled GGUF files")
     generator: str = Field("qwen2.5-coder-1.5b", description="Generator model id or GGUF path")
-    embedder: str = Field("all-minilm-l6-v2", description="Embedder model id or folder path")
+    embedder: str = Field("minilm-l6-sovrag-1", description="Embedder model id or folder path")
     generator_backend: Literal["llamacpp", "openai"] = "llamacpp"
     generator_base_url: str = "http://127.0.0.1:8080/v1"
     generator_model: str = ""

@@ -66,7 +66,7 @@ def test_search_json_and_status(small_index):
     status = json.loads(run("index", "status", "--json", "--index", index).stdout)
     assert status["documents"] == 3 and status["passages"] > 100
     assert status["sentences"] >= status["passages"]  # at least one sentence vector per passage
-    assert status["embedder"] == "all-minilm-l6-v2"
+    assert status["embedder"] == "minilm-l6-sovrag-1"
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from rag.config import PROJECT_ROOT, TOP_K_MAX, TOP_K_MIN, load_settings
 def test_defaults():
     s = load_settings()
     assert s.generator == "qwen2.5-coder-1.5b"
-    assert s.embedder == "all-minilm-l6-v2"
+    assert s.embedder == "minilm-l6-sovrag-1"
     assert s.host == "127.0.0.1" and s.port == 7860
     assert s.index_dir == PROJECT_ROOT / "index"
 

@@ -58,7 +58,8 @@ def test_list_shows_bundled_and_european_models(models_dir, capsys):
     smol = rows["smollm2-135m"]
     assert smol["installed"] and smol["licence"] == "Apache-2.0" and smol["size"] == 98362432
     assert rows["qwen2.5-coder-1.5b"]["active"]  # the default generator
-    assert rows["all-minilm-l6-v2"]["active"]
+    assert rows["minilm-l6-sovrag-1"]["active"]
+    assert not rows["all-minilm-l6-v2"]["active"]
     for eu in (
         "mistral-7b-instruct-v0.3",
         "eurollm-9b-instruct",
