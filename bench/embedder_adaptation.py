@@ -32,12 +32,9 @@ import random
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from embedder_compare import (  # noqa: E402
-    E5Embedder,
     dense_firsts,
     doc_titles,
     product_firsts,
@@ -46,6 +43,7 @@ from embedder_compare import (  # noqa: E402
 )
 
 from rag.config import load_settings  # noqa: E402
+from rag.embedder import Embedder  # noqa: E402
 from rag.embedder_adaptation import SEED, fine_tune, training_pairs  # noqa: E402
 from rag.evaluation import load_questions  # noqa: E402
 from rag.generator import GenerationParams  # noqa: E402
@@ -60,18 +58,6 @@ PROMPT = (
     "Use plain everyday words instead of the provision's own wording, and do not mention "
     "article numbers. Reply with the question only."
 )
-
-
-class FolderEmbedder(E5Embedder):
-    """A sentence-transformers folder without query/passage prompts (MiniLM's kind)."""
-
-    def __init__(self, folder: Path, threads: int) -> None:
-        super().__init__(folder, threads)
-        self.model_id = folder.name
-
-    def _embed(self, texts: list[str], prompt: str) -> np.ndarray:
-        self.calls += len(texts)
-        return self.model.encode(texts, batch_size=32, normalize_embeddings=True).astype(np.float32)
 
 
 def held_out(doc: str, prefixes: list[str]) -> bool:
@@ -143,7 +129,7 @@ def options_from(pairs: list[str]) -> dict[str, float]:
 
 
 def compare(runtime, generation, model: Path, work: Path, args) -> list[str]:
-    adapted = FolderEmbedder(model, runtime.settings.threads)
+    adapted = Embedder(model.name, model, runtime.settings.threads)
     options = RetrievalOptions(translate=args.translate, **options_from(args.option))
     translator = runtime.translator if args.translate else None
     own = Retriever(generation, runtime.embedder, translator=translator, options=options)

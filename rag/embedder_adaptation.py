@@ -61,6 +61,12 @@ def training_pairs(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def batch_starts(pairs: int) -> range:
+    """Where each training batch starts; a lone last pair has no in-batch negative, so it is
+    left out."""
+    return range(0, pairs - 1, BATCH)
+
+
 def fine_tune(
     base: Path,
     pairs: list[tuple[str, str]],
@@ -91,8 +97,7 @@ def fine_tune(
 
     for _ in range(epochs):
         order.shuffle(pairs)
-        # a lone last pair has no in-batch negative, so it is left out
-        for start in range(0, len(pairs) - 1, BATCH):
+        for start in batch_starts(len(pairs)):
             part = pairs[start : start + BATCH]
             logits = LOGIT_SCALE * embed([q for q, _ in part]) @ embed([p for _, p in part]).T
             loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(part)))
@@ -124,7 +129,7 @@ def build_derived(recipe: Recipe, base: Path, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f"{dest.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    steps = recipe.epochs * -(-(len(pairs) - 1) // BATCH)
+    steps = recipe.epochs * len(batch_starts(len(pairs)))
     label = f"Adapting the embedder to the bundled acts (one-off, {len(pairs)} questions)"
     with tqdm(total=steps, desc=label, unit="batch") as bar:
         fine_tune(base, pairs, tmp, recipe.epochs, recipe.lr, bar.update)

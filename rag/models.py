@@ -231,14 +231,8 @@ def _derived_recipe(entry: ModelEntry, models_dir: Path) -> tuple[Recipe, ModelE
     except importlib.metadata.PackageNotFoundError:
         version = ""
     training = Path(__file__).resolve().parent / entry.extra["training"]
-    recipe = Recipe(
-        base.id,
-        version,
-        training,
-        int(entry.extra.get("epochs", 1)),
-        float(entry.extra.get("lr", 2e-5)),
-    )
-    return recipe, base
+    given = {key: entry.extra[key] for key in ("epochs", "lr") if key in entry.extra}
+    return Recipe(base.id, version, training, **given), base
 
 
 def _derived_folder(entry: ModelEntry, models_dir: Path) -> Path:
@@ -372,9 +366,9 @@ def model_state(entry: ModelEntry, models_dir: Path) -> ModelState:
     if entry.source == "derived":
         dest = models_dir / entry.file
         if not is_installed(entry, models_dir):
-            return ModelState(
-                False, None, "n/a", f"Install its base model '{entry.extra['base']}'."
-            )
+            base = load_registry(models_dir).get(entry.extra.get("base", ""))
+            hint = _fetch_hint(base) if base else "Its base model is not in the registry."
+            return ModelState(False, None, "n/a", hint)
         return ModelState(
             True, dest if dest.exists() else None, "n/a" if dest.exists() else "derived"
         )
