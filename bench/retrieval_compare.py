@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from rag.config import load_settings
+from _common import index_settings
+
 from rag.evaluation import first_rank_retrieved, load_questions
 from rag.retrieval import RetrievalOptions, Retriever
 from rag.runtime import Runtime
@@ -135,7 +136,7 @@ def main() -> int:
     parser.add_argument("--skip-translation", action="store_true", help="no generator calls at all")
     parser.add_argument("--out", type=Path, default=None, help="also write the tables to this file")
     args = parser.parse_args()
-    runtime = Runtime(load_settings(index_dir=args.index))
+    runtime = Runtime(index_settings(args.index))
     generation = runtime.generation()
     runtime.embedder.encode_query("warm-up")
     translator = QueryTranslator(lambda: runtime.generator)

@@ -27,9 +27,18 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEV_QUESTIONS, ROOT, emit, latency_summary, load_average, machine, rss_mb, table
+from _common import (
+    DEV_QUESTIONS,
+    ROOT,
+    emit,
+    index_settings,
+    latency_summary,
+    load_average,
+    machine,
+    rss_mb,
+    table,
+)
 
-from rag.config import load_settings
 from rag.evaluation import load_questions
 from rag.retrieval import CANDIDATES, RetrievalOptions, Retriever, weighted_rrf
 from rag.runtime import Runtime
@@ -238,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     info = machine()
-    runtime = Runtime(load_settings(index_dir=args.index, translate_queries=False))
+    runtime = Runtime(index_settings(args.index, translate_queries=False))
     texts = [q["question"] for q in load_questions(args.questions)]
     result: dict = {
         "machine": info,
