@@ -1,7 +1,7 @@
 """Checking that each answer sentence is supported by the passages it cites.
 
-A sentence is supported when (1) every number, amount, percentage and date in it occurs in a cited
-passage (after normalising `35 000 000`/`35,000,000` and `2,5 %`/`2.5%`), and so does every name of
+A sentence is supported when (1) every number, amount, percentage and date in it (other than those
+the question gives) occurs in a cited passage (after normalising `35 000 000`/`35,000,000` and `2,5 %`/`2.5%`), and so does every name of
 three or more capitalised words ("European Digital Identity Wallet"), and (2) it overlaps a cited
 passage in content: enough of its content words occur there, or its embedding is close
 enough. Each citation also gets a short verbatim quote: the passage span that best matches the
@@ -247,11 +247,12 @@ def check_sentence(
     if question and restates_question(claim, question):
         return Support(False, "restates the question as a verdict; no passage states it", 0.0, 0.0)
     evidence = "\n".join(passages)
-    stated = evidence_numbers(evidence)
+    # A figure the question gives ("the three supervisory authorities") is its premise, repeated,
+    # not a claim of the answer: like the question's words, only what the sentence adds is checked.
+    given = {g.rstrip("%") for g in evidence_numbers(question)}
+    stated = {e.rstrip("%") for e in evidence_numbers(evidence)} | given
     # A percentage written without its sign (or the reverse) still names the same figure.
-    missing = {
-        m for m in claim_numbers(claim) if m.rstrip("%") not in {e.rstrip("%") for e in stated}
-    }
+    missing = {m for m in claim_numbers(claim) if m.rstrip("%") not in stated}
     if missing:
         return Support(
             False, f"number(s) not in the cited passage: {', '.join(sorted(missing))}", 0.0, 0.0
@@ -259,7 +260,7 @@ def check_sentence(
     unstated = [
         f"{number} {noun or ''}".strip()
         for number, noun in quantities(claim)
-        if not states_quantity(evidence, number, noun)
+        if number not in given and not states_quantity(evidence, number, noun)
     ]
     if unstated:
         return Support(

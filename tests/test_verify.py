@@ -579,3 +579,22 @@ def test_digits_glued_to_a_name_are_not_a_figure():
     assert check_sentence(claim, [passage]).supported
     # A figure of its own is still checked: the passage does not state 20 000 000.
     assert not check_sentence(claim.replace("10 000 000", "20 000 000"), [passage]).supported
+
+
+def test_a_figure_the_question_gives_is_its_premise_not_a_claim():
+    """ "The three authorities … by 17 July 2024": the passage calls them "the ESAs" and states
+    the date; the count comes from the question. A figure the answer adds is still checked."""
+    passage = (
+        "7. The ESAs shall by 17 July 2024 issue guidelines on the cooperation between the ESAs "
+        "and the competent authorities."
+    )
+    question = "By what date must the three supervisory authorities issue cooperation guidelines?"
+    claim = (
+        "The three supervisory authorities must issue guidelines on the cooperation with the "
+        "competent authorities by 17 July 2024 [1]."
+    )
+    assert not check_sentence(claim, [passage]).supported
+    assert check_sentence(claim, [passage], question=question).supported
+    invented = claim.replace("17 July 2024", "17 July 2025")
+    result = check_sentence(invented, [passage], question=question)
+    assert not result.supported and "2025" in result.reason
