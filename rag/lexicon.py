@@ -6,22 +6,43 @@ the unit words."""
 
 from __future__ import annotations
 
-MONTHS = frozenset(
-    (
-        "january february march april may june july august september october november december "
-        "januar februar märz april mai juni juli august september oktober november dezember "
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre "
-        "januar februar marts april maj juni juli august september oktober november december "
-        "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października "
-        "listopada grudnia"
-    ).split()
+import re
+
+_MONTHS_BY_LANGUAGE = (
+    "january february march april may june july august september october november december",
+    "januar februar märz april mai juni juli august september oktober november dezember",
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "januar februar marts april maj juni juli august september oktober november december",
+    "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października listopada "
+    "grudnia",
 )
-"""Month names as dates write them ("25 mai 2018", "1 sierpnia 2024": Polish in the genitive)."""
+MONTH_NUMBERS = {
+    name: number
+    for names in _MONTHS_BY_LANGUAGE
+    for number, name in enumerate(names.split(), start=1)
+}
+"""Month names as dates write them ("25 mai 2018", "1 sierpnia 2024": Polish in the genitive),
+with the month's number."""
+MONTHS = frozenset(MONTH_NUMBERS)
 
 
 def months_pattern() -> str:
     """The month names as a regex alternation, longest first."""
     return "|".join(sorted(MONTHS, key=lambda m: (-len(m), m)))
+
+
+DATE = re.compile(
+    rf"(?<![\w.])(\d{{1,2}})\.?\s+({months_pattern()})\s+(\d{{4}})(?!\d)", re.IGNORECASE
+)
+"""A calendar date written out ("17 July 2024", "17. Juli 2024", "1 sierpnia 2024")."""
+
+
+def dates_in(text: str) -> set[tuple[int, int, int]]:
+    """The calendar dates a text writes out, as (year, month, day), whatever its language."""
+    return {
+        (int(m.group(3)), MONTH_NUMBERS[m.group(2).lower()], int(m.group(1)))
+        for m in DATE.finditer(text)
+    }
 
 
 UNIT_WORDS = {

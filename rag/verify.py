@@ -19,7 +19,7 @@ import numpy as np
 from .chunking import clause_spans
 from .citations import AnswerSentence, strip_markers
 from .lexical import tokenize
-from .lexicon import REFERENCE_WORDS
+from .lexicon import DATE, REFERENCE_WORDS, dates_in
 from .query import normalise_spaces
 
 MIN_LEXICAL_SUPPORT = 0.34
@@ -174,9 +174,11 @@ def quantities(text: str) -> list[tuple[str, str | None]]:
         for m in _NUMBER_WORD.finditer(text)
         if m.group(1).lower() != "one"
     ]
+    # A date is checked whole, as a date (`check_sentence`), in whatever language either writes it.
+    in_dates = [(m.start(), m.end()) for m in DATE.finditer(text)]
     found = []
     for start, end, number in sorted(figures):
-        if _is_reference(text, start, end):
+        if _is_reference(text, start, end) or any(a <= start < b for a, b in in_dates):
             continue
         ends_clause = _CLAUSE_END.match(text, end)  # "by 17 July 2024, the ESAs …": no noun
         words = [] if ends_clause else _words_around(text, start, end, 1)
@@ -257,6 +259,10 @@ def check_sentence(
         return Support(
             False, f"number(s) not in the cited passage: {', '.join(sorted(missing))}", 0.0, 0.0
         )
+    undated = dates_in(claim) - dates_in(evidence) - dates_in(question)
+    if undated:
+        shown = ", ".join(f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in sorted(undated))
+        return Support(False, f"date(s) not in the cited passage: {shown}", 0.0, 0.0)
     unstated = [
         f"{number} {noun or ''}".strip()
         for number, noun in quantities(claim)

@@ -9,6 +9,7 @@ from rag.act_coverage import NamedActs
 from rag.assistant import bound_history, is_relevant
 from rag.chunking import Chunk
 from rag.citations import cited_numbers, drop_invalid_markers, split_sentences, strip_markers
+from rag.lexicon import dates_in
 from rag.retrieval import Hit
 from rag.verify import (
     best_quote,
@@ -558,7 +559,8 @@ def test_a_figure_that_ends_its_clause_takes_no_noun_from_the_next():
     """ "By 30 June 2026, the Board …": the year ends the phrase; "Board" is not what it counts."""
     passage = "The Board shall by 30 June 2026 adopt guidelines on the exchange of information."
     claim = "By 30 June 2026, the Board must adopt guidelines on the exchange of information [1]."
-    assert quantities(strip_markers(claim)) == [("30", "june"), ("2026", None)]
+    assert quantities("The fee is at most EUR 500, the Board decides.") == [("500", None)]
+    assert quantities(strip_markers(claim)) == []  # a date is checked whole, as a date
     assert check_sentence(claim, [passage]).supported
     # The figure itself must still be in the passage, and not only as a reference.
     other_year = "By 30 June 2027, the Board must adopt guidelines on the exchange [1]."
@@ -598,3 +600,15 @@ def test_a_figure_the_question_gives_is_its_premise_not_a_claim():
     invented = claim.replace("17 July 2024", "17 July 2025")
     result = check_sentence(invented, [passage], question=question)
     assert not result.supported and "2025" in result.reason
+
+
+def test_a_date_is_checked_as_a_date_in_any_language():
+    """ "11 June 2026" is backed by "11. Juni 2026"; a date is not backed by its day and year
+    occurring apart, nor by the same day in another month."""
+    german = "Kapitel IV gilt ab dem 11. Juni 2026."
+    claim = "Chapter IV applies from 11 June 2026 [1]."
+    assert check_sentence(claim, [german]).supported
+    apart = "Chapter IV applies from 11 December 2026; Article 14 applies from 1 June 2026."
+    result = check_sentence(claim, [apart])
+    assert not result.supported and "2026-06-11" in result.reason
+    assert dates_in("am 11. Juni 2026 und 1 sierpnia 2024") == {(2026, 6, 11), (2024, 8, 1)}
