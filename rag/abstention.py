@@ -36,6 +36,14 @@ class AbstainReason(Enum):
             "a cited passage"
         ),
     )
+    NO_ASKED_VALUE = (
+        "no_asked_value",
+        "no checked sentence states the {detail} asked for",
+        (
+            "the question asks for a {detail}, but no sentence backed by a passage states one, "
+            "so an answer that does not give it is not shown"
+        ),
+    )
 
     UNCOVERED_ACT = (
         "uncovered_act",

@@ -129,7 +129,7 @@ _COUNT = (
 )
 _UNITS = (
     r"(?:working |calendar )?(?:hours?|days?|weeks?|months?|years?)|"
-    r"stunden|tage[n]?|wochen|monate[n]?|jahre[n]?|"
+    r"[^\W\d_]*(?:stunden|tagen?|wochen|monaten?|jahren?)|"  # German compounds: "Arbeitstage"
     r"heures|jours|semaines|mois|ans|années|"
     r"timer|dage|uger|måneder|år|godzin|dni|tygodni|miesięcy|lat"
 )
@@ -180,6 +180,28 @@ def asked_kind(question: str) -> str | None:
 def holds_value(text: str, kind: str) -> bool:
     """Whether the text holds a value that could answer a question of this kind."""
     return any(pattern.search(text) for pattern in _VALUE_RES[kind])
+
+
+_FIGURE = re.compile(
+    r"(?<![^\W\d_])\d|(?<!\w)(?:" + _COUNT + r"|twice|once|hundred|thousand)(?!\w)", re.IGNORECASE
+)
+
+
+VALUE_NAMES = {DATE: "date", PERIOD: "length of time", FREQUENCY: "frequency", AMOUNT: "figure"}
+"""How an abstention names the kind of value a question asked for."""
+
+
+def states_value(text: str, kind: str | None) -> bool:
+    """Whether an answer sentence states what a question of this kind asks for: a length of time
+    for "how long", a frequency or an interval for "how often", a figure for "how much / how many".
+    A date is never required: "when" also asks under what condition."""
+    if kind == PERIOD:
+        return holds_value(text, PERIOD)
+    if kind == FREQUENCY:
+        return holds_value(text, FREQUENCY) or holds_value(text, PERIOD)
+    if kind == AMOUNT:
+        return bool(_FIGURE.search(text))
+    return True
 
 
 # When a provision starts to apply is set in the act's closing article, titled in every act by the

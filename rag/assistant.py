@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from . import evidence
 from .abstention import AbstainReason
 from .act_coverage import NamedActs
+from .answer_types import VALUE_NAMES, states_value
 from .citations import AnswerSentence, drop_invalid_markers, split_sentences, strip_markers
 from .generator import GenerationParams, loop_start
 from .language import detect_language
@@ -181,6 +182,8 @@ class _Turn:
     needs each of them backed."""
     quoted: list[AnswerSentence] | None = None
     """Evidence mode: the passage sentences the model pointed at, as the answer's sentences."""
+    asked_kind: str | None = None
+    """The kind of value the question asks for (`rag.answer_types`), as retrieval read it."""
 
 
 class Assistant:
@@ -239,6 +242,7 @@ class Assistant:
                 turn.asked,
                 quoted=turn.quoted,
                 named_acts=turn.named_acts,
+                asked_kind=turn.asked_kind,
             )
             yield from self._complete(turn)
         turn.timings["total"] = time.perf_counter() - turn.started
@@ -296,6 +300,7 @@ class Assistant:
             turn.retriever.search_planned(plan, k=turn.k, filters=turn.filters) if plan else []
         )
         turn.timings["retrieval"] = time.perf_counter() - turn.started - turn.timings["rewrite"]
+        turn.asked_kind = plan.analysis.answer_kind if plan else None
         turn.answer = Answer(
             question=turn.question,
             text=ABSTAIN_TEXT,
@@ -456,9 +461,12 @@ class Assistant:
         question: str = "",
         quoted: list[AnswerSentence] | None = None,
         named_acts: NamedActs | None = None,
+        asked_kind: str | None = None,
     ) -> None:
         """Parse and check the draft (written in `draft_lang`, answering `question`) into the
         answer's sentences and citations.
+        `asked_kind`: the kind of value the question asks for; an answer none of whose supported
+        sentences states one (no period for "how long") abstains.
         `quoted`: the answer's sentences already made (evidence mode), instead of parsing `raw`.
         `named_acts`: the documents of each act the question names; a sentence citing a passage of
         any other act is not supported (it answers for another act than the one asked about), and
@@ -486,6 +494,13 @@ class Assistant:
             if sentences and not any(s.supported for s in sentences):
                 answer.sentences = sentences
                 answer.abstain = AbstainReason.UNSUPPORTED
+                return
+            if sentences and not any(
+                s.supported and states_value(s.text, asked_kind) for s in checked
+            ):
+                answer.sentences = sentences
+                answer.abstain = AbstainReason.NO_ASKED_VALUE
+                answer.abstain_detail = VALUE_NAMES[asked_kind]
                 return
             uncovered = named_acts.unbacked(sentences, hits)
             if uncovered:

@@ -13,6 +13,7 @@ from rag.answer_types import (
     asks_when_applicable,
     holds_value,
     sets_application_dates,
+    states_value,
 )
 
 
@@ -129,3 +130,23 @@ def test_asks_when_applicable(question, expected):
 )
 def test_sets_application_dates(title, expected):
     assert sets_application_dates(title) is expected
+
+
+@pytest.mark.parametrize(
+    "text, kind, expected",
+    [
+        ("It must be notified within 72 hours.", "period", True),
+        ("The company has fünf Arbeitstage to object.", "period", True),
+        ("It must be notified without undue delay.", "period", False),
+        ("The programme is updated at least once every three years.", "frequency", True),
+        ("ENISA organises the exercises every two years.", "frequency", True),
+        ("The Commission publishes a rolling work programme.", "frequency", False),
+        ("At the request of two or more Member States.", "amount", True),
+        ("The fine is up to 6 % of turnover.", "amount", True),
+        ("NIS2 entities must report.", "amount", False),
+        ("It applies where the threat is severe.", "date", True),
+        ("Anything at all.", None, True),
+    ],
+)
+def test_an_answer_states_the_value_its_question_asks_for(text, kind, expected):
+    assert states_value(text, kind) is expected

@@ -308,6 +308,7 @@ def _finish(
     docs: list[str] | None = None,
     named_docs: set[str] | None = None,
     named_acts: NamedActs | None = None,
+    asked_kind: str | None = None,
 ):
     from rag.assistant import Answer, Assistant
 
@@ -319,7 +320,9 @@ def _finish(
     answer = Answer(question=question or "q", text="", abstained=True, passages=hits, lang=lang)
     if named_docs:
         named_acts = NamedActs({"act": named_docs})
-    Assistant(runtime)._finish(answer, raw, hits, lang, question, named_acts=named_acts)
+    Assistant(runtime)._finish(
+        answer, raw, hits, lang, question, named_acts=named_acts, asked_kind=asked_kind
+    )
     return answer
 
 
@@ -612,3 +615,29 @@ def test_a_date_is_checked_as_a_date_in_any_language():
     result = check_sentence(claim, [apart])
     assert not result.supported and "2026-06-11" in result.reason
     assert dates_in("am 11. Juni 2026 und 1 sierpnia 2024") == {(2026, 6, 11), (2024, 8, 1)}
+
+
+WORK_PROGRAMME = (
+    "The Commission shall publish a rolling work programme that identifies strategic priorities "
+    "for future certification schemes. The work programme shall be updated at least once every "
+    "three years."
+)
+HOW_OFTEN = "How often must the Commission refresh its strategic priorities for certification?"
+
+
+def test_an_answer_that_does_not_state_the_value_asked_for_abstains():
+    """ "How often …" answered with what the programme is, lexically backed, gives no frequency."""
+    off = "The Commission publishes a rolling work programme that identifies strategic priorities [1]."
+    answer = _finish(_Runtime({}), off, "en", [WORK_PROGRAMME], HOW_OFTEN, asked_kind="frequency")
+    assert answer.sentences[0].supported
+    assert answer.abstained and answer.abstain is AbstainReason.NO_ASKED_VALUE
+    assert answer.abstain_reason == "no checked sentence states the frequency asked for"
+    on = off[:-5] + ", updated at least once every three years [1]."
+    assert not _finish(
+        _Runtime({}), on, "en", [WORK_PROGRAMME], HOW_OFTEN, asked_kind="frequency"
+    ).abstained
+    # Without a kind asked for (or for a date: "when" may ask for a condition) nothing is required.
+    assert not _finish(_Runtime({}), off, "en", [WORK_PROGRAMME], HOW_OFTEN).abstained
+    assert not _finish(
+        _Runtime({}), off, "en", [WORK_PROGRAMME], HOW_OFTEN, asked_kind="date"
+    ).abstained
