@@ -71,10 +71,8 @@ class RetrievalOptions:
     """A passage defining the question's quoted term ("‘connected product’ means") is near-decisive."""
     headings: bool = True
     weight_heading: float = 0.5
-    recital_prior: float = 0.7
-    """Multiplier on recitals' fused scores: answers are mostly in the operative provisions, but
-    users also ask what a recital explains. Measured with translation (recall@5): 0.5 → 0.7 kept
-    dev at 0.965 and raised dev2 0.617 → 0.628, heldout 0.559 → 0.618, heldout2 0.633 → 0.733."""
+    recital_prior: float = 0.5
+    """Multiplier on recitals' fused scores: answers are expected in the operative provisions."""
     notes_prior: float = 1e-6
     """Multiplier on footnote passages' fused scores ("Notes": references to the Official Journal,
     which share the words of the provisions that cite them but answer nothing). Small enough that a
