@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from .lexicon import months_pattern
+from .lexicon import DATE as WRITTEN_DATE
+from .lexicon import count_pattern
 
 DATE, PERIOD, AMOUNT, FREQUENCY = "date", "period", "amount", "frequency"
 
@@ -117,16 +118,7 @@ _CUE_RES = {
     for kind, cues in _CUES.items()
 }
 
-_DATE = re.compile(
-    r"(?<!\w)\d{1,2}\.? (?:" + months_pattern() + r") \d{4}(?!\w)",
-    re.IGNORECASE,
-)
-_COUNT = (
-    r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
-    r"twenty|twenty-four|thirty|forty-eight|sixty|ninety|"
-    r"zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf|"
-    r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|trente"
-)
+_COUNT = count_pattern()
 _UNITS = (
     r"(?:working |calendar )?(?:hours?|days?|weeks?|months?|years?)|"
     r"[^\W\d_]*(?:stunden|tagen?|wochen|monaten?|jahren?)|"  # German compounds: "Arbeitstage"
@@ -160,8 +152,8 @@ _FREQUENCY = re.compile(
 )
 
 _VALUE_RES = {
-    DATE: (_DATE, _PERIOD),
-    PERIOD: (_PERIOD, _DATE),
+    DATE: (WRITTEN_DATE, _PERIOD),
+    PERIOD: (_PERIOD, WRITTEN_DATE),
     AMOUNT: (_AMOUNT,),
     FREQUENCY: (_FREQUENCY,),
 }

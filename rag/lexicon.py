@@ -1,5 +1,6 @@
-"""The multilingual legal words several modules read: month names, the words that name a unit of
-an act (article, annex, recital) and the words that precede a reference number. One place, so
+"""The multilingual legal words several modules read: month names and dates, small numbers written
+as words, the words that name a unit of an act (article, annex, recital) and the words that
+precede a reference number. One place, so
 that a language added here reaches question analysis, answer kinds and the answer check alike.
 Languages: the corpus's (English, German, French, Danish, Polish), plus a few Romance forms of
 the unit words."""
@@ -43,6 +44,36 @@ def dates_in(text: str) -> set[tuple[int, int, int]]:
         (int(m.group(3)), MONTH_NUMBERS[m.group(2).lower()], int(m.group(1)))
         for m in DATE.finditer(text)
     }
+
+
+_ONES = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+NUMBER_WORDS = {word: n for n, word in enumerate(_ONES, start=1)}
+NUMBER_WORDS.update({tens: 20 + 10 * i for i, tens in enumerate(_TENS)})
+NUMBER_WORDS.update(
+    {
+        f"{tens}-{one}": 20 + 10 * i + n
+        for i, tens in enumerate(_TENS)
+        for n, one in enumerate(_ONES[:9], start=1)
+    }
+)
+NUMBER_WORDS.update(
+    zip("zwei drei vier fünf sechs sieben acht neun zehn elf zwölf".split(), range(2, 13))
+)
+NUMBER_WORDS.update(
+    zip("deux trois quatre cinq six sept huit neuf dix onze douze".split(), range(2, 13))
+)
+NUMBER_WORDS["trente"] = 30
+"""Small numbers as legislation writes them in words ("within two months", "zwei Jahre"), with
+their value: English, German and French (Danish "to" and "en" are English and French words)."""
+
+
+def count_pattern() -> str:
+    """A count as a regex alternation: digits, or a number word (longest first)."""
+    return r"\d+|" + "|".join(sorted(NUMBER_WORDS, key=lambda w: (-len(w), w)))
 
 
 UNIT_WORDS = {

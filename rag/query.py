@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from .answer_types import asked_kind, asks_when_applicable
 from .language import detect_language
-from .lexicon import UNIT_WORDS, months_pattern
+from .lexicon import DATE, UNIT_WORDS
 
 _ACT_NUMBER = re.compile(r"(?<![\d/])((?:19|20)\d{2})/(\d{1,4})(?![\d/])")
 _UPPER_ACRONYM = re.compile(r"^[A-ZÄÖÜ0-9][A-ZÄÖÜ0-9\-]{1,9}$")
@@ -505,9 +505,6 @@ _ROMAN = [
 ]
 _QUOTED = re.compile(r"(?<!\w)[‘“«„\"']\s*([^‘’“”«»„\"]{2,80}?)\s*[’”»\"“'](?!\w)")
 _NUMBER_TERM = re.compile(r"(?<![\w/])(\d[\d.,]*(?:\s\d{3})*)(?:\s+([^\W\d_]{2,}))?", re.UNICODE)
-_DATE = re.compile(
-    rf"(?<!\d)(\d{{1,2}})\.?\s+(?:{months_pattern()})\s+(\d{{4}})(?!\d)", re.IGNORECASE
-)
 _UNIT_WORDS = set(
     """hours hour days day months month years year weeks week working minutes percent
     eur euro euros million millions billion users employees members stunden tage monate jahre wochen
@@ -532,7 +529,7 @@ def exact_terms(text: str, skip_spans: list[tuple[int, int]] = ()) -> list[str]:
         inner = m.group(1).strip()
         if inner and len(inner.split()) <= 8:
             terms.append(inner)
-    dates = [(m.start(), m.end()) for m in _DATE.finditer(text)]
+    dates = [(m.start(), m.end()) for m in DATE.finditer(text)]
     terms += [" ".join(text[a:b].replace(".", " ").split()) for a, b in dates]
     for m in _NUMBER_TERM.finditer(text):
         if any(a <= m.start() < b for a, b in [*skip_spans, *dates]):

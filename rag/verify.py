@@ -19,7 +19,7 @@ import numpy as np
 from .chunking import clause_spans
 from .citations import AnswerSentence, strip_markers
 from .lexical import tokenize
-from .lexicon import DATE, REFERENCE_WORDS, dates_in
+from .lexicon import DATE, NUMBER_WORDS, REFERENCE_WORDS, dates_in
 from .query import normalise_spaces
 
 MIN_LEXICAL_SUPPORT = 0.34
@@ -34,23 +34,7 @@ _NUMBER = re.compile(r"(?<![^\W\d_])(?:\d+(?:[  .,]\d{3})*(?:[.,]\d+)?(?:\s*%)?|
 """A figure. Digits glued to a letter before them are part of a name ("NIS2"), not a figure."""
 
 
-_UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-_NUMBER_WORDS = {word: str(n) for n, word in enumerate(_UNITS, start=1)}
-_NUMBER_WORDS.update({tens: str(20 + 10 * i) for i, tens in enumerate(_TENS)})
-_NUMBER_WORDS.update(
-    {
-        f"{tens}-{unit}": str(20 + 10 * i + n)
-        for i, tens in enumerate(_TENS)
-        for n, unit in enumerate(_UNITS[:9], start=1)
-    }
-)
-_NUMBER_WORDS.update(
-    zip("zwei drei vier fünf sechs sieben acht neun zehn elf zwölf".split(), map(str, range(2, 13)))
-)
-_NUMBER_WORDS.update(
-    zip("deux trois quatre cinq six sept huit neuf dix onze douze".split(), map(str, range(2, 13)))
-)
+_NUMBER_WORDS = {word: str(value) for word, value in NUMBER_WORDS.items()}
 _NUMBER_WORD = re.compile(
     r"(?<![\w-])(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?![\w])",
     re.IGNORECASE,
