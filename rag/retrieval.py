@@ -24,6 +24,7 @@ from .fusion import CANDIDATES, RRF_K, ranks, weighted_rrf
 from .passages import PassageTable, passage_table
 from .query import QueryAnalysis, analyse, fold
 from .question_kinds import kind_reader
+from .search_plan import RetrievalOptions, SearchPlan
 from .signals import SearchState, run_signals
 from .store import IndexGeneration
 
@@ -36,66 +37,6 @@ Translator = Callable[[str, str, str], "str | None"]
 class SearchFilters:
     docs: list[str] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RetrievalOptions:
-    """Switches and fusion weights; the defaults are the product's, the bench flips them."""
-
-    dense: bool = True
-    lexical: bool = True
-    act_scope: bool = True
-    language_scope: bool = True
-    references: bool = True
-    exact: bool = True
-    translate: bool = True
-    cover_acts: bool = True
-    """A question naming several acts gets one search per act, sharing the k places in turn."""
-    acronyms: bool = True
-    """Add to the query the acronyms the scoped documents define for long forms it spells out."""
-    strip_act_names: bool = True
-    rrf_k: int = 3
-    """Inside a scope of a few hundred passages the first ranks must count: a small k sharpens RRF."""
-    mmr_lambda: float | None = None
-    """MMR trade-off (1 = relevance only); None disables diversification."""
-    weight_dense: float = 1.0
-    """The passage-vector list counts like BM25: with the embedder adapted to the acts
-    (`minilm-l6-sovrag-1`) it ranks as well as the words do (measured on four question sets)."""
-    weight_lexical: float = 1.0
-    weight_reference: float = 2.0
-    """An explicitly cited unit is strong intent: it outweighs either text ranking."""
-    reference_docs: int = 3
-    """A reference naming no act ("Article 6(1)") means that unit in the first this-many documents
-    of the text ranking, not in every act of the index."""
-    weight_answer_kind: float = 1.0
-    """Passages holding a value of the kind asked for (a date for "by when"), ranked by relevance."""
-    weight_definition: float = 2.0
-    """A passage defining the question's quoted term ("‘connected product’ means") is near-decisive."""
-    headings: bool = True
-    weight_heading: float = 0.5
-    recital_prior: float = 0.5
-    """Multiplier on recitals' fused scores: answers are expected in the operative provisions."""
-    notes_prior: float = 1e-6
-    """Multiplier on footnote passages' fused scores ("Notes": references to the Official Journal,
-    which share the words of the provisions that cite them but answer nothing). Small enough that a
-    footnote never outranks an operative passage the fusion ranks; it still fills a list that has
-    nothing else."""
-    weight_sentence: float = 0.5
-    """Dense similarity of a passage's best-matching sentence (`chunking.sentence_units`): a
-    question usually meets one sentence, which the passage's single vector blurs or truncates."""
-    asked_article_units: int = 3
-    """How many of the best-matching articles count as "the article asked about" when the closing
-    article's passages that cite it are put first."""
-    weight_application_article: float = 2.0
-    """For questions asking from when something applies: passages of the act's closing article
-    ("Entry into force and application", "Transposition"), where acts set those dates."""
-    weight_original_when_translated: float = 0.5
-    """Weight of the untranslated question's lists once a translation exists (English-only models)."""
-    question_kind: str = "gated"
-    """How the kind of value asked for is read: "cues" (`rag.answer_types` word lists), "meaning"
-    (nearest prototype questions, `rag.question_kinds`), or "gated": the cues' kind, only where the
-    meaning says the question asks for a value at all ("When a company builds …, must it …?" does
-    not)."""
 
 
 @dataclass
@@ -119,18 +60,6 @@ class Hit:
             "score": round(float(self.score), 6),
             "similarity": round(float(self.dense_similarity), 4),
         }
-
-
-@dataclass
-class _Plan:
-    """What one search will do: scope, query forms, analysis; kept for inspection and tests."""
-
-    analysis: QueryAnalysis
-    scope_docs: list[str] | None
-    forms: list[tuple[str, float]]
-    act_docs: dict[str, list[str]]
-    vectors: list[np.ndarray] = field(default_factory=list)
-    """Per query form, its embedding."""
 
 
 class Retriever:
@@ -167,7 +96,7 @@ class Retriever:
             )
         return mask
 
-    def plan(self, query: str, translate: bool = True) -> _Plan:
+    def plan(self, query: str, translate: bool = True) -> SearchPlan:
         """Analyse the question and decide the scope and the query forms to search."""
         opts, table = self.options, self.table
         analysis = analyse(query, table.catalog)
@@ -194,7 +123,7 @@ class Retriever:
             forms = [(self._with_acronyms(text, scope), weight) for text, weight in forms]
         vectors = [self.embedder.encode_query(text).astype(np.float32) for text, _ in forms]
         analysis = self._with_kind(analysis, forms, vectors)
-        return _Plan(analysis, scope, forms, act_docs, vectors)
+        return SearchPlan(analysis, scope, forms, act_docs, vectors)
 
     def _with_kind(self, analysis: QueryAnalysis, forms, vectors) -> QueryAnalysis:
         """The analysis with the kind of value asked for read as `options.question_kind` says; the
@@ -245,14 +174,14 @@ class Retriever:
         return self.generation.size > 0 and bool(query.strip())
 
     def search_planned(
-        self, plan: _Plan, k: int = 10, filters: SearchFilters | None = None
+        self, plan: SearchPlan, k: int = 10, filters: SearchFilters | None = None
     ) -> list[Hit]:
         """Top-k passages for a plan from `plan` (whose query forms a caller may record)."""
         if self.options.cover_acts and len(plan.act_docs) > 1:
             return self._search_each_act(plan, k, filters)
         return self._search_plan(plan, k, filters)
 
-    def _search_plan(self, plan: _Plan, k: int, filters: SearchFilters | None) -> list[Hit]:
+    def _search_plan(self, plan: SearchPlan, k: int, filters: SearchFilters | None) -> list[Hit]:
         state = self._state(plan, filters)
         run_signals(state)
         order, fused = self._ranked(state.lists, state.weights, state.scope, k)
@@ -268,7 +197,9 @@ class Retriever:
             order = self._mmr(order, fused, self.options.mmr_lambda, k)
         return self._hits(order[:k], fused, state)
 
-    def _search_each_act(self, plan: _Plan, k: int, filters: SearchFilters | None) -> list[Hit]:
+    def _search_each_act(
+        self, plan: SearchPlan, k: int, filters: SearchFilters | None
+    ) -> list[Hit]:
         """A question naming several acts (a comparison) needs passages of each: one search per
         act, scoped to it, and the k places shared out in turn, each act's best first."""
         per_act = []
@@ -291,7 +222,7 @@ class Retriever:
                     hits.append(act_hits[rank])
         return hits[:k]
 
-    def _state(self, plan: _Plan, filters: SearchFilters | None) -> SearchState:
+    def _state(self, plan: SearchPlan, filters: SearchFilters | None) -> SearchState:
         """The masks and query vectors every signal of one search reads."""
         n = self.generation.size
         allowed = self._allowed_rows(filters)

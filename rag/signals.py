@@ -22,14 +22,14 @@ from .query import normalise_text
 
 if TYPE_CHECKING:
     from .passages import PassageTable
-    from .retrieval import RetrievalOptions, _Plan
+    from .search_plan import RetrievalOptions, SearchPlan
 
 
 @dataclass
 class SearchState:
     """One search as the signals see it; each signal appends its list to `lists`."""
 
-    plan: _Plan
+    plan: SearchPlan
     table: PassageTable
     options: RetrievalOptions
     base: np.ndarray
