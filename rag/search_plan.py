@@ -31,9 +31,7 @@ class RetrievalOptions:
     """Inside a scope of a few hundred passages the first ranks must count: a small k sharpens RRF."""
     mmr_lambda: float | None = None
     """MMR trade-off (1 = relevance only); None disables diversification."""
-    weight_dense: float = 1.0
-    """The passage-vector list counts like BM25: with the embedder adapted to the acts
-    (`minilm-l6-sovrag-1`) it ranks as well as the words do (measured on four question sets)."""
+    weight_dense: float = 0.5
     weight_lexical: float = 1.0
     weight_reference: float = 2.0
     """An explicitly cited unit is strong intent: it outweighs either text ranking."""
