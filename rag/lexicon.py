@@ -1,9 +1,9 @@
 """The multilingual legal words several modules read: month names and dates, small numbers written
 as words, the words that name a unit of an act (article, annex, recital) and the words that
-precede a reference number. One place, so
-that a language added here reaches question analysis, answer kinds and the answer check alike.
-Languages: the corpus's (English, German, French, Danish, Polish), plus a few Romance forms of
-the unit words."""
+precede a reference number. One place, so that a language added here reaches question analysis,
+answer kinds and the answer check alike. Languages: the corpus's (English, German, French, Danish,
+Polish; number words in English, German and French), plus a few Romance forms of the unit
+words."""
 
 from __future__ import annotations
 
