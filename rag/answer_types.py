@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .lexicon import DATE as WRITTEN_DATE
-from .lexicon import count_pattern
+from .lexicon import PERIOD_UNITS, count_pattern
 
 DATE, PERIOD, AMOUNT, FREQUENCY = "date", "period", "amount", "frequency"
 
@@ -119,19 +119,13 @@ _CUE_RES = {
 }
 
 _COUNT = count_pattern()
-_UNITS = (
-    r"(?:working |calendar )?(?:hours?|days?|weeks?|months?|years?)|"
-    r"[^\W\d_]*(?:stunden|tagen?|wochen|monaten?|jahren?)|"  # German compounds: "Arbeitstage"
-    r"heures|jours|semaines|mois|ans|années|"
-    r"timer|dage|uger|måneder|år|godzin|dni|tygodni|miesięcy|lat"
-)
 _PERIOD = re.compile(
-    r"(?<!\w)(?:" + _COUNT + r")(?: \(\d+\))? (?:" + _UNITS + r")(?!\w)", re.IGNORECASE
+    r"(?<!\w)(?:" + _COUNT + r")(?: \(\d+\))? (?:" + PERIOD_UNITS + r")(?!\w)", re.IGNORECASE
 )
 _AMOUNT = re.compile(
     r"(?:EUR|€)\s?\d|\d\s?%|\d+(?:[ .,]\d{3})+|\d+ (?:million|billion|millionen|milliarden)"
     r"|(?<!\w)(?:(?:fewer|less|more|lower|higher|greater) than|at least) \d+ (?!(?:"
-    + _UNITS
+    + PERIOD_UNITS
     + r")(?!\w))"
     r"|(?<!\w)(?:million|billion|millionen|milliarden)(?!\w)",
     re.IGNORECASE,
@@ -140,7 +134,7 @@ _AMOUNT = re.compile(
 _FREQUENCY = re.compile(
     r"(?<!\w)(?:(?:once|twice) (?:a|per|every|each) |once every |every (?:" + _COUNT + r") "
     r"|each |every |per )"
-    r"(?:calendar |financial )?(?:year|month|week|day|" + _UNITS + r")(?!\w)"
+    r"(?:calendar |financial )?(?:year|month|week|day|" + PERIOD_UNITS + r")(?!\w)"
     r"|(?<!\w)(?:annually|yearly|quarterly|biannually|at regular intervals|regularly"
     r"|jährlich|einmal (?:im|pro) jahr|alle (?:" + _COUNT + r") (?:jahre|monate)|regelmäßig"
     r"|une fois par (?:an|mois)|tous les (?:" + _COUNT + r") (?:ans|mois)|chaque année|annuellement"

@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from .blocks import Block
+from .lexicon import human_date
 
 HEAD_BLOCKS = 40
 """The official title is among the first blocks (after the OJ header, a disclaimer, a marker);
@@ -80,20 +81,6 @@ _DISCLAIMER = re.compile(
 )
 _CITED_AS = re.compile(r"\bmay be cited as (?:the )?[‘'\"“]([^’'\"”]{3,80})[’'\"”]", re.IGNORECASE)
 _ACRONYM_AFTER = r"\s*\((?:the )?[‘'\"“]?([A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9 ]{0,6})[’'\"”]?\)"
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 
 
 @dataclass(frozen=True)
@@ -286,9 +273,3 @@ def _consolidation_date(head: list[Block], file_title: str | None) -> str:
         if m:
             return f"{m.group(7)}-{m.group(6)}-{m.group(5)}"
     return ""
-
-
-def human_date(iso: str) -> str:
-    """'2016-05-04' → '4 May 2016'."""
-    year, month, day = iso.split("-")
-    return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"

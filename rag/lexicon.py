@@ -1,7 +1,7 @@
 """The multilingual legal words several modules read: month names and dates, small numbers written
-as words, the words that name a unit of an act (article, annex, recital) and the words that
-precede a reference number. One place, so that a language added here reaches question analysis,
-answer kinds and the answer check alike. Languages: the corpus's (English, German, French, Danish,
+as words, units of time, the words that name a unit of an act (article, annex, recital) and the
+words that precede a reference number. One place, so that a language added here reaches question
+analysis, answer kinds and the answer check alike. Languages: the corpus's (English, German, French, Danish,
 Polish; number words in English, German and French), plus a few Romance forms of the unit
 words."""
 
@@ -36,6 +36,12 @@ DATE = re.compile(
     rf"(?<![\w.])(\d{{1,2}})\.?\s+({months_pattern()})\s+(\d{{4}})(?!\d)", re.IGNORECASE
 )
 """A calendar date written out ("17 July 2024", "17. Juli 2024", "1 sierpnia 2024")."""
+
+
+def human_date(iso: str) -> str:
+    """An ISO date written out in English: '2016-05-04' → '4 May 2016'."""
+    year, month, day = iso.split("-")
+    return f"{int(day)} {_MONTHS_BY_LANGUAGE[0].split()[int(month) - 1].capitalize()} {year}"
 
 
 def dates_in(text: str) -> set[tuple[int, int, int]]:
@@ -75,6 +81,15 @@ def count_pattern() -> str:
     """A count as a regex alternation: digits, or a number word (longest first)."""
     return r"\d+|" + "|".join(sorted(NUMBER_WORDS, key=lambda w: (-len(w), w)))
 
+
+PERIOD_UNITS = (
+    r"(?:working |calendar )?(?:hours?|days?|weeks?|months?|years?)|"
+    r"[^\W\d_]*(?:stunden|tagen?|wochen|monaten?|jahren?)|"  # German compounds: "Arbeitstage"
+    r"heures|jours|semaines|mois|ans|années|"
+    r"timer|dage|uger|måneder|år|godzin|dni|tygodni|miesięcy|lat"
+)
+"""Regex alternation of the words after a count that make it a length of time ("72 hours",
+"drei Monate", "30 jours", "14 dage", "6 miesięcy")."""
 
 UNIT_WORDS = {
     "article": r"articles?|arts?\.?|artikel|artikels|artikeln|artykuł(?:u|y|ów)?|artículo|articolo|artigo",

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from .answer_types import asked_kind, asks_when_applicable
 from .language import detect_language
-from .lexicon import DATE, UNIT_WORDS
+from .lexicon import DATE, PERIOD_UNITS, UNIT_WORDS
 
 _ACT_NUMBER = re.compile(r"(?<![\d/])((?:19|20)\d{2})/(\d{1,4})(?![\d/])")
 _UPPER_ACRONYM = re.compile(r"^[A-ZÄÖÜ0-9][A-ZÄÖÜ0-9\-]{1,9}$")
@@ -505,11 +505,11 @@ _ROMAN = [
 ]
 _QUOTED = re.compile(r"(?<!\w)[‘“«„\"']\s*([^‘’“”«»„\"]{2,80}?)\s*[’”»\"“'](?!\w)")
 _NUMBER_TERM = re.compile(r"(?<![\w/])(\d[\d.,]*(?:\s\d{3})*)(?:\s+([^\W\d_]{2,}))?", re.UNICODE)
-_UNIT_WORDS = set(
-    """hours hour days day months month years year weeks week working minutes percent
-    eur euro euros million millions billion users employees members stunden tage monate jahre wochen
-    heures jours mois ans semaines timer dage måneder år uger godzin dni miesięcy lat""".split()
+_PERIOD_UNIT = re.compile(PERIOD_UNITS, re.IGNORECASE)
+_QUANTITY_WORDS = set(
+    "working minutes percent eur euro euros million millions billion users employees members".split()
 )
+"""Besides units of time, the words after a number that say what it counts ("7 percent")."""
 
 
 def exact_terms(text: str, skip_spans: list[tuple[int, int]] = ()) -> list[str]:
@@ -535,7 +535,7 @@ def exact_terms(text: str, skip_spans: list[tuple[int, int]] = ()) -> list[str]:
         if any(a <= m.start() < b for a, b in [*skip_spans, *dates]):
             continue
         number, unit = m.group(1).rstrip(".,"), m.group(2)
-        if unit and unit.casefold() in _UNIT_WORDS:
+        if unit and (unit.casefold() in _QUANTITY_WORDS or _PERIOD_UNIT.fullmatch(unit)):
             terms.append(f"{number} {unit}")
         elif len(number.replace(" ", "")) >= 2:
             terms.append(number)
