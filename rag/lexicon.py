@@ -1,9 +1,9 @@
 """The multilingual legal words several modules read: month names and dates, small numbers written
 as words, units of time, the words that name a unit of an act (article, annex, recital) and the
 words that precede a reference number. One place, so that a language added here reaches question
-analysis, answer kinds and the answer check alike. Languages: the corpus's (English, German, French, Danish,
-Polish; number words in English, German and French), plus a few Romance forms of the unit
-words."""
+analysis, answer kinds and the answer check alike. Languages: the corpus's (English, German,
+French, Danish, Polish; number words in English, German and French), plus a few Romance forms of
+the unit words."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ MONTH_NUMBERS = {
 """Month names as dates write them ("25 mai 2018", "1 sierpnia 2024": Polish in the genitive),
 with the month's number."""
 MONTHS = frozenset(MONTH_NUMBERS)
+_ENGLISH_MONTHS = [name.capitalize() for name in _MONTHS_BY_LANGUAGE[0].split()]
 
 
 def months_pattern() -> str:
@@ -41,7 +42,7 @@ DATE = re.compile(
 def human_date(iso: str) -> str:
     """An ISO date written out in English: '2016-05-04' → '4 May 2016'."""
     year, month, day = iso.split("-")
-    return f"{int(day)} {_MONTHS_BY_LANGUAGE[0].split()[int(month) - 1].capitalize()} {year}"
+    return f"{int(day)} {_ENGLISH_MONTHS[int(month) - 1]} {year}"
 
 
 def dates_in(text: str) -> set[tuple[int, int, int]]:
