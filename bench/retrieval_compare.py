@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import index_settings
+from _common import index_settings, percentile
 
 from rag.evaluation import first_rank_retrieved, load_questions
 from rag.retrieval import RetrievalOptions, Retriever
@@ -76,11 +76,6 @@ def systems(translate: bool = True) -> dict[str, dict]:
         if any(getattr(defaults, key) != value for key, value in overrides.items()):
             rows[f"without mechanism: {name}"] = dict(product, **overrides)
     return rows
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def run(retriever: Retriever, questions: list[dict], k: int) -> dict:
