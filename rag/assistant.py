@@ -356,11 +356,16 @@ class Assistant:
         answer = turn.answer
         if answer.abstained:
             return
-        if turn.pivot:
-            self._translate_back(answer, turn.sources_lang, turn.params.max_tokens)
+        shown = ""
+        if turn.pivot:  # each sentence as soon as it is translated, not the whole answer at the end
+            for piece in self._translate_back(answer, turn.sources_lang, turn.params.max_tokens):
+                shown += piece
+                yield Delta(piece)
         _add_parallels(answer, turn.hits)
-        if turn.pivot or answer.mode == "evidence":
-            yield Delta(answer.text)
+        if (turn.pivot or answer.mode == "evidence") and answer.text.startswith(shown):
+            rest = answer.text[len(shown) :]
+            if rest:
+                yield Delta(rest)
 
     def _candidates(self, turn: _Turn, limit: int) -> list[evidence.Candidate]:
         """The `limit` passage sentences closest to the question (see `evidence.candidates`)."""
@@ -559,13 +564,14 @@ class Assistant:
                 text = text.replace(before, sentence.text, 1)
         return checked, text
 
-    def _translate_back(self, answer: Answer, sources_lang: str, max_tokens: int) -> None:
+    def _translate_back(self, answer: Answer, sources_lang: str, max_tokens: int) -> Iterator[str]:
         """Each checked sentence into the answer's language, followed by the checked sentence
         itself in quotes, its markers kept: the translation is not what was checked, and the
         local model's translations drop or garble terms. A sentence whose translation fails, or
-        loses or changes a figure, stays as it was checked."""
+        loses or changes a figure, stays as it was checked. Yields each sentence as it is done
+        (space-separated: together they are the answer's text)."""
         translator = self.runtime.translator
-        for sentence in answer.sentences:
+        for i, sentence in enumerate(answer.sentences):
             bare = strip_markers(sentence.text)
             out = (
                 translator(bare, sources_lang, answer.lang, kind="sentence", max_tokens=max_tokens)
@@ -575,6 +581,7 @@ class Assistant:
             if out and numbers_in(out) == numbers_in(bare):
                 markers = "".join(f" [{n}]" for n in sentence.cited)
                 sentence.text = f"{out.rstrip()} (“{bare.strip()}”){markers}"
+            yield (" " if i else "") + sentence.text
         answer.text = " ".join(s.text for s in answer.sentences)
 
     def _in_sources_language(

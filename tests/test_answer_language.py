@@ -3,6 +3,8 @@ the checked sentences are translated back for the reader."""
 
 from __future__ import annotations
 
+import re
+
 from rag.assistant import Answer, Assistant, Delta
 
 try:
@@ -42,7 +44,7 @@ def test_the_draft_is_written_from_the_translated_question_and_shown_translated(
     assert isinstance(answer, Answer) and not answer.abstained, answer.abstain_reason
     assert answer.lang == "de"
     deltas = [e.text for e in events if isinstance(e, Delta)]
-    assert deltas == [answer.text], "the English draft is not streamed, only the translated answer"
+    assert "".join(deltas) == answer.text, "the English draft is not streamed, only the translation"
     assert answer.sentences and all(s.text.startswith("DE: ") for s in answer.sentences)
     for sentence in answer.sentences:  # the checked English sentence follows its translation
         english = sentence.text.split(" (“")[0].removeprefix("DE: ")
@@ -75,3 +77,34 @@ def test_switched_off_the_question_is_answered_as_asked(tmp_path):
     events, _ = _answer(tmp_path, translator, answer_in_sources_language=False)
     assert not any(kind == "sentence" and target == "de" for _, target, kind in translator.calls)
     assert not any(isinstance(e, Delta) and e.text.startswith("DE: ") for e in events)
+
+
+class TwoClauseGenerator(ScriptedGenerator):
+    """Answers with the first two clauses of source [1], each cited [1]."""
+
+    def _reply_to(self, messages):
+        match = re.search(
+            r"^\[1\] .*?\n<<<\n(.*?)\n>>>", messages[-1]["content"], flags=re.DOTALL | re.MULTILINE
+        )
+        if not match:
+            return super()._reply_to(messages)
+        pieces = re.split(r"(?<=[.;:])\s", " ".join(match.group(1).split()))
+        clauses = [p.rstrip(".;:") + " [1]." for p in pieces if sum(c.isalpha() for c in p) > 3]
+        return " ".join(clauses[:2])
+
+
+def test_each_translated_sentence_is_shown_as_soon_as_it_is_translated(tmp_path):
+    runtime = tiny_runtime(tmp_path)
+    runtime._generator = TwoClauseGenerator()
+    runtime._translator = translator = FakeTranslator()
+    translated_at_first_delta = None
+    deltas = []
+    for event in Assistant(runtime).stream(QUESTION):
+        if isinstance(event, Delta):
+            if translated_at_first_delta is None:
+                translated_at_first_delta = [k for _, t, k in translator.calls if t == "de"]
+            deltas.append(event.text)
+    answer = event
+    assert isinstance(answer, Answer) and len(answer.sentences) == 2, answer.abstain_reason
+    assert translated_at_first_delta == ["sentence"], "the first sentence waits for no other"
+    assert deltas[0] == answer.sentences[0].text and "".join(deltas) == answer.text
