@@ -36,14 +36,18 @@ def _declined(raw: str) -> bool:
     return not raw or NOT_FOUND in raw.upper().replace(" ", "_")
 
 
-def _add_parallels(answer: Answer, hits: list[Hit]) -> None:
-    """Append, verbatim and cited, what other articles say in the same words with another figure."""
+def _add_parallels(answer: Answer, hits: list[Hit]) -> str:
+    """Append, verbatim and cited, what other articles say in the same words with another figure;
+    returns the text appended ("" when none)."""
+    added = ""
     for parallel in find_parallels(answer.sentences, hits):
         hit = hits[parallel.n - 1]
         sentence = parallel_sentence(parallel, hit, answer.lang, unit_title_of(hit.chunk.heading))
         answer.sentences.append(sentence)
         answer.text = f"{answer.text.rstrip()} {sentence.text}"
+        added += f" {sentence.text}"
         answer.citations.append(_citation(parallel.n, hit, parallel.quote))
+    return added
 
 
 def _citation(n: int, hit: Hit, quote: str) -> Citation:
@@ -356,16 +360,14 @@ class Assistant:
         answer = turn.answer
         if answer.abstained:
             return
-        shown = ""
         if turn.pivot:  # each sentence as soon as it is translated, not the whole answer at the end
             for piece in self._translate_back(answer, turn.sources_lang, turn.params.max_tokens):
-                shown += piece
                 yield Delta(piece)
-        _add_parallels(answer, turn.hits)
-        if (turn.pivot or answer.mode == "evidence") and answer.text.startswith(shown):
-            rest = answer.text[len(shown) :]
-            if rest:
-                yield Delta(rest)
+        added = _add_parallels(answer, turn.hits)
+        if turn.pivot and added:
+            yield Delta(added)
+        elif answer.mode == "evidence" and not turn.pivot:
+            yield Delta(answer.text)
 
     def _candidates(self, turn: _Turn, limit: int) -> list[evidence.Candidate]:
         """The `limit` passage sentences closest to the question (see `evidence.candidates`)."""

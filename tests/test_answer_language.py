@@ -3,8 +3,6 @@ the checked sentences are translated back for the reader."""
 
 from __future__ import annotations
 
-import re
-
 from rag.assistant import Answer, Assistant, Delta
 
 try:
@@ -79,23 +77,9 @@ def test_switched_off_the_question_is_answered_as_asked(tmp_path):
     assert not any(isinstance(e, Delta) and e.text.startswith("DE: ") for e in events)
 
 
-class TwoClauseGenerator(ScriptedGenerator):
-    """Answers with the first two clauses of source [1], each cited [1]."""
-
-    def _reply_to(self, messages):
-        match = re.search(
-            r"^\[1\] .*?\n<<<\n(.*?)\n>>>", messages[-1]["content"], flags=re.DOTALL | re.MULTILINE
-        )
-        if not match:
-            return super()._reply_to(messages)
-        pieces = re.split(r"(?<=[.;:])\s", " ".join(match.group(1).split()))
-        clauses = [p.rstrip(".;:") + " [1]." for p in pieces if sum(c.isalpha() for c in p) > 3]
-        return " ".join(clauses[:2])
-
-
 def test_each_translated_sentence_is_shown_as_soon_as_it_is_translated(tmp_path):
     runtime = tiny_runtime(tmp_path)
-    runtime._generator = TwoClauseGenerator()
+    runtime._generator = ScriptedGenerator(clauses=2)  # two sentences of source [1]
     runtime._translator = translator = FakeTranslator()
     translated_at_first_delta = None
     deltas = []

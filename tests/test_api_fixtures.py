@@ -74,8 +74,9 @@ class ScriptedGenerator:
     loaded = True
     sha256 = "0" * 64
 
-    def __init__(self, reply: str | None = None, delay: float = 0.0) -> None:
+    def __init__(self, reply: str | None = None, delay: float = 0.0, clauses: int = 1) -> None:
         self.reply = reply
+        self.clauses = clauses
         self.delay = delay
         self.lock = threading.Lock()
         self.started = threading.Event()
@@ -86,17 +87,18 @@ class ScriptedGenerator:
         return self
 
     def _reply_to(self, messages: list[dict]) -> str:
-        """The fixed reply, or else the first sentence of source [1] cited as [1] (it verifies)."""
+        """The fixed reply, or else the first `clauses` sentences of source [1], each cited as [1]
+        (they verify)."""
         if self.reply is not None:
             return self.reply
         prompt = messages[-1]["content"]
         match = re.search(r"^\[1\] .*?\n<<<\n(.*?)\n>>>", prompt, flags=re.DOTALL | re.MULTILINE)
         if not match:  # not an answering prompt (e.g. rewriting a follow-up): echo the last line
             return prompt.strip().splitlines()[-1]
-        # The first clause that says something (a leading "1." paragraph number does not).
+        # The first clauses that say something (a leading "1." paragraph number does not).
         pieces = re.split(r"(?<=[.;:])\s", " ".join(match.group(1).split()))
-        first = next((p for p in pieces if sum(c.isalpha() for c in p) > 3), pieces[0])
-        return first.rstrip(".;:") + " [1]."
+        saying = [p for p in pieces if sum(c.isalpha() for c in p) > 3] or pieces[:1]
+        return " ".join(p.rstrip(".;:") + " [1]." for p in saying[: self.clauses])
 
     def stream_chat(self, messages: list[dict], params: GenerationParams) -> Iterator[str]:
         self.calls += 1
