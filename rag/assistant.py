@@ -364,9 +364,10 @@ class Assistant:
             for piece in self._translate_back(answer, turn.sources_lang, turn.params.max_tokens):
                 yield Delta(piece)
         added = _add_parallels(answer, turn.hits)
-        if turn.pivot and added:
-            yield Delta(added)
-        elif answer.mode == "evidence" and not turn.pivot:
+        if turn.pivot:
+            if added:
+                yield Delta(added)
+        elif answer.mode == "evidence":  # nothing was streamed: the quoted sentences are the answer
             yield Delta(answer.text)
 
     def _candidates(self, turn: _Turn, limit: int) -> list[evidence.Candidate]:
