@@ -5,6 +5,7 @@ of a kind. Built once per generation and shared by all retrievers."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import weakref
 
@@ -62,6 +63,7 @@ class PassageTable:
         precise fields that the passage-level BM25 dilutes."""
         self._holding_lock = threading.Lock()
         self._holding: dict[str, np.ndarray] = {}
+        self._defined: dict[str, dict[str, list[int]]] = {}
         self.vectors = np.ascontiguousarray(generation.all_vectors(), dtype=np.float32)
         self.sentences = generation.sentences
         if self.sentences is None and n:
@@ -142,6 +144,20 @@ class PassageTable:
                 )
             return self._holding[kind]
 
+    def defined_terms(self, doc: str) -> dict[str, list[int]]:
+        """The terms `doc` defines, by their case-folded form, with the rows that define them: the
+        quoted terms of its definitions article, i.e. of the article that quotes the most terms
+        (at least five; the act's language does not matter). Computed once per document."""
+        with self._holding_lock:
+            if doc not in self._defined:
+                self._defined[doc] = _defined_terms(
+                    [
+                        (row, self.unit_of_row[row], self.texts[row])
+                        for row in self.rows_of_doc.get(doc, [])
+                    ]
+                )
+            return self._defined[doc]
+
     def mask_of_docs(self, doc_ids) -> np.ndarray:
         mask = np.zeros(len(self.texts), dtype=bool)
         for d in doc_ids:
@@ -161,3 +177,21 @@ def passage_table(generation: IndexGeneration) -> PassageTable:
         if table is None:
             table = _TABLES[generation] = PassageTable(generation)
         return table
+
+
+_QUOTED_TERM = re.compile(r"[‘“\"«„»]([^‘’“”\"«»„]{2,60}?)[’”\"»“«]")
+
+
+def _defined_terms(rows: list[tuple[int, str | None, str]]) -> dict[str, list[int]]:
+    by_article: dict[str, dict[str, list[int]]] = {}
+    for row, article, text in rows:
+        if article is None:
+            continue
+        for match in _QUOTED_TERM.finditer(text):
+            term = match.group(1).strip()
+            if term and not term[0].isdigit():
+                by_article.setdefault(article, {}).setdefault(term, []).append(row)
+    if not by_article:
+        return {}
+    terms = max(by_article.values(), key=len)
+    return terms if len(terms) >= 5 else {}

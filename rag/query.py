@@ -556,6 +556,8 @@ class QueryAnalysis:
     exact: list[str] = field(default_factory=list)
     answer_kind: str | None = None
     """The kind of value asked for (`rag.answer_types`): "date", "period", "amount" or None."""
+    asks_definition: bool = False
+    """Whether it asks what a term means (read by meaning, `rag.question_kinds`)."""
     asks_application: bool = False
     """Whether it asks from when something applies ("From when does Article 6(1) apply?")."""
     without_acts: str = ""

@@ -20,13 +20,14 @@ import numpy as np
 
 from .answer_types import AMOUNT, DATE, FREQUENCY, PERIOD
 
-APPLICATION, OTHER = "application", "other"
+APPLICATION, DEFINITION, OTHER = "application", "definition", "other"
 _KINDS = {
     DATE: (DATE, False),
     APPLICATION: (DATE, True),
     PERIOD: (PERIOD, False),
     FREQUENCY: (FREQUENCY, False),
     AMOUNT: (AMOUNT, False),
+    DEFINITION: (None, False),
     OTHER: (None, False),
 }
 NEAREST = 2
@@ -39,6 +40,8 @@ class QuestionKind:
     """"date", "period", "amount", "frequency" (`rag.answer_types`) or None."""
     asks_application: bool
     """Whether it asks from when an act or provision applies (a date its closing article sets)."""
+    asks_definition: bool = False
+    """Whether it asks what a term means or what counts as it (the act's definitions answer)."""
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +76,9 @@ class KindReader:
 
     def read(self, vector: np.ndarray) -> QuestionKind:
         scores = self.scores(vector)
-        return QuestionKind(*_KINDS[max(scores, key=scores.get)])
+        defining = scores.pop(DEFINITION, -1.0)
+        best = max(scores, key=scores.get)
+        return QuestionKind(*_KINDS[best], asks_definition=defining > scores[best])
 
 
 _READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

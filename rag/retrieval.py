@@ -133,6 +133,7 @@ class Retriever:
             return analysis
         main = max(range(len(forms)), key=lambda i: forms[i][1])
         meant = kind_reader(self.embedder).read(vectors[main])
+        analysis = replace(analysis, asks_definition=meant.asks_definition)
         if meant.kind is None:  # asks for a rule, an actor, a scope: no value, whatever its words
             return replace(analysis, answer_kind=None, asks_application=False)
         if how == "gated":

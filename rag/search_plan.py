@@ -42,6 +42,8 @@ class RetrievalOptions:
     """Passages holding a value of the kind asked for (a date for "by when"), ranked by relevance."""
     weight_definition: float = 2.0
     """A passage defining the question's quoted term ("‘connected product’ means") is near-decisive."""
+    weight_defined_term: float = 1.0
+    """A passage defining a term the question uses unquoted, when it asks what a term means."""
     headings: bool = True
     weight_heading: float = 0.5
     recital_prior: float = 0.5

@@ -10,6 +10,7 @@ signal's weight to 0 switches it off, which is how `bench/retrieval_compare.py` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -145,6 +146,42 @@ def _defining(state: SearchState) -> np.ndarray:
     return np.where(defines > 0, defines + tie, -np.inf).astype(np.float32)
 
 
+def _defined_in_question(state: SearchState) -> dict[str, list[int]]:
+    """Terms the scoped documents define that the question uses, unquoted, with their defining
+    rows; read from the query form searched with most weight (the translation, if any)."""
+    if "defined" not in state._cache:
+        text, _ = max(state.plan.forms, key=lambda form: form[1])
+        terms: dict[str, list[int]] = {}
+        for doc in state.plan.scope_docs or list(state.table.doc_lang):
+            for term, rows in state.table.defined_terms(doc).items():
+                terms.setdefault(term, []).extend(rows)
+        state._cache["defined"] = {t: terms[t] for t in _terms_used(normalise_text(text), terms)}
+    return state._cache["defined"]
+
+
+def _terms_used(text: str, terms) -> list[str]:
+    """The terms `text` uses (a plural "s"/"es" allowed), longest first, none inside another."""
+    used, taken = [], []
+    for term in sorted(terms, key=len, reverse=True):
+        for m in re.finditer(rf"(?<!\w){re.escape(term)}(?:s|es)?(?!\w)", text):
+            if not any(m.start() < end and start < m.end() for start, end in taken):
+                taken.append((m.start(), m.end()))
+                used.append(term)
+                break
+    return used
+
+
+def _defined_terms(state: SearchState) -> np.ndarray:
+    """Passages defining a term the question uses unquoted ("what is meant by a data holder"):
+    more such terms rank higher, then the question's own relevance."""
+    defines = np.zeros(len(state.table.texts), dtype=np.float32)
+    for rows in _defined_in_question(state).values():
+        defines[rows] += 1
+    defines[~state.scope] = 0
+    tie = state.base_fused.astype(np.float32)
+    return np.where(defines > 0, defines + tie, -np.inf).astype(np.float32)
+
+
 def _citations_of_asked_article(state: SearchState) -> np.ndarray:
     """Per passage, how strongly it cites the article the question is about: an article the
     question names (2) or one of the best text matches (1)."""
@@ -219,6 +256,16 @@ SIGNALS: tuple[Signal, ...] = (
         "weight_definition",
         lambda s: s.options.exact and bool(s.plan.analysis.exact),
         _defining,
+    ),
+    Signal(
+        "defined terms",
+        "weight_defined_term",
+        lambda s: (
+            s.plan.analysis.asks_definition
+            and not s.plan.analysis.exact
+            and bool(_defined_in_question(s))
+        ),
+        _defined_terms,
     ),
     Signal(
         "closing article",

@@ -11,7 +11,15 @@ from rag.question_kinds import KindReader, QuestionKind, prototypes
 
 def test_prototypes_cover_every_kind_with_several_questions():
     kinds = prototypes()
-    assert set(kinds) == {"date", "application", "period", "frequency", "amount", "other"}
+    assert set(kinds) == {
+        "date",
+        "application",
+        "period",
+        "frequency",
+        "amount",
+        "definition",
+        "other",
+    }
     assert all(len(questions) >= 5 for questions in kinds.values())
 
 
@@ -36,6 +44,17 @@ def test_reader_picks_the_kind_of_the_nearest_prototypes_and_maps_application_to
     assert reader.read(unit[axes.index("period")]) == QuestionKind(PERIOD, False)
     assert reader.read(unit[axes.index("application")]) == QuestionKind(DATE, True)
     assert reader.read(unit[axes.index("other")]) == QuestionKind(None, False)
+
+
+def test_a_definition_question_is_flagged_beside_its_value_kind():
+    """Asking what a term means is read apart from the kinds of value, which it leaves as they are."""
+    axes = list(prototypes())
+    reader = KindReader(_one_hot_encoder(axes))
+    unit = np.eye(len(axes), dtype=np.float32)
+    defining = 0.8 * unit[axes.index("definition")] + 0.6 * unit[axes.index("other")]
+    assert reader.read(defining) == QuestionKind(None, False, asks_definition=True)
+    ruling = 0.6 * unit[axes.index("definition")] + 0.8 * unit[axes.index("period")]
+    assert reader.read(ruling) == QuestionKind(PERIOD, False, asks_definition=False)
 
 
 @pytest.mark.slow

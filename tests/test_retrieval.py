@@ -89,6 +89,35 @@ def test_quoted_defined_term_finds_its_definition(index):
     assert not any("‘personal data’ means" in h.chunk.text for h in plain)
 
 
+def test_defined_terms_are_the_quoted_terms_of_the_article_that_quotes_most():
+    from rag.passages import _defined_terms
+
+    definitions = [(row, "4", f"({row}) ‘term {row}’ means the thing {row};") for row in range(6)]
+    elsewhere = [(6, "9", "a ‘code of conduct’ may be drawn up"), (7, None, "‘recital term’")]
+    terms = _defined_terms(definitions + elsewhere)
+    assert set(terms) == {f"term {row}" for row in range(6)} and terms["term 2"] == [2]
+    assert _defined_terms(definitions[:4] + elsewhere) == {}  # too few to be a definitions article
+
+
+@pytest.mark.slow
+def test_unquoted_defined_term_finds_its_definition_when_its_meaning_is_asked(small_index):
+    from rag.retrieval import build_retriever
+
+    question = "How does the Artificial Intelligence Act define distributor?"
+    top = build_retriever(small_index).search(question, k=1, translate=False)[0]
+    assert "‘distributor’ means" in top.chunk.text
+    options = RetrievalOptions(translate=False, weight_defined_term=0.0)
+    without = Retriever(small_index.generation(), small_index.embedder, options=options)
+    assert "‘distributor’ means" not in without.search(question, k=1)[0].chunk.text
+    # A question using defined terms that asks for a rule, not a meaning, is left alone.
+    rule = "Which obligations do deployers have under the AI Act?"
+    assert (
+        build_retriever(small_index)
+        .search(rule, k=3, translate=False)[0]
+        .chunk.locator.startswith("Article 26")
+    )
+
+
 def test_document_and_language_filters(index):
     r = retriever(index)
     hits = r.search("personal data breach notification", k=10, filters=SearchFilters(docs=[IEA]))
