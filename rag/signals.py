@@ -171,7 +171,7 @@ def _terms_used(text: str, terms) -> list[str]:
     return used
 
 
-def _defined_terms(state: SearchState) -> np.ndarray:
+def _defining_unquoted(state: SearchState) -> np.ndarray:
     """Passages defining a term the question uses unquoted ("what is meant by a data holder"):
     more such terms rank higher, then the question's own relevance."""
     defines = np.zeros(len(state.table.texts), dtype=np.float32)
@@ -265,7 +265,7 @@ SIGNALS: tuple[Signal, ...] = (
             and not s.plan.analysis.exact
             and bool(_defined_in_question(s))
         ),
-        _defined_terms,
+        _defining_unquoted,
     ),
     Signal(
         "closing article",
