@@ -64,8 +64,11 @@ def probes(generation, per_kind: int, seed: int) -> dict[str, list[tuple[str, st
             cited.append((chunk, match.group(1), match.group(2)))
         for match in _DEFINES.finditer(chunk.text):
             defined.append((chunk, match.group(1), chunk.text[match.start() :][:200]))
-    sets: dict[str, list[tuple[str, str]]] = {"cited paragraph": [], "quoted term": []}
-    sets["unquoted term"] = []
+    sets: dict[str, list[tuple[str, str]]] = {
+        "cited paragraph": [],
+        "quoted term": [],
+        "unquoted term": [],
+    }
     for i, (chunk, article, paragraph) in enumerate(rng.sample(cited, min(per_kind, len(cited)))):
         act = rng.choice(names[chunk.doc])
         question = CITED[i % len(CITED)].format(article=article, paragraph=paragraph, act=act)
