@@ -110,6 +110,14 @@ class Act:
     def langs(self) -> set[str]:
         return {d.lang for d in self.docs}
 
+    def preferred_doc_ids(self, lang: str) -> list[str]:
+        """Its documents in `lang`, else in English, else all of them."""
+        for wanted in (lang, "en"):
+            docs = self.doc_ids([wanted])
+            if docs:
+                return docs
+        return self.doc_ids()
+
 
 @lru_cache(maxsize=1)
 def bundled_aliases() -> dict[str, list[str]]:

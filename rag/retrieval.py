@@ -103,7 +103,7 @@ class Retriever:
         act_docs: dict[str, list[str]] = {}
         if opts.act_scope:
             for key in analysis.acts:
-                act_docs[key] = _preferred_versions(table.catalog.acts[key], analysis.lang)
+                act_docs[key] = table.catalog.acts[key].preferred_doc_ids(analysis.lang)
         scope: list[str] | None = None
         if act_docs:
             scope = [d for docs in act_docs.values() for d in docs]
@@ -293,15 +293,6 @@ class Retriever:
             )
             for r, c in zip(order, chunks)
         ]
-
-
-def _preferred_versions(act, lang: str) -> list[str]:
-    """The act's documents in the question's language, else in English, else all of them."""
-    for wanted in (lang, "en"):
-        docs = act.doc_ids([wanted])
-        if docs:
-            return docs
-    return act.doc_ids()
 
 
 def build_retriever(runtime, options: RetrievalOptions | None = None, generation=None) -> Retriever:
