@@ -26,12 +26,15 @@ class NamedActs:
     """The keys of the acts a text names (the index's act catalog)."""
 
     @classmethod
-    def in_text(cls, text: str, catalog: ActCatalog, titles: dict[str, str]) -> NamedActs:
-        """The indexed acts `text` names; `titles` (document id → title) name them in messages."""
-        docs = {key: catalog.acts[key].doc_ids() for key, _ in catalog.find(text)}
+    def in_text(
+        cls, text: str, catalog: ActCatalog, titles: dict[str, str], lang: str = "en"
+    ) -> NamedActs:
+        """The indexed acts `text` names; `titles` (document id → title) name them in messages,
+        by the act's version in `lang` (the reader's language), else its English one."""
+        acts = [catalog.acts[key] for key, _ in catalog.find(text)]
         return cls(
-            {key: set(ids) for key, ids in docs.items()},
-            {key: titles.get(ids[0], key) if ids else key for key, ids in docs.items()},
+            {act.key: set(act.doc_ids()) for act in acts},
+            {act.key: _title(act.preferred_doc_ids(lang), titles, act.key) for act in acts},
             lambda passage: [key for key, _ in catalog.find(passage)],
         )
 
@@ -56,3 +59,7 @@ class NamedActs:
         cited = {n for s in sentences if s.supported for n in s.cited if 0 < n <= len(hits)}
         backed = set().union(*(self.spoken_for(hits[n - 1]) for n in cited))
         return [self.titles.get(key, key) for key in self.docs if key not in backed]
+
+
+def _title(doc_ids: list[str], titles: dict[str, str], key: str) -> str:
+    return titles.get(doc_ids[0], key) if doc_ids else key

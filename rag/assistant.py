@@ -321,7 +321,9 @@ class Assistant:
         """Whether the passages can answer at all; if not, the answer says why it abstains."""
         catalog = turn.retriever.table.catalog
         missing_names = unknown_act_names(turn.standalone, catalog)
-        turn.named_acts = NamedActs.in_text(turn.standalone, catalog, turn.retriever.table.titles)
+        turn.named_acts = NamedActs.in_text(
+            turn.standalone, catalog, turn.retriever.table.titles, turn.lang
+        )
         if missing_names:
             turn.answer.abstain = AbstainReason.UNKNOWN_ACT
             turn.answer.abstain_detail = ", ".join(missing_names)

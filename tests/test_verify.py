@@ -10,6 +10,7 @@ from rag.assistant import bound_history, is_relevant
 from rag.chunking import Chunk
 from rag.citations import cited_numbers, drop_invalid_markers, split_sentences, strip_markers
 from rag.lexicon import dates_in
+from rag.query import ActCatalog, DocumentInfo
 from rag.retrieval import Hit
 from rag.verify import (
     best_quote,
@@ -358,6 +359,27 @@ COMPARED = NamedActs(
     {"dora": "DORA", "dsa": "Digital Services Act"},
     lambda text: ["dora"] if "Regulation (EU) 2022/2554" in text else [],
 )
+
+
+def test_named_acts_are_named_by_their_version_in_the_readers_language():
+    catalog = ActCatalog(
+        [
+            DocumentInfo("nis2-da.md", "NIS 2-direktivet — Direktiv (EU) 2022/2555", "da"),
+            DocumentInfo("nis2.md", "NIS 2 Directive — Directive (EU) 2022/2555", "en"),
+            DocumentInfo("dora.md", "DORA — Regulation (EU) 2022/2554", "en"),
+        ],
+        aliases={},
+    )
+    titles = {"nis2-da.md": "NIS 2-direktivet", "nis2.md": "NIS 2 Directive", "dora.md": "DORA"}
+    question = "Do Directive (EU) 2022/2555 and Regulation (EU) 2022/2554 both set fines?"
+    for lang, expected in (
+        ("en", "NIS 2 Directive"),
+        ("de", "NIS 2 Directive"),
+        ("da", "NIS 2-direktivet"),
+    ):
+        named = NamedActs.in_text(question, catalog, titles, lang)
+        assert named.titles == {"2022/2555": expected, "2022/2554": "DORA"}
+        assert named.docs["2022/2555"] == {"nis2-da.md", "nis2.md"}  # either version backs it
 
 
 def test_a_comparison_backed_for_one_act_only_abstains_and_names_the_other():
