@@ -142,8 +142,14 @@ def _defining(state: SearchState) -> np.ndarray:
         text = texts[row]
         if any(_contains_term(text, nd) for nd in needles):
             defines[row] = sum(1 for q in quoted if q in text)
+    return _count_then_relevance(state, defines)
+
+
+def _count_then_relevance(state: SearchState, counts: np.ndarray) -> np.ndarray:
+    """Passages with a count above 0 ranked by it, ties broken by the question's own relevance
+    (base_fused < 1); the others not ranked."""
     tie = state.base_fused.astype(np.float32)
-    return np.where(defines > 0, defines + tie, -np.inf).astype(np.float32)
+    return np.where(counts > 0, counts + tie, -np.inf).astype(np.float32)
 
 
 def _defined_in_question(state: SearchState) -> dict[str, list[int]]:
@@ -178,8 +184,7 @@ def _defining_unquoted(state: SearchState) -> np.ndarray:
     for rows in _defined_in_question(state).values():
         defines[rows] += 1
     defines[~state.scope] = 0
-    tie = state.base_fused.astype(np.float32)
-    return np.where(defines > 0, defines + tie, -np.inf).astype(np.float32)
+    return _count_then_relevance(state, defines)
 
 
 def _citations_of_asked_article(state: SearchState) -> np.ndarray:
